@@ -38,6 +38,16 @@ enum class ErrorKind {
 /// A domain error: a kind, a human-readable message, and optionally the offending parameter and a
 /// machine-readable code (OpenAI's `error.code`).
 struct Error {
+  Error() = default;
+  // A constructor rather than aggregate initialisation: GCC 12 miscompiles aggregates initialised
+  // from string literals inside coroutines ("array used as initializer").
+  Error(ErrorKind error_kind, std::string error_message, std::string error_param = {},
+        std::string error_code = {})
+      : kind(error_kind),
+        message(std::move(error_message)),
+        param(std::move(error_param)),
+        code(std::move(error_code)) {}
+
   ErrorKind kind = ErrorKind::kInternal;
   std::string message;
   std::string param;  ///< Empty when not about one parameter; rendered as JSON null.

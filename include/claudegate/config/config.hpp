@@ -1,0 +1,93 @@
+/// @file config.hpp
+/// The effective configuration of one claudegate process: defaults, then the YAML file, then the
+/// environment, then command-line flags (later wins).
+///
+/// Built once at start-up by `LoadConfig()` and shared read-only as `shared_ptr<const Config>`.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "claudegate/config/model_catalog.hpp"
+
+namespace claudegate::config {
+
+using Seconds = std::chrono::seconds;
+using Milliseconds = std::chrono::milliseconds;
+
+/// Listener limits. Each one answers with its own status and JSON error when exceeded.
+struct Limits {
+  std::size_t max_body_bytes = 32U * 1024U * 1024U;  ///< 413 beyond this.
+  std::size_t max_header_bytes = 16U * 1024U;        ///< 431 beyond this (request line + headers).
+  Milliseconds header_timeout{10'000};               ///< Slowloris guard: whole header block.
+  Milliseconds body_timeout{60'000};                 ///< Time to receive a declared body.
+  Milliseconds idle_timeout{60'000};                 ///< Keep-alive: time allowed between requests.
+  Milliseconds write_timeout{60'000};                ///< A client that stops reading is dropped.
+  std::size_t max_connections = 4096;                ///< Further connections get a 503 and close.
+  Milliseconds shutdown_grace{30'000};               ///< SIGTERM: time given to in-flight work.
+};
+
+/// TLS for the listener; enabled when both files are set.
+struct ListenerTls {
+  std::string cert_file;
+  std::string key_file;
+  [[nodiscard]] bool Enabled() const { return !cert_file.empty() && !key_file.empty(); }
+};
+
+/// How claudegate talks to Anthropic.
+struct Upstream {
+  std::string base_url = "https://api.anthropic.com";
+  std::string anthropic_version = "2023-06-01";  ///< Sent on the OpenAI route.
+  std::vector<std::string> extra_betas;          ///< Added to every upstream request.
+  Milliseconds connect_timeout{10'000};          ///< TCP connect.
+  Milliseconds tls_timeout{10'000};              ///< TLS handshake.
+  Milliseconds first_byte_timeout{600'000};      ///< Request sent → response headers.
+  Milliseconds stream_idle_timeout{300'000};     ///< Longest silence between stream events.
+  Milliseconds heartbeat_interval{15'000};       ///< SSE comment to the client during silences.
+  std::size_t max_idle_connections = 32;         ///< Keep-alive pool bound.
+  Milliseconds pool_idle_timeout{60'000};        ///< Pooled connections older than this are closed.
+  std::string ssl_cert_file;                     ///< CA bundle; empty = system store.
+};
+
+/// Where the Claude credential comes from (precedence in PRODUCT.md).
+struct Credentials {
+  std::string oauth_token;  ///< CLAUDE_CODE_OAUTH_TOKEN.
+  std::string config_dir;   ///< CLAUDE_CONFIG_DIR, default ~/.claude.
+  std::string api_key;      ///< ANTHROPIC_API_KEY.
+  std::string oauth_token_url = "https://platform.claude.com/v1/oauth/token";
+};
+
+/// Logging.
+struct Logging {
+  std::string level = "info";  ///< debug, info, warning, error.
+  bool json = false;           ///< JSON lines instead of text.
+};
+
+/// Translation defaults for the OpenAI route.
+struct Translation {
+  bool drop_params = false;         ///< Drop parameters Claude cannot honour instead of a 400.
+  int default_max_tokens = 8192;    ///< When the client sends no max_tokens.
+};
+
+/// Everything one process needs; immutable once loaded.
+struct Config {
+  std::string master_key;  ///< Required, `sk-` prefix. Never printed unredacted.
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 4000;
+  unsigned threads = 0;  ///< 0 = one per hardware thread.
+  Limits limits;
+  ListenerTls tls;
+  Upstream upstream;
+  Credentials credentials;
+  Logging logging;
+  Translation translation;
+  ModelCatalog models{ModelCatalog::DefaultAliases()};
+  std::optional<std::string> config_file;  ///< The YAML file loaded, if any.
+  std::vector<std::string> warnings;       ///< Non-fatal findings (unknown keys, short key, …).
+};
+
+}  // namespace claudegate::config

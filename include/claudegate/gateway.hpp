@@ -1,0 +1,46 @@
+/// @file gateway.hpp
+/// The assembled daemon: configuration, credential source, route handlers, the middleware
+/// pipeline and the listener. `main()` and the in-process integration tests both build exactly
+/// this object, so tests exercise the production wiring.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "claudegate/config/config.hpp"
+#include "claudegate/credentials/credential_source.hpp"
+#include "claudegate/error.hpp"
+#include "claudegate/http/server.hpp"
+#include "claudegate/middleware/middleware.hpp"
+#include "claudegate/net.hpp"
+
+namespace claudegate {
+
+class Gateway {
+ public:
+  /// `config` must outlive the gateway. The io_context may be run by several threads.
+  Gateway(net::io_context& io, const config::Config& config,
+          std::shared_ptr<credentials::CredentialSource> credentials);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  /// Binds and starts serving; returns the bound endpoint (port 0 → the chosen port).
+  [[nodiscard]] Result<tcp::endpoint> Start();
+
+  /// Graceful shutdown; `on_done` runs once when every connection has closed.
+  void Shutdown(std::function<void()> on_done);
+
+  [[nodiscard]] const server::Server& server() const { return *server_; }
+
+  struct Handlers;  ///< The route handlers (defined in gateway.cpp).
+
+ private:
+  const config::Config& config_;
+  std::shared_ptr<credentials::CredentialSource> credentials_;
+  std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<middleware::Pipeline> pipeline_;
+  std::unique_ptr<server::Server> server_;
+};
+
+}  // namespace claudegate

@@ -1,0 +1,68 @@
+/// @file connection_tracker.hpp
+/// Counts open connections against the limit and drives graceful shutdown: every session registers
+/// a closer; on shutdown idle sessions are closed at once, busy ones finish their request, and after
+/// the grace period every remaining one is closed by force.
+///
+/// Thread-safe: sessions on different strands register and unregister concurrently.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace claudegate::server {
+
+class ConnectionTracker {
+ public:
+  /// Called (from any thread) to close a connection; `force` closes even a busy one. The callee
+  /// must post to its own strand.
+  using Closer = std::function<void(bool force)>;
+
+  explicit ConnectionTracker(std::size_t max_connections) : max_connections_(max_connections) {}
+
+  /// RAII registration of one connection; unregisters on destruction.
+  class Registration {
+   public:
+    Registration(ConnectionTracker* tracker, std::uint64_t id) : tracker_(tracker), id_(id) {}
+    Registration(Registration&& other) noexcept
+        : tracker_(std::exchange(other.tracker_, nullptr)), id_(other.id_) {}
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    Registration& operator=(Registration&&) = delete;
+    ~Registration() {
+      if (tracker_ != nullptr) {
+        tracker_->Unregister(id_);
+      }
+    }
+
+   private:
+    ConnectionTracker* tracker_;
+    std::uint64_t id_;
+  };
+
+  /// Registers a connection, or returns nullopt when at the limit or shutting down.
+  std::optional<Registration> TryRegister(Closer closer);
+
+  /// Stops admitting connections and asks idle ones to close. `on_drained` runs once (on an
+  /// arbitrary thread) when the last connection is gone, possibly immediately.
+  void BeginShutdown(std::function<void()> on_drained);
+  /// Closes every remaining connection, busy or not.
+  void ForceCloseAll();
+
+  [[nodiscard]] bool draining() const;
+  [[nodiscard]] std::size_t active() const;
+
+ private:
+  void Unregister(std::uint64_t id);
+
+  const std::size_t max_connections_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, Closer> closers_;
+  std::uint64_t next_id_ = 0;
+  bool draining_ = false;
+  std::function<void()> on_drained_;
+};
+
+}  // namespace claudegate::server

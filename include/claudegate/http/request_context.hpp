@@ -1,0 +1,46 @@
+/// @file request_context.hpp
+/// Everything the middleware chain and the route handler know about one request.
+///
+/// Owned by the session for the duration of one request; handlers get it by reference and must not
+/// keep it beyond their return.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "claudegate/error.hpp"
+#include "claudegate/http/response_sink.hpp"
+#include "claudegate/net.hpp"
+
+namespace claudegate::server {
+
+using Request = http::request<http::string_body>;
+
+/// One request in flight.
+struct RequestContext {
+  RequestContext(Request& req, ResponseSink& response_sink, std::string peer_address)
+      : request(req), sink(response_sink), peer(std::move(peer_address)) {}
+
+  Request& request;
+  ResponseSink& sink;
+  std::string peer;                  ///< "ip:port" of the client.
+  std::string request_id;            ///< Set by the RequestId middleware.
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  ApiFlavor flavor = ApiFlavor::kOpenAi;  ///< Which error shape this path speaks.
+  std::string route = "unmatched";   ///< Route pattern for logs/metrics (bounded cardinality).
+  std::string details;               ///< Why a middleware answered locally (e.g. "auth_missing").
+  std::string model;                 ///< Model alias asked for, when the route has one.
+
+  /// The path without its query string.
+  [[nodiscard]] std::string_view Path() const {
+    std::string_view target = request.target();
+    return target.substr(0, target.find('?'));
+  }
+};
+
+/// Which error shape a path speaks: Anthropic's on `/v1/messages*`, OpenAI's elsewhere.
+[[nodiscard]] inline ApiFlavor FlavorForPath(std::string_view path) {
+  return path.starts_with("/v1/messages") ? ApiFlavor::kAnthropic : ApiFlavor::kOpenAi;
+}
+
+}  // namespace claudegate::server

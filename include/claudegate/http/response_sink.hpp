@@ -1,0 +1,65 @@
+/// @file response_sink.hpp
+/// Where a handler writes its response: whole, or as a chunked stream (SSE).
+///
+/// The session implements it over its connection; tests use a recording implementation. Every
+/// method must be awaited on the connection's strand and not concurrently with another write.
+/// Writes complete when the bytes are handed to the socket, so a slow client slows the writer
+/// (backpressure). A write error means the client is gone: the handler should stop and return.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "claudegate/net.hpp"
+
+namespace claudegate::server {
+
+/// Response headers as name/value pairs, in order.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/// The response side of one request.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+
+  /// A header added to the response this sink writes (e.g. `x-request-id`). Call before writing.
+  void AddHeader(std::string name, std::string value) {
+    common_headers_.emplace_back(std::move(name), std::move(value));
+  }
+
+  /// Writes a complete response. `extra` headers follow the common ones.
+  virtual Awaitable<error_code> Send(unsigned status, std::string_view content_type,
+                                     std::string body, const HeaderList& extra = {}) = 0;
+
+  /// Starts a chunked response (status + headers); follow with `WriteChunk` and `Finish`.
+  virtual Awaitable<error_code> WriteHead(unsigned status, std::string_view content_type,
+                                          const HeaderList& extra = {}) = 0;
+  /// Writes one chunk of a response started with `WriteHead`. Empty data is a no-op.
+  virtual Awaitable<error_code> WriteChunk(std::string_view data) = 0;
+  /// Ends a chunked response.
+  virtual Awaitable<error_code> Finish() = 0;
+
+  /// Asks the session to close the connection after this response.
+  void CloseAfterResponse() { close_after_ = true; }
+  [[nodiscard]] bool close_after() const { return close_after_; }
+
+  [[nodiscard]] bool head_written() const { return status_ != 0; }
+  [[nodiscard]] unsigned status() const { return status_; }
+  [[nodiscard]] std::size_t bytes_written() const { return bytes_written_; }
+  [[nodiscard]] const HeaderList& common_headers() const { return common_headers_; }
+
+ protected:
+  void RecordHead(unsigned status) { status_ = status; }
+  void RecordBytes(std::size_t n) { bytes_written_ += n; }
+
+ private:
+  HeaderList common_headers_;
+  unsigned status_ = 0;
+  std::size_t bytes_written_ = 0;
+  bool close_after_ = false;
+};
+
+}  // namespace claudegate::server

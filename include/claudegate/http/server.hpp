@@ -1,0 +1,52 @@
+/// @file server.hpp
+/// The listener: binds, accepts each connection onto its own strand and runs a session on it, and
+/// shuts down gracefully (stop accepting, close idle connections, let in-flight requests finish
+/// within the grace period, then close the rest).
+///
+/// Construct and call `Listen()` from one thread; `Shutdown()` may be called from any thread.
+/// The io_context may be run by any number of threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "claudegate/config/config.hpp"
+#include "claudegate/error.hpp"
+#include "claudegate/http/connection_tracker.hpp"
+#include "claudegate/middleware/middleware.hpp"
+#include "claudegate/net.hpp"
+
+namespace claudegate::server {
+
+class Server {
+ public:
+  /// `config` and `pipeline` must outlive the server.
+  Server(net::io_context& io, const config::Config& config, const middleware::Pipeline& pipeline);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds `config.host:config.port` (port 0 picks a free one), loads the listener certificate
+  /// when TLS is configured, and starts accepting. Returns the bound endpoint.
+  /// Errors: kInvalidRequest for a bad address or certificate, kInternal when the bind fails.
+  [[nodiscard]] Result<tcp::endpoint> Listen();
+
+  /// Graceful shutdown. `on_done` runs once, on some io thread, when every connection is closed
+  /// (immediately when none are open; by force after the configured grace).
+  void Shutdown(std::function<void()> on_done);
+
+  [[nodiscard]] std::size_t active_connections() const { return tracker_.active(); }
+
+ private:
+  Awaitable<void> AcceptLoop();
+
+  net::io_context& io_;
+  const config::Config& config_;
+  const middleware::Pipeline& pipeline_;
+  ConnectionTracker tracker_;
+  std::unique_ptr<ssl::context> tls_;
+  Acceptor acceptor_;
+  Timer grace_timer_;
+};
+
+}  // namespace claudegate::server

@@ -1,0 +1,71 @@
+/// @file middleware.hpp
+/// The middleware "onion" (Drogon's coroutine model): each step may answer locally or pass the
+/// request on with `co_await next(ctx)`, and sees the `Outcome` afterwards either way.
+///
+/// The `Pipeline` is an immutable ordered list built once at start-up (see `DefaultPipeline()`);
+/// it is shared by every connection and thread, so middleware must be stateless or synchronise
+/// their own state.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "claudegate/error.hpp"
+#include "claudegate/http/request_context.hpp"
+#include "claudegate/net.hpp"
+
+namespace claudegate::middleware {
+
+using server::RequestContext;
+
+/// What happened to a request, as seen on the way back out.
+struct Outcome {
+  unsigned status = 0;
+  std::size_t bytes = 0;
+};
+
+class Pipeline;
+
+/// The rest of the chain after the current middleware.
+class Next {
+ public:
+  Next(const Pipeline& pipeline, std::size_t index) : pipeline_(&pipeline), index_(index) {}
+  /// Runs the remaining middleware and the terminal handler.
+  Awaitable<Outcome> operator()(RequestContext& ctx) const;
+
+ private:
+  const Pipeline* pipeline_;
+  std::size_t index_;
+};
+
+/// One step of the chain.
+class Middleware {
+ public:
+  virtual ~Middleware() = default;
+  /// Handles `ctx`, calling `next(ctx)` to continue or answering locally to short-circuit.
+  virtual Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const = 0;
+};
+
+/// An immutable ordered chain; the last element is the terminal step (the router).
+class Pipeline {
+ public:
+  explicit Pipeline(std::vector<std::unique_ptr<Middleware>> steps) : steps_(std::move(steps)) {}
+  /// Runs the whole chain for `ctx`.
+  Awaitable<Outcome> Run(RequestContext& ctx) const { return Next(*this, 0)(ctx); }
+
+ private:
+  friend class Next;
+  std::vector<std::unique_ptr<Middleware>> steps_;
+};
+
+/// Answers locally with `error` in the request's API shape (`ctx.flavor`) and records `details`.
+Awaitable<Outcome> LocalReply(RequestContext& ctx, const Error& error, std::string details,
+                              const server::HeaderList& extra = {});
+
+/// Sends a JSON body with `status`.
+Awaitable<Outcome> JsonReply(RequestContext& ctx, unsigned status, std::string body,
+                             const server::HeaderList& extra = {});
+
+}  // namespace claudegate::middleware

@@ -1,0 +1,31 @@
+/// @file health_handler.hpp
+/// LiteLLM's probe paths: `/health/liveliness` (and `/health/liveness`) say the process serves;
+/// `/health/readiness` is 200 only with usable Claude credentials and explains itself otherwise;
+/// `/health` (behind the key) reports credential and upstream state in detail.
+#pragma once
+
+#include <chrono>
+
+#include "claudegate/config/config.hpp"
+#include "claudegate/credentials/credential_source.hpp"
+#include "claudegate/middleware/middleware.hpp"
+
+namespace claudegate::routes {
+
+/// Stateless apart from the start time; safe on any thread.
+class HealthHandler {
+ public:
+  HealthHandler(const config::Config& config, const credentials::CredentialSource& credentials)
+      : config_(config), credentials_(credentials) {}
+
+  Awaitable<middleware::Outcome> Liveness(middleware::RequestContext& ctx) const;
+  Awaitable<middleware::Outcome> Readiness(middleware::RequestContext& ctx) const;
+  Awaitable<middleware::Outcome> Detailed(middleware::RequestContext& ctx) const;
+
+ private:
+  const config::Config& config_;
+  const credentials::CredentialSource& credentials_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace claudegate::routes

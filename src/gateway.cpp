@@ -1,0 +1,73 @@
+#include "claudegate/gateway.hpp"
+
+#include "claudegate/middleware/access_log.hpp"
+#include "claudegate/middleware/auth.hpp"
+#include "claudegate/middleware/request_id.hpp"
+#include "claudegate/middleware/router.hpp"
+#include "claudegate/routes/health_handler.hpp"
+#include "claudegate/routes/models_handler.hpp"
+
+namespace claudegate {
+
+struct Gateway::Handlers {
+  routes::ModelsHandler models;
+  routes::HealthHandler health;
+};
+
+namespace {
+
+using middleware::RequestContext;
+
+// The route table: every path the gateway answers, in one place. OpenAI clients use both the
+// /v1-prefixed and the bare paths (base URL with or without /v1), so both are served.
+std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h) {
+  auto router = std::make_unique<middleware::Router>();
+  const auto get = http::verb::get;
+  auto models_list = [&h](RequestContext& ctx) { return h.models.List(ctx); };
+  auto models_get = [&h](RequestContext& ctx) { return h.models.Get(ctx); };
+  router->Add(get, "/v1/models", models_list);
+  router->Add(get, "/models", models_list);
+  router->AddPrefix(get, "/v1/models/", "/v1/models/{id}", models_get);
+  router->AddPrefix(get, "/models/", "/models/{id}", models_get);
+
+  auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
+  router->Add(get, "/health/liveliness", liveness);
+  router->Add(get, "/health/liveness", liveness);
+  router->Add(get, "/health/readiness", [&h](RequestContext& ctx) { return h.health.Readiness(ctx); });
+  router->Add(get, "/health", [&h](RequestContext& ctx) { return h.health.Detailed(ctx); });
+  return router;
+}
+
+// The middleware pipeline, outermost first. Order matters:
+//   1. AccessLog wraps everything, so even refused requests are logged with their final status.
+//   2. RequestId runs before anything can answer, so every reply carries x-request-id.
+//   3. Auth refuses before any route work (health probes are exempt inside it).
+//   4. Router is terminal: 404/405 or the route handler.
+std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config,
+                                                    const Gateway::Handlers& handlers) {
+  std::vector<std::unique_ptr<middleware::Middleware>> steps;
+  steps.push_back(std::make_unique<middleware::AccessLogMiddleware>(config.logging.json));
+  steps.push_back(std::make_unique<middleware::RequestIdMiddleware>());
+  steps.push_back(std::make_unique<middleware::AuthMiddleware>(config.master_key));
+  steps.push_back(BuildRouter(handlers));
+  return std::make_unique<middleware::Pipeline>(std::move(steps));
+}
+
+}  // namespace
+
+Gateway::Gateway(net::io_context& io, const config::Config& config,
+                 std::shared_ptr<credentials::CredentialSource> credentials)
+    : config_(config),
+      credentials_(std::move(credentials)),
+      handlers_(std::make_unique<Handlers>(Handlers{routes::ModelsHandler(config.models),
+                                                    routes::HealthHandler(config, *credentials_)})),
+      pipeline_(BuildPipeline(config, *handlers_)),
+      server_(std::make_unique<server::Server>(io, config, *pipeline_)) {}
+
+Gateway::~Gateway() = default;
+
+Result<tcp::endpoint> Gateway::Start() { return server_->Listen(); }
+
+void Gateway::Shutdown(std::function<void()> on_done) { server_->Shutdown(std::move(on_done)); }
+
+}  // namespace claudegate

@@ -1,0 +1,78 @@
+#include "claudegate/http/connection_tracker.hpp"
+
+#include <vector>
+
+namespace claudegate::server {
+
+std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Closer closer) {
+  const std::lock_guard lock(mutex_);
+  if (draining_ || closers_.size() >= max_connections_) {
+    return std::nullopt;
+  }
+  const std::uint64_t id = next_id_++;
+  closers_.emplace(id, std::move(closer));
+  return Registration(this, id);
+}
+
+void ConnectionTracker::Unregister(std::uint64_t id) {
+  std::function<void()> drained;
+  {
+    const std::lock_guard lock(mutex_);
+    closers_.erase(id);
+    if (draining_ && closers_.empty() && on_drained_) {
+      drained = std::exchange(on_drained_, nullptr);
+    }
+  }
+  if (drained) {
+    drained();
+  }
+}
+
+void ConnectionTracker::BeginShutdown(std::function<void()> on_drained) {
+  std::vector<Closer> to_notify;
+  {
+    const std::lock_guard lock(mutex_);
+    draining_ = true;
+    if (closers_.empty()) {
+      on_drained_ = nullptr;
+    } else {
+      on_drained_ = std::move(on_drained);
+      for (const auto& [id, closer] : closers_) {
+        to_notify.push_back(closer);
+      }
+    }
+  }
+  if (to_notify.empty() && on_drained) {
+    on_drained();
+    return;
+  }
+  // Closers only post to their strands, so calling them outside the lock cannot deadlock.
+  for (const auto& closer : to_notify) {
+    closer(false);
+  }
+}
+
+void ConnectionTracker::ForceCloseAll() {
+  std::vector<Closer> to_notify;
+  {
+    const std::lock_guard lock(mutex_);
+    for (const auto& [id, closer] : closers_) {
+      to_notify.push_back(closer);
+    }
+  }
+  for (const auto& closer : to_notify) {
+    closer(true);
+  }
+}
+
+bool ConnectionTracker::draining() const {
+  const std::lock_guard lock(mutex_);
+  return draining_;
+}
+
+std::size_t ConnectionTracker::active() const {
+  const std::lock_guard lock(mutex_);
+  return closers_.size();
+}
+
+}  // namespace claudegate::server

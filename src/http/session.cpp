@@ -1,0 +1,224 @@
+#include "claudegate/http/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "claudegate/error.hpp"
+#include "session_sink.hpp"
+
+namespace claudegate::server {
+namespace {
+
+using namespace net::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
+
+// Beyond this many bytes read ahead while a handler runs (pipelined requests), stop reading: the
+// bytes wait in the kernel instead of our memory.
+constexpr std::size_t kMaxReadAhead = 64U * 1024U;
+constexpr std::size_t kReadChunk = 4096;
+
+// Session state the tracker's closer reads. Touched only on the connection's strand.
+struct CloseState {
+  bool idle = true;
+  bool alive = true;
+  std::function<void()> close;
+};
+
+// The error a request that failed to parse gets, or nullopt when the connection should simply
+// close without a reply (client went away, idle timeout).
+std::optional<Error> ParseFailure(const error_code& ec) {
+  if (ec == http::error::header_limit) {
+    return Error{ErrorKind::kHeadersTooLarge, "Request header fields too large.", {},
+                 "headers_too_large"};
+  }
+  if (ec == http::error::body_limit) {
+    return Error{ErrorKind::kPayloadTooLarge, "Request body too large.", {},
+                 "request_too_large"};
+  }
+  if (ec == beast::error::timeout) {
+    return Error{ErrorKind::kRequestTimeout, "Timed out reading the request.", {},
+                 "request_timeout"};
+  }
+  if (ec == http::error::end_of_stream || ec == net::error::eof ||
+      ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+      ec == net::error::bad_descriptor || ec == ssl::error::stream_truncated ||
+      ec == http::error::partial_message) {
+    return std::nullopt;
+  }
+  // Everything else is a protocol error: bad request line, bad header, bad chunk, smuggling
+  // attempts such as both Content-Length and Transfer-Encoding.
+  return Error{ErrorKind::kInvalidRequest, "Malformed HTTP request: " + ec.message() + ".", {},
+               "bad_request"};
+}
+
+// Reads from the client while a handler runs. Returns when the client closed or reset the
+// connection (so the caller cancels the handler); read-ahead bytes (pipelining) stay in `buffer`.
+template <typename Stream>
+Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer) {
+  for (;;) {
+    if (buffer.size() >= kMaxReadAhead) {
+      Timer forever(co_await net::this_coro::executor, Timer::time_point::max());
+      co_await forever.async_wait();
+      co_return;
+    }
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), Token{});
+    buffer.commit(n);
+    if (ec) {
+      co_return;
+    }
+  }
+}
+
+template <typename Stream>
+Awaitable<void> SendParseFailure(Stream& stream, unsigned version, std::string_view target,
+                                 const Error& error, const SessionDeps& deps,
+                                 const std::string& peer) {
+  SessionSink<Stream> sink(stream, version == 0 ? 11 : version, false, deps.limits->write_timeout);
+  const ApiFlavor flavor = FlavorForPath(target.substr(0, target.find('?')));
+  co_await sink.Send(ErrorStatus(error.kind), "application/json", ErrorBody(flavor, error), {});
+  spdlog::info("rejected {} {} peer={} details={}", ErrorStatus(error.kind),
+               OpenAiErrorType(error.kind), peer, error.code);
+}
+
+template <typename Stream>
+Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>& state,
+                              const std::string& peer, const SessionDeps& deps) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::flat_buffer buffer;
+  for (;;) {
+    state->idle = true;
+    if (deps.tracker->draining()) {
+      co_return;
+    }
+    // Keep-alive: wait for the first byte of the next request under the idle timeout; the
+    // header timeout starts only once a request has begun.
+    if (buffer.size() == 0) {
+      lowest.expires_after(deps.limits->idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), Token{});
+      buffer.commit(n);
+      if (ec) {
+        co_return;
+      }
+    }
+    state->idle = false;
+
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(deps.limits->max_header_bytes));
+    parser.body_limit(deps.limits->max_body_bytes);
+    lowest.expires_after(deps.limits->header_timeout);
+    if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, Token{}); ec) {
+      if (auto error = ParseFailure(ec)) {
+        const auto target = parser.is_header_done() ? parser.get().target() : "";
+        co_await SendParseFailure(stream, 11, target, *error, deps, peer);
+      }
+      co_return;
+    }
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+      lowest.expires_after(deps.limits->write_timeout);
+      if (auto [ec, n] = co_await http::async_write(stream, go_on, Token{}); ec) {
+        co_return;
+      }
+    }
+    if (!parser.is_done()) {
+      lowest.expires_after(deps.limits->body_timeout);
+      if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, Token{}); ec) {
+        if (auto error = ParseFailure(ec)) {
+          co_await SendParseFailure(stream, parser.get().version(), parser.get().target(), *error,
+                                    deps, peer);
+        }
+        co_return;
+      }
+    }
+    lowest.expires_never();
+
+    server::Request request = parser.release();
+    SessionSink<Stream> sink(stream, request.version(),
+                             request.keep_alive() && !deps.tracker->draining(),
+                             deps.limits->write_timeout);
+    RequestContext ctx(request, sink, peer);
+    ctx.flavor = FlavorForPath(ctx.Path());
+    // The handler races the peer watch: a client that hangs up cancels its handler (and with it
+    // the upstream request) instead of letting it run for nobody.
+    co_await (deps.pipeline->Run(ctx) || WatchPeer(stream, buffer));
+    if (!sink.finished() || !sink.keep_alive() || deps.tracker->draining()) {
+      co_return;
+    }
+  }
+}
+
+void LogBug(std::exception_ptr error) {
+  if (!error) {
+    return;
+  }
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    spdlog::error("session ended by an unexpected exception (a bug): {}", e.what());
+  }
+}
+
+template <typename Stream>
+Awaitable<void> ServeAndClose(Stream& stream, const std::shared_ptr<CloseState>& state,
+                              const std::string& peer, const SessionDeps& deps) {
+  try {
+    co_await ServeRequests(stream, state, peer, deps);
+  } catch (...) {
+    LogBug(std::current_exception());  // Bug trap: a handler threw; drop this connection only.
+  }
+}
+
+}  // namespace
+
+Awaitable<void> RunSession(TcpStream stream, std::string peer, SessionDeps deps) {
+  auto state = std::make_shared<CloseState>();
+  auto executor = stream.get_executor();
+  auto registration = deps.tracker->TryRegister([state, executor](bool force) {
+    net::post(executor, [state, force] {
+      if (state->alive && (force || state->idle) && state->close) {
+        state->close();
+      }
+    });
+  });
+  if (!registration) {
+    if (deps.tls == nullptr && !deps.tracker->draining()) {
+      const Error busy{ErrorKind::kServiceUnavailable,
+                       "Too many open connections; retry shortly.", {}, "too_many_connections"};
+      SessionSink<TcpStream> sink(stream, 11, false, deps.limits->write_timeout);
+      HeaderList retry_after;  // not a braced list: GCC 12 rejects those in coroutines
+      retry_after.emplace_back("retry-after", "1");
+      co_await sink.Send(503, "application/json", OpenAiErrorBody(busy), retry_after);
+    }
+    co_return;
+  }
+  state->close = [&stream] {
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.cancel();
+  };
+
+  if (deps.tls == nullptr) {
+    co_await ServeAndClose(stream, state, peer, deps);
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  } else {
+    beast::ssl_stream<TcpStream> tls_stream(std::move(stream), *deps.tls);
+    auto& lowest = beast::get_lowest_layer(tls_stream);
+    state->close = [&lowest] {
+      error_code ignored;
+      lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      lowest.cancel();
+    };
+    lowest.expires_after(deps.limits->header_timeout);
+    auto [ec] = co_await tls_stream.async_handshake(ssl::stream_base::server, Token{});
+    if (!ec) {
+      co_await ServeAndClose(tls_stream, state, peer, deps);
+      lowest.expires_after(std::chrono::seconds(2));
+      co_await tls_stream.async_shutdown(Token{});
+    }
+  }
+  state->alive = false;
+  state->close = nullptr;
+}
+
+}  // namespace claudegate::server

@@ -1,0 +1,13 @@
+// claudegate: parse flags, load configuration, then serve until SIGTERM/SIGINT.
+// Exit codes (PRODUCT.md): 0 clean shutdown, 1 runtime failure, 2 bad configuration.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "claudegate/app.hpp"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return claudegate::RunApp(args, claudegate::config::ProcessEnvironment(), std::cout, std::cerr);
+}

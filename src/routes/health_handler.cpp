@@ -1,0 +1,33 @@
+#include "claudegate/routes/health_handler.hpp"
+
+namespace claudegate::routes {
+
+Awaitable<middleware::Outcome> HealthHandler::Liveness(middleware::RequestContext& ctx) const {
+  // LiteLLM answers this probe with the JSON string "I'm alive!"; keep it for drop-in probes.
+  co_return co_await middleware::JsonReply(ctx, 200, R"("I'm alive!")");
+}
+
+Awaitable<middleware::Outcome> HealthHandler::Readiness(middleware::RequestContext& ctx) const {
+  const bool ready = credentials_.Ready();
+  nlohmann::json body = {{"status", ready ? "healthy" : "unhealthy"},
+                         {"version", CLAUDEGATE_VERSION},
+                         {"credentials", credentials_.Status()}};
+  if (!ready) {
+    body["reason"] = "no usable Claude credentials; see credentials.message";
+  }
+  co_return co_await middleware::JsonReply(ctx, ready ? 200 : 503, body.dump());
+}
+
+Awaitable<middleware::Outcome> HealthHandler::Detailed(middleware::RequestContext& ctx) const {
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now() - started_)
+                          .count();
+  const nlohmann::json body = {{"status", credentials_.Ready() ? "healthy" : "unhealthy"},
+                               {"version", CLAUDEGATE_VERSION},
+                               {"uptime_seconds", uptime},
+                               {"credentials", credentials_.Status()},
+                               {"upstream", {{"base_url", config_.upstream.base_url}}}};
+  co_return co_await middleware::JsonReply(ctx, 200, body.dump());
+}
+
+}  // namespace claudegate::routes

@@ -1,0 +1,264 @@
+// The real listener, session and middleware chain on 127.0.0.1:0, driven over real sockets.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fake_credentials.hpp"
+#include "support/test_client.hpp"
+#include "support/test_gateway.hpp"
+
+namespace claudegate::testing {
+namespace {
+
+using nlohmann::json;
+
+TEST(Server, AcceptsTheKeyAsBearerOrXApiKey) {
+  TestGateway gw(TestConfig());
+  auto bearer = Fetch(gw.port(), http::verb::get, "/v1/models", kTestMasterKey);
+  ASSERT_TRUE(bearer);
+  EXPECT_EQ(bearer->status, 200);
+  auto api_key = Fetch(gw.port(), http::verb::get, "/v1/models", {}, {},
+                       {{"x-api-key", kTestMasterKey}});
+  ASSERT_TRUE(api_key);
+  EXPECT_EQ(api_key->status, 200);
+}
+
+TEST(Server, RefusesMissingOrWrongKeysInTheRoutesOwnShape) {
+  TestGateway gw(TestConfig());
+  auto missing = Fetch(gw.port(), http::verb::get, "/v1/models");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 401);
+  auto body = json::parse(missing->body());
+  EXPECT_EQ(body["error"]["type"], "authentication_error");
+  EXPECT_EQ(body["error"]["code"], "invalid_api_key");
+  EXPECT_TRUE(body["error"].contains("param"));
+
+  auto wrong = Fetch(gw.port(), http::verb::post, "/v1/messages", {}, "{}",
+                     {{"x-api-key", "sk-wrong"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto anthropic = json::parse(wrong->body());
+  EXPECT_EQ(anthropic["type"], "error");
+  EXPECT_EQ(anthropic["error"]["type"], "authentication_error");
+
+  auto wrong_bearer = Fetch(gw.port(), http::verb::get, "/v1/models", kTestMasterKey + "x");
+  ASSERT_TRUE(wrong_bearer);
+  EXPECT_EQ(wrong_bearer->status, 401);
+}
+
+TEST(Server, ListsAndGetsModelsInOpenAiShape) {
+  TestGateway gw(TestConfig());
+  for (const char* path : {"/v1/models", "/models"}) {
+    auto list = Fetch(gw.port(), http::verb::get, path, kTestMasterKey);
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->status, 200);
+    auto body = json::parse(list->body());
+    EXPECT_EQ(body["object"], "list");
+    ASSERT_EQ(body["data"].size(), 3U);
+    EXPECT_EQ(body["data"][0]["id"], "sonnet");
+    EXPECT_EQ(body["data"][0]["object"], "model");
+    EXPECT_EQ(body["data"][0]["owned_by"], "anthropic");
+    EXPECT_TRUE(body["data"][0]["created"].is_number());
+  }
+  auto one = Fetch(gw.port(), http::verb::get, "/v1/models/opus", kTestMasterKey);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(json::parse(one->body())["id"], "opus");
+
+  auto unknown = Fetch(gw.port(), http::verb::get, "/v1/models/gpt-4", kTestMasterKey);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  auto error = json::parse(unknown->body());
+  EXPECT_EQ(error["error"]["code"], "model_not_found");
+  EXPECT_EQ(error["error"]["type"], "invalid_request_error");
+}
+
+TEST(Server, ListsModelsInAnthropicShapeForAnthropicClients) {
+  TestGateway gw(TestConfig());
+  auto list = Fetch(gw.port(), http::verb::get, "/v1/models", kTestMasterKey, {},
+                    {{"anthropic-version", "2023-06-01"}});
+  ASSERT_TRUE(list);
+  auto body = json::parse(list->body());
+  EXPECT_EQ(body["has_more"], false);
+  EXPECT_EQ(body["data"][0]["type"], "model");
+  EXPECT_EQ(body["first_id"], "sonnet");
+}
+
+TEST(Server, AnswersProbesWithoutAKeyAndHealthOnlyWithOne) {
+  TestGateway gw(TestConfig());
+  for (const char* path : {"/health/liveliness", "/health/liveness", "/health/readiness"}) {
+    auto probe = Fetch(gw.port(), http::verb::get, path);
+    ASSERT_TRUE(probe);
+    EXPECT_EQ(probe->status, 200) << path;
+  }
+  auto refused = Fetch(gw.port(), http::verb::get, "/health");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  auto health = Fetch(gw.port(), http::verb::get, "/health", kTestMasterKey);
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body())["credentials"]["source"], "test");
+}
+
+TEST(Server, ReadinessFailsWithoutCredentialsAndSaysWhy) {
+  auto none = std::make_shared<FakeCredentials>(credentials::Credential{}, false);
+  TestGateway gw(TestConfig(), none);
+  auto probe = Fetch(gw.port(), http::verb::get, "/health/readiness");
+  ASSERT_TRUE(probe);
+  EXPECT_EQ(probe->status, 503);
+  EXPECT_EQ(json::parse(probe->body())["status"], "unhealthy");
+}
+
+TEST(Server, Answers404ForUnknownRoutesAnd405WithAllow) {
+  TestGateway gw(TestConfig());
+  auto unknown = Fetch(gw.port(), http::verb::get, "/v1/nothing-here", kTestMasterKey);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(json::parse(unknown->body())["error"]["code"], "route_not_found");
+
+  auto wrong_method = Fetch(gw.port(), http::verb::delete_, "/v1/models", kTestMasterKey);
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->header("allow"), "GET");
+}
+
+TEST(Server, EchoesOrGeneratesRequestIds) {
+  TestGateway gw(TestConfig());
+  auto echoed = Fetch(gw.port(), http::verb::get, "/health/liveness", {}, {},
+                      {{"x-request-id", "abc-123"}});
+  ASSERT_TRUE(echoed);
+  EXPECT_EQ(echoed->header("x-request-id"), "abc-123");
+  auto generated = Fetch(gw.port(), http::verb::get, "/health/liveness", {}, {},
+                         {{"x-request-id", "bad id\twith tab"}});
+  ASSERT_TRUE(generated);
+  EXPECT_TRUE(generated->header("x-request-id").starts_with("req_"));
+}
+
+TEST(Server, ServesSeveralRequestsOnOneKeptAliveConnection) {
+  TestGateway gw(TestConfig());
+  TestClient client(gw.port());
+  for (int i = 0; i < 5; ++i) {
+    auto response = client.Request(http::verb::get, "/v1/models", {},
+                                   {{"authorization", "Bearer " + kTestMasterKey}});
+    ASSERT_TRUE(response) << i;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_TRUE(response->message.keep_alive());
+  }
+}
+
+TEST(Server, AnswersPipelinedRequestsInOrder) {
+  TestGateway gw(TestConfig());
+  TestClient client(gw.port());
+  std::string batch;
+  for (const char* id : {"one", "two", "three"}) {
+    batch += "GET /health/liveness HTTP/1.1\r\nHost: x\r\nx-request-id: " + std::string(id) +
+             "\r\n\r\n";
+  }
+  client.SendRaw(batch);
+  for (const char* id : {"one", "two", "three"}) {
+    auto response = client.ReadResponse();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->header("x-request-id"), id);
+  }
+}
+
+TEST(Server, RejectsOversizedBodiesWith413) {
+  auto config = TestConfig();
+  config.limits.max_body_bytes = 1024;
+  TestGateway gw(std::move(config));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
+                        std::string(2048, 'x'));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(json::parse(response->body())["error"]["code"], "request_too_large");
+  // An Anthropic route answers in Anthropic's shape.
+  auto anthropic = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                         std::string(2048, 'x'));
+  ASSERT_TRUE(anthropic);
+  EXPECT_EQ(anthropic->status, 413);
+  EXPECT_EQ(json::parse(anthropic->body())["error"]["type"], "request_too_large");
+}
+
+TEST(Server, RejectsOversizedHeadersWith431) {
+  auto config = TestConfig();
+  config.limits.max_header_bytes = 2048;
+  TestGateway gw(std::move(config));
+  auto response = Fetch(gw.port(), http::verb::get, "/v1/models", kTestMasterKey, {},
+                        {{"x-padding", std::string(4096, 'a')}});
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 431);
+}
+
+TEST(Server, AnswersMalformedRequestsWith400AndKeepsServing) {
+  TestGateway gw(TestConfig());
+  const std::vector<std::string> garbage = {
+      "THIS IS NOT HTTP\r\n\r\n",
+      "GET /v1/models HTTP/1.1\r\nBad Header Without Colon\r\n\r\n",
+      "GET /v1/models HTTP/9.9\r\n\r\n",
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+  };
+  for (const auto& bytes : garbage) {
+    TestClient client(gw.port());
+    client.SendRaw(bytes);
+    auto response = client.ReadResponse();
+    ASSERT_TRUE(response) << bytes;
+    EXPECT_EQ(response->status, 400) << bytes;
+    EXPECT_EQ(json::parse(response->body())["error"]["code"], "bad_request");
+    EXPECT_TRUE(client.WaitForClose());
+  }
+  auto still = Fetch(gw.port(), http::verb::get, "/v1/models", kTestMasterKey);
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->status, 200);
+}
+
+TEST(Server, ClosesSlowHeadersWith408) {
+  auto config = TestConfig();
+  config.limits.header_timeout = std::chrono::milliseconds(200);
+  TestGateway gw(std::move(config));
+  TestClient client(gw.port());
+  client.SendRaw("GET /v1/models HTTP/1.1\r\nHost: x\r\n");  // never finishes the header block
+  auto response = client.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 408);
+}
+
+TEST(Server, ClosesIdleKeepAliveConnections) {
+  auto config = TestConfig();
+  config.limits.idle_timeout = std::chrono::milliseconds(200);
+  TestGateway gw(std::move(config));
+  TestClient client(gw.port());
+  auto response = client.Request(http::verb::get, "/health/liveness");
+  ASSERT_TRUE(response);
+  EXPECT_TRUE(client.WaitForClose());
+}
+
+TEST(Server, RefusesConnectionsBeyondTheLimitWith503) {
+  auto config = TestConfig();
+  config.limits.max_connections = 2;
+  TestGateway gw(std::move(config));
+  TestClient first(gw.port());
+  TestClient second(gw.port());
+  // Both are registered once the server answered on them.
+  ASSERT_TRUE(first.Request(http::verb::get, "/health/liveness"));
+  ASSERT_TRUE(second.Request(http::verb::get, "/health/liveness"));
+  TestClient third(gw.port());
+  auto refused = third.ReadResponse();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+}
+
+TEST(Server, ShutdownClosesIdleConnectionsAndStopsAccepting) {
+  auto gw = std::make_unique<TestGateway>(TestConfig());
+  TestClient idle(gw->port());
+  ASSERT_TRUE(idle.Request(http::verb::get, "/health/liveness"));
+  auto done = gw->BeginShutdown();
+  EXPECT_TRUE(idle.WaitForClose());
+  EXPECT_EQ(done.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_THROW(TestClient late(gw->port()), boost::system::system_error);
+}
+
+}  // namespace
+}  // namespace claudegate::testing

@@ -1,0 +1,54 @@
+#include "support/test_gateway.hpp"
+
+#include "support/fake_credentials.hpp"
+
+namespace claudegate::testing {
+
+config::Config TestConfig() {
+  config::Config config;
+  config.master_key = kTestMasterKey;
+  config.host = "127.0.0.1";
+  config.port = 0;
+  config.limits.shutdown_grace = std::chrono::seconds(5);
+  return config;
+}
+
+TestGateway::TestGateway(config::Config config,
+                         std::shared_ptr<credentials::CredentialSource> credentials,
+                         unsigned threads)
+    : config_(std::make_unique<config::Config>(std::move(config))) {
+  if (!credentials) {
+    credentials = std::make_shared<FakeCredentials>(
+        credentials::Credential{credentials::CredentialKind::kOAuth, "sk-ant-oat01-test-token"});
+  }
+  gateway_ = std::make_unique<Gateway>(io_, *config_, std::move(credentials));
+  auto endpoint = gateway_->Start();
+  if (endpoint.has_error()) {
+    throw ErrorException(endpoint.error());
+  }
+  port_ = endpoint->port();
+  for (unsigned i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { io_.run(); });
+  }
+}
+
+std::shared_future<void> TestGateway::BeginShutdown() {
+  if (!shutdown_) {
+    auto done = std::make_shared<std::promise<void>>();
+    shutdown_ = done->get_future().share();
+    gateway_->Shutdown([done] { done->set_value(); });
+  }
+  return *shutdown_;
+}
+
+TestGateway::~TestGateway() {
+  auto done = BeginShutdown();
+  // Bounded: the grace period plus a margin; then stop regardless.
+  done.wait_for(config_->limits.shutdown_grace + std::chrono::seconds(5));
+  io_.stop();
+  for (auto& thread : threads_) {
+    thread.join();
+  }
+}
+
+}  // namespace claudegate::testing

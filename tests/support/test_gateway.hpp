@@ -1,0 +1,45 @@
+// Runs the real Gateway in-process on 127.0.0.1:0 with its own io threads, exactly as main() wires
+// it, and shuts it down gracefully on destruction (bounded).
+#pragma once
+
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "claudegate/config/config.hpp"
+#include "claudegate/gateway.hpp"
+
+namespace claudegate::testing {
+
+inline const std::string kTestMasterKey = "sk-test-0123456789abcdef0123456789abcdef";
+
+/// A config for tests: loopback, port 0, the test key.
+config::Config TestConfig();
+
+class TestGateway {
+ public:
+  explicit TestGateway(config::Config config,
+                       std::shared_ptr<credentials::CredentialSource> credentials = nullptr,
+                       unsigned threads = 2);
+  ~TestGateway();
+  TestGateway(const TestGateway&) = delete;
+  TestGateway& operator=(const TestGateway&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] const Gateway& gateway() const { return *gateway_; }
+  [[nodiscard]] const config::Config& config() const { return *config_; }
+
+  /// Starts a graceful shutdown; the returned future is ready when every connection has closed.
+  std::shared_future<void> BeginShutdown();
+
+ private:
+  std::unique_ptr<config::Config> config_;
+  net::io_context io_;
+  std::unique_ptr<Gateway> gateway_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  std::optional<std::shared_future<void>> shutdown_;
+};
+
+}  // namespace claudegate::testing

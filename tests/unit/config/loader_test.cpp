@@ -1,0 +1,296 @@
+#include "claudegate/config/loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace claudegate::config {
+namespace {
+
+const std::string kKey = "sk-0123456789abcdef0123456789abcdef";
+
+std::string SeedConfigPath() { return std::string(CLAUDEGATE_TEST_DATA_DIR) + "/config/litellm_config.yaml"; }
+
+// A YAML file in a fresh temporary directory, removed with the fixture.
+class TempYaml {
+ public:
+  explicit TempYaml(const std::string& text) {
+    char pattern[] = "/tmp/claudegate-config-XXXXXX";
+    dir_ = ::mkdtemp(pattern);
+    path_ = dir_ + "/config.yaml";
+    std::ofstream(path_) << text;
+  }
+  ~TempYaml() { std::filesystem::remove_all(dir_); }
+  TempYaml(const TempYaml&) = delete;
+  TempYaml& operator=(const TempYaml&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+Result<Config> Load(std::map<std::string, std::string> env, CommandLine flags = {}) {
+  return LoadConfig(flags, MapEnvironment(std::move(env)));
+}
+
+TEST(LoadConfig, UsesDefaultsWithOnlyTheMasterKey) {
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey}}).value();
+  EXPECT_EQ(config.master_key, kKey);
+  EXPECT_EQ(config.host, "0.0.0.0");
+  EXPECT_EQ(config.port, 4000);
+  EXPECT_EQ(config.upstream.base_url, "https://api.anthropic.com");
+  EXPECT_EQ(config.credentials.oauth_token_url, "https://platform.claude.com/v1/oauth/token");
+  EXPECT_EQ(config.limits.max_body_bytes, 32U * 1024U * 1024U);
+  EXPECT_EQ(config.logging.level, "info");
+  EXPECT_EQ(config.models.Resolve("sonnet"), "claude-sonnet-5-5");
+  EXPECT_EQ(config.models.Resolve("opus"), "claude-opus-5-5");
+  EXPECT_EQ(config.models.Resolve("haiku"), "claude-haiku-5-5");
+  EXPECT_TRUE(config.warnings.empty());
+}
+
+TEST(LoadConfig, RefusesAMissingMasterKeyAndSaysHowToMakeOne) {
+  for (const auto& env : std::vector<std::map<std::string, std::string>>{
+           {}, {{"LITELLM_MASTER_KEY", ""}}}) {
+    auto config = Load(env);
+    ASSERT_TRUE(config.has_error());
+    EXPECT_NE(config.error().message.find("LITELLM_MASTER_KEY"), std::string::npos);
+    EXPECT_NE(config.error().message.find("openssl rand"), std::string::npos);
+  }
+}
+
+TEST(LoadConfig, RefusesAKeyWithoutTheSkPrefix) {
+  auto config = Load({{"LITELLM_MASTER_KEY", "0123456789abcdef0123456789abcdef"}});
+  ASSERT_TRUE(config.has_error());
+  EXPECT_NE(config.error().message.find("sk-"), std::string::npos);
+}
+
+TEST(LoadConfig, WarnsAboutAShortKey) {
+  auto config = Load({{"LITELLM_MASTER_KEY", "sk-1234"}}).value();
+  ASSERT_EQ(config.warnings.size(), 1U);
+  EXPECT_NE(config.warnings[0].find("short"), std::string::npos);
+}
+
+TEST(LoadConfig, ReadsEveryDocumentedEnvironmentVariable) {
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey},
+                      {"HOST", "127.0.0.1"},
+                      {"PORT", "4100"},
+                      {"CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-x"},
+                      {"CLAUDE_CONFIG_DIR", "/data/claude"},
+                      {"ANTHROPIC_API_KEY", "sk-ant-api-y"},
+                      {"ANTHROPIC_BASE_URL", "https://127.0.0.1:9999"},
+                      {"CLAUDE_OAUTH_TOKEN_URL", "https://127.0.0.1:9999/v1/oauth/token"},
+                      {"SSL_CERT_FILE", "/tmp/ca.pem"},
+                      {"LOG_LEVEL", "DEBUG"},
+                      {"DATABASE_URL", "postgresql://ignored"},
+                      {"STORE_MODEL_IN_DB", "True"}})
+                    .value();
+  EXPECT_EQ(config.host, "127.0.0.1");
+  EXPECT_EQ(config.port, 4100);
+  EXPECT_EQ(config.credentials.oauth_token, "sk-ant-oat01-x");
+  EXPECT_EQ(config.credentials.config_dir, "/data/claude");
+  EXPECT_EQ(config.credentials.api_key, "sk-ant-api-y");
+  EXPECT_EQ(config.upstream.base_url, "https://127.0.0.1:9999");
+  EXPECT_EQ(config.credentials.oauth_token_url, "https://127.0.0.1:9999/v1/oauth/token");
+  EXPECT_EQ(config.upstream.ssl_cert_file, "/tmp/ca.pem");
+  EXPECT_EQ(config.logging.level, "debug");
+}
+
+TEST(LoadConfig, DefaultsTheClaudeConfigDirToHome) {
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey}, {"HOME", "/home/claude"}}).value();
+  EXPECT_EQ(config.credentials.config_dir, "/home/claude/.claude");
+}
+
+struct LogLevelCase {
+  std::map<std::string, std::string> env;
+  std::string expected;
+};
+
+TEST(LoadConfig, MapsLogLevelsFromBothVariableNames) {
+  const std::vector<LogLevelCase> cases = {
+      {{{"LITELLM_LOG", "INFO"}}, "info"},
+      {{{"LITELLM_LOG", "WARNING"}}, "warning"},
+      {{{"LOG_LEVEL", "warn"}}, "warning"},
+      {{{"LOG_LEVEL", "error"}, {"LITELLM_LOG", "DEBUG"}}, "error"},  // LOG_LEVEL wins.
+  };
+  for (const auto& c : cases) {
+    auto env = c.env;
+    env["LITELLM_MASTER_KEY"] = kKey;
+    EXPECT_EQ(Load(env).value().logging.level, c.expected);
+  }
+  auto bad = Load({{"LITELLM_MASTER_KEY", kKey}, {"LOG_LEVEL", "loud"}});
+  ASSERT_TRUE(bad.has_error());
+  EXPECT_NE(bad.error().message.find("LOG_LEVEL"), std::string::npos);
+}
+
+TEST(LoadConfig, LoadsTheSeedConfigUnchanged) {
+  CommandLine flags;
+  flags.config_path = SeedConfigPath();
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey}, {"DATABASE_URL", "postgresql://x"}}, flags)
+                    .value();
+  EXPECT_EQ(config.master_key, kKey);  // via os.environ/LITELLM_MASTER_KEY
+  EXPECT_TRUE(config.translation.drop_params);
+  EXPECT_EQ(config.models.Resolve("sonnet"), "claude-sonnet-5-5");
+  EXPECT_EQ(config.models.Resolve("opus"), "claude-opus-5-5");
+  EXPECT_EQ(config.models.Resolve("default"), "claude-sonnet-5-5");
+  EXPECT_EQ(config.models.Resolve("claude-3-5-haiku-20241022"), "claude-3-5-haiku-20241022");
+  // Listed in file order, then the built-in haiku alias the file does not define.
+  std::vector<std::string> names;
+  for (const auto& alias : config.models.aliases()) {
+    names.push_back(alias.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"sonnet", "claude-3-5-haiku-20241022", "opus",
+                                             "default", "haiku"}));
+  // database_url and custom_provider_map are explained, not fatal.
+  bool noted_provider_map = false;
+  for (const auto& warning : config.warnings) {
+    noted_provider_map |= warning.find("custom_provider_map") != std::string::npos;
+  }
+  EXPECT_TRUE(noted_provider_map);
+}
+
+TEST(LoadConfig, EnvironmentBeatsFileAndFlagsBeatEnvironment) {
+  TempYaml yaml(R"(
+general_settings:
+  master_key: sk-from-file-000000000000000000000
+claudegate:
+  host: 10.0.0.1
+  port: 5000
+  log_level: error
+)");
+  CommandLine flags;
+  flags.config_path = yaml.path();
+  auto from_file = Load({}, flags).value();
+  EXPECT_EQ(from_file.master_key, "sk-from-file-000000000000000000000");
+  EXPECT_EQ(from_file.host, "10.0.0.1");
+  EXPECT_EQ(from_file.port, 5000);
+  EXPECT_EQ(from_file.logging.level, "error");
+
+  auto from_env = Load({{"LITELLM_MASTER_KEY", kKey}, {"PORT", "6000"}}, flags).value();
+  EXPECT_EQ(from_env.master_key, kKey);
+  EXPECT_EQ(from_env.port, 6000);
+
+  flags.port = 7000;
+  flags.host = "127.0.0.1";
+  auto from_flags = Load({{"LITELLM_MASTER_KEY", kKey}, {"PORT", "6000"}}, flags).value();
+  EXPECT_EQ(from_flags.port, 7000);
+  EXPECT_EQ(from_flags.host, "127.0.0.1");
+}
+
+TEST(LoadConfig, ReadsOwnSettingsSection) {
+  TempYaml yaml(R"(
+claudegate:
+  log_json: true
+  default_max_tokens: 1024
+  limits:
+    max_body_bytes: 1000
+    max_header_bytes: 2000
+    max_connections: 3
+    header_timeout_ms: 4000
+    idle_timeout_ms: 5000
+    shutdown_grace_ms: 6000
+  upstream:
+    base_url: https://127.0.0.1:8443
+    anthropic_version: "2023-06-01"
+    extra_betas: [context-1m-2025-08-07]
+    stream_idle_timeout_ms: 7000
+  tls:
+    cert_file: /tmp/cert.pem
+    key_file: /tmp/key.pem
+)");
+  CommandLine flags;
+  flags.config_path = yaml.path();
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey}}, flags).value();
+  EXPECT_TRUE(config.logging.json);
+  EXPECT_EQ(config.translation.default_max_tokens, 1024);
+  EXPECT_EQ(config.limits.max_body_bytes, 1000U);
+  EXPECT_EQ(config.limits.max_header_bytes, 2000U);
+  EXPECT_EQ(config.limits.max_connections, 3U);
+  EXPECT_EQ(config.limits.header_timeout.count(), 4000);
+  EXPECT_EQ(config.limits.idle_timeout.count(), 5000);
+  EXPECT_EQ(config.limits.shutdown_grace.count(), 6000);
+  EXPECT_EQ(config.upstream.base_url, "https://127.0.0.1:8443");
+  EXPECT_EQ(config.upstream.extra_betas, std::vector<std::string>{"context-1m-2025-08-07"});
+  EXPECT_EQ(config.upstream.stream_idle_timeout.count(), 7000);
+  EXPECT_TRUE(config.tls.Enabled());
+}
+
+struct BadFileCase {
+  std::string yaml;
+  std::string expected_in_message;
+};
+
+TEST(LoadConfig, ExplainsBadFiles) {
+  const std::vector<BadFileCase> cases = {
+      {"model_list: [\n", "not valid YAML"},
+      {"- just\n- a list\n", "top level must be a mapping"},
+      {"model_list: 3\n", "model_list must be a list"},
+      {"model_list:\n  - litellm_params: {model: x}\n", "needs a model_name"},
+      {"claudegate:\n  port: lots\n", "claudegate.port must be a whole number"},
+      {"claudegate:\n  limits:\n    max_body_bytes: 0\n", "greater than zero"},
+      {"litellm_settings:\n  drop_params: maybe\n", "drop_params must be true or false"},
+      {"claudegate:\n  tls:\n    cert_file: /x.pem\n", "both a certificate and a key"},
+  };
+  for (const auto& c : cases) {
+    TempYaml yaml(c.yaml);
+    CommandLine flags;
+    flags.config_path = yaml.path();
+    auto config = Load({{"LITELLM_MASTER_KEY", kKey}}, flags);
+    ASSERT_TRUE(config.has_error()) << c.yaml;
+    EXPECT_NE(config.error().message.find(c.expected_in_message), std::string::npos)
+        << config.error().message;
+  }
+  CommandLine flags;
+  flags.config_path = "/nonexistent/claudegate.yaml";
+  auto missing = Load({{"LITELLM_MASTER_KEY", kKey}}, flags);
+  ASSERT_TRUE(missing.has_error());
+  EXPECT_NE(missing.error().message.find("cannot read config file"), std::string::npos);
+}
+
+TEST(LoadConfig, WarnsAboutUnknownKeysWithoutFailing) {
+  TempYaml yaml("surprise: 1\nclaudegate:\n  mystery: 2\n");
+  CommandLine flags;
+  flags.config_path = yaml.path();
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey}}, flags).value();
+  ASSERT_EQ(config.warnings.size(), 2U);
+}
+
+TEST(DescribeConfig, RedactsEverySecret) {
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey},
+                      {"CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-secretsecretsecret"},
+                      {"ANTHROPIC_API_KEY", "sk-ant-api03-anothersecretvalue"}})
+                    .value();
+  const std::string text = DescribeConfig(config);
+  EXPECT_EQ(text.find(kKey), std::string::npos);
+  EXPECT_EQ(text.find("secretsecretsecret"), std::string::npos);
+  EXPECT_EQ(text.find("anothersecretvalue"), std::string::npos);
+  EXPECT_NE(text.find("sk-…cdef"), std::string::npos);
+}
+
+struct FlagCase {
+  std::vector<std::string> args;
+  bool ok;
+};
+
+TEST(ParseCommandLine, AcceptsDocumentedFlagsAndRejectsOthers) {
+  const std::vector<FlagCase> cases = {
+      {{"--config", "x.yaml"}, true},   {{"--config=x.yaml"}, true},
+      {{"--port", "0"}, true},          {{"--port", "65536"}, false},
+      {{"--port", "12ab"}, false},      {{"--host"}, false},
+      {{"--check-config"}, true},       {{"--version"}, true},
+      {{"--help"}, true},               {{"--frobnicate"}, false},
+      {{"healthcheck"}, true},          {{"healthcheck", "http://127.0.0.1:1/x"}, true},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(ParseCommandLine(c.args).has_value(), c.ok) << c.args[0];
+  }
+  auto parsed = ParseCommandLine({"--host", "127.0.0.1", "--port=4001", "-c", "f.yaml"}).value();
+  EXPECT_EQ(parsed.host, "127.0.0.1");
+  EXPECT_EQ(parsed.port, 4001);
+  EXPECT_EQ(parsed.config_path, "f.yaml");
+}
+
+}  // namespace
+}  // namespace claudegate::config
