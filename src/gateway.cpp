@@ -4,6 +4,7 @@
 #include "claudegate/middleware/auth.hpp"
 #include "claudegate/middleware/request_id.hpp"
 #include "claudegate/middleware/router.hpp"
+#include "claudegate/routes/chat_completions_handler.hpp"
 #include "claudegate/routes/health_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
 
@@ -12,6 +13,7 @@ namespace claudegate {
 struct Gateway::Handlers {
   routes::ModelsHandler models;
   routes::HealthHandler health;
+  routes::ChatCompletionsHandler chat;
 };
 
 namespace {
@@ -29,6 +31,11 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h) {
   router->Add(get, "/models", models_list);
   router->AddPrefix(get, "/v1/models/", "/v1/models/{id}", models_get);
   router->AddPrefix(get, "/models/", "/models/{id}", models_get);
+
+  const auto post = http::verb::post;
+  auto chat = [&h](RequestContext& ctx) { return h.chat.Handle(ctx); };
+  router->Add(post, "/v1/chat/completions", chat);
+  router->Add(post, "/chat/completions", chat);
 
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
@@ -56,11 +63,14 @@ std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config
 }  // namespace
 
 Gateway::Gateway(net::io_context& io, const config::Config& config,
-                 std::shared_ptr<credentials::CredentialSource> credentials)
+                 std::shared_ptr<credentials::CredentialSource> credentials,
+                 upstream::UpstreamClient& upstream)
     : config_(config),
       credentials_(std::move(credentials)),
-      handlers_(std::make_unique<Handlers>(Handlers{routes::ModelsHandler(config.models),
-                                                    routes::HealthHandler(config, *credentials_)})),
+      handlers_(std::make_unique<Handlers>(Handlers{
+          routes::ModelsHandler(config.models), routes::HealthHandler(config, *credentials_),
+          routes::ChatCompletionsHandler(
+              config, upstream::CallContext{config.upstream, *credentials_, upstream})})),
       pipeline_(BuildPipeline(config, *handlers_)),
       server_(std::make_unique<server::Server>(io, config, *pipeline_)) {}
 

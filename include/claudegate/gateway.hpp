@@ -13,14 +13,17 @@
 #include "claudegate/http/server.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate {
 
 class Gateway {
  public:
-  /// `config` must outlive the gateway. The io_context may be run by several threads.
+  /// `config` and `upstream` must outlive the gateway. The io_context may be run by several
+  /// threads.
   Gateway(net::io_context& io, const config::Config& config,
-          std::shared_ptr<credentials::CredentialSource> credentials);
+          std::shared_ptr<credentials::CredentialSource> credentials,
+          upstream::UpstreamClient& upstream);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

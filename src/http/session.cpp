@@ -69,6 +69,13 @@ Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer) {
   }
 }
 
+// Runs the pipeline with cancellation reported as error codes rather than exceptions, so a handler
+// cancelled by a client disconnect still unwinds through its middleware (the access log sees it).
+Awaitable<void> RunPipeline(const middleware::Pipeline& pipeline, RequestContext& ctx) {
+  co_await net::this_coro::throw_if_cancelled(false);
+  co_await pipeline.Run(ctx);
+}
+
 template <typename Stream>
 Awaitable<void> SendParseFailure(Stream& stream, unsigned version, std::string_view target,
                                  const Error& error, const SessionDeps& deps,
@@ -104,15 +111,29 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
 
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(deps.limits->max_header_bytes));
-    parser.body_limit(deps.limits->max_body_bytes);
-    lowest.expires_after(deps.limits->header_timeout);
-    if (auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, Token{}); ec) {
-      if (auto error = ParseFailure(ec)) {
-        const auto target = parser.is_header_done() ? parser.get().target() : "";
-        co_await SendParseFailure(stream, 11, target, *error, deps, peer);
+    // The body limit is checked below, once the target is known, so a 413 speaks the route's
+    // error shape; Beast would otherwise reject an oversized Content-Length mid-header.
+    parser.body_limit(boost::none);
+    // The header timeout cancels the read instead of closing the socket (as the stream's own
+    // timeout would), so the slow client still gets its 408.
+    Timer header_deadline(co_await net::this_coro::executor, deps.limits->header_timeout);
+    lowest.expires_never();
+    auto header = co_await (http::async_read_header(stream, buffer, parser, Token{}) ||
+                            header_deadline.async_wait());
+    const error_code header_ec =
+        header.index() == 1 ? error_code(beast::error::timeout) : std::get<0>(std::get<0>(header));
+    if (header_ec) {
+      if (auto error = ParseFailure(header_ec)) {
+        co_await SendParseFailure(stream, 11, "", *error, deps, peer);
       }
       co_return;
     }
+    if (parser.content_length() && *parser.content_length() > deps.limits->max_body_bytes) {
+      co_await SendParseFailure(stream, parser.get().version(), parser.get().target(),
+                                *ParseFailure(http::error::body_limit), deps, peer);
+      co_return;
+    }
+    parser.body_limit(deps.limits->max_body_bytes);
     if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
       lowest.expires_after(deps.limits->write_timeout);
@@ -140,7 +161,7 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     ctx.flavor = FlavorForPath(ctx.Path());
     // The handler races the peer watch: a client that hangs up cancels its handler (and with it
     // the upstream request) instead of letting it run for nobody.
-    co_await (deps.pipeline->Run(ctx) || WatchPeer(stream, buffer));
+    co_await (RunPipeline(*deps.pipeline, ctx) || WatchPeer(stream, buffer));
     if (!sink.finished() || !sink.keep_alive() || deps.tracker->draining()) {
       co_return;
     }

@@ -52,8 +52,9 @@ std::string ModelsHandler::AnthropicList() const {
 }
 
 Awaitable<middleware::Outcome> ModelsHandler::List(middleware::RequestContext& ctx) const {
-  co_return co_await middleware::JsonReply(
-      ctx, 200, WantsAnthropicShape(ctx) ? AnthropicList() : OpenAiList());
+  // Built before the co_await: GCC 12 destroys a conditional's temporary twice in a coroutine.
+  std::string body = WantsAnthropicShape(ctx) ? AnthropicList() : OpenAiList();
+  co_return co_await middleware::JsonReply(ctx, 200, std::move(body));
 }
 
 Awaitable<middleware::Outcome> ModelsHandler::Get(middleware::RequestContext& ctx) const {
@@ -62,8 +63,8 @@ Awaitable<middleware::Outcome> ModelsHandler::Get(middleware::RequestContext& ct
   const bool anthropic = WantsAnthropicShape(ctx);
   for (const auto& alias : catalog_.aliases()) {
     if (alias.name == id || alias.upstream_id == id) {
-      co_return co_await middleware::JsonReply(
-          ctx, 200, (anthropic ? AnthropicModel(alias) : OpenAiModel(alias)).dump());
+      std::string body = (anthropic ? AnthropicModel(alias) : OpenAiModel(alias)).dump();
+      co_return co_await middleware::JsonReply(ctx, 200, std::move(body));
     }
   }
   if (anthropic) {

@@ -21,7 +21,12 @@ TestGateway::TestGateway(config::Config config,
     credentials = std::make_shared<FakeCredentials>(
         credentials::Credential{credentials::CredentialKind::kOAuth, "sk-ant-oat01-test-token"});
   }
-  gateway_ = std::make_unique<Gateway>(io_, *config_, std::move(credentials));
+  auto upstream = upstream::UpstreamClient::Create(config_->upstream);
+  if (!upstream) {
+    throw ErrorException(upstream.error());
+  }
+  upstream_ = std::move(*upstream);
+  gateway_ = std::make_unique<Gateway>(io_, *config_, std::move(credentials), *upstream_);
   auto endpoint = gateway_->Start();
   if (endpoint.has_error()) {
     throw ErrorException(endpoint.error());

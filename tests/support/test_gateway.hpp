@@ -9,6 +9,7 @@
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/gateway.hpp"
+#include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate::testing {
 
@@ -35,6 +36,7 @@ class TestGateway {
 
  private:
   std::unique_ptr<config::Config> config_;
+  std::unique_ptr<upstream::UpstreamClient> upstream_;
   net::io_context io_;
   std::unique_ptr<Gateway> gateway_;
   std::vector<std::thread> threads_;

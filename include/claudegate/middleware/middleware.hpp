@@ -52,8 +52,12 @@ class Middleware {
 class Pipeline {
  public:
   explicit Pipeline(std::vector<std::unique_ptr<Middleware>> steps) : steps_(std::move(steps)) {}
-  /// Runs the whole chain for `ctx`.
-  Awaitable<Outcome> Run(RequestContext& ctx) const { return Next(*this, 0)(ctx); }
+  /// Runs the whole chain for `ctx`. A coroutine, not a forwarding call: awaitables start lazily,
+  /// so the `Next` must live in this frame rather than in a temporary.
+  Awaitable<Outcome> Run(RequestContext& ctx) const {
+    const Next first(*this, 0);
+    co_return co_await first(ctx);
+  }
 
  private:
   friend class Next;

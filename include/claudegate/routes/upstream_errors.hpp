@@ -1,0 +1,15 @@
+/// @file upstream_errors.hpp
+/// Which upstream response headers a client should see, shared by the routes that relay errors
+/// and rate-limit state (retry-after, request-id, anthropic-ratelimit-*).
+#pragma once
+
+#include "claudegate/http/response_sink.hpp"
+#include "claudegate/net.hpp"
+
+namespace claudegate::routes {
+
+/// The upstream headers worth passing on: `retry-after`, `request-id`, and every
+/// `anthropic-ratelimit-*` header. Never cookies, credentials or hop-by-hop headers.
+[[nodiscard]] server::HeaderList UsefulUpstreamHeaders(const http::fields& upstream);
+
+}  // namespace claudegate::routes

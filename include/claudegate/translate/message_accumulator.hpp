@@ -1,0 +1,52 @@
+/// @file message_accumulator.hpp
+/// Rebuilds a complete Anthropic `Message` from its SSE events, for non-streaming clients served
+/// from a streamed upstream call (reference §1.4 and §3.4). Feed the result to `ToOpenAi()`.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "claudegate/error.hpp"
+#include "claudegate/sse/decoder.hpp"
+#include "claudegate/translate/upstream_error.hpp"
+
+namespace claudegate::translate {
+
+/// Accumulates text, thinking (with signatures), redacted thinking and tool_use input fragments
+/// per content block, and the cumulative usage and stop reason, the way the SDK's
+/// `MessageStream` does. Tool input is parsed at `content_block_stop`; when the joined fragments
+/// are not valid JSON (e.g. cut off by `max_tokens`, edge case 13) the block keeps `input:{}` and
+/// carries the raw text as a string `partial_json`, which `ToOpenAi()` returns verbatim.
+///
+/// @par Thread Safety
+/// Not thread-safe; one accumulator per upstream response.
+class MessageAccumulator {
+ public:
+  /// Consumes one upstream event. Unknown events and block types are ignored.
+  void OnEvent(const sse::Event& event);
+
+  /// True after `message_stop` or an `error` event.
+  [[nodiscard]] bool done() const { return done_; }
+
+  /// The upstream error when the stream carried an `error` event.
+  [[nodiscard]] const std::optional<UpstreamError>& error() const { return error_; }
+
+  /// The finished message. Call after the body ended.
+  ///
+  /// @par Errors
+  /// The mapped upstream error (its status and message) after an `error` event; and
+  /// `ErrorKind::kUpstreamUnreachable` (502) when the stream ended without a stop reason.
+  [[nodiscard]] Result<nlohmann::json> TakeMessage();
+
+ private:
+  void StopBlock(std::size_t index);
+
+  nlohmann::json message_;
+  std::vector<std::string> tool_json_;  // Per block index: joined input_json_delta fragments.
+  std::optional<UpstreamError> error_;
+  bool done_ = false;
+};
+
+}  // namespace claudegate::translate

@@ -1,0 +1,52 @@
+/// @file response_common.hpp
+/// Pieces shared by the non-streaming (`chat_response`) and streaming (`stream_translator`)
+/// response paths: token usage, `finish_reason`, and appending JSON strings to output buffers.
+///
+/// All functions are pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace claudegate::translate {
+
+/// Anthropic token counts for one message (reference §2.4). A `null` upstream count is 0.
+struct Usage {
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  std::int64_t cache_read_input_tokens = 0;
+  std::int64_t cache_creation_input_tokens = 0;
+  std::optional<std::int64_t> thinking_tokens;  ///< `output_tokens_details.thinking_tokens`.
+
+  /// OpenAI `prompt_tokens`: input plus cache reads plus cache writes.
+  [[nodiscard]] std::int64_t prompt_tokens() const {
+    return input_tokens + cache_read_input_tokens + cache_creation_input_tokens;
+  }
+};
+
+/// Overwrites the counts present (and non-null) in an Anthropic `usage` object; leaves the others.
+/// This is the SDK's rule for the cumulative `message_delta` usage (reference §3.1, edge case 32).
+void UpdateUsage(Usage& usage, const nlohmann::json& anthropic_usage);
+
+/// The OpenAI `usage` object (reference §2.4), including LiteLLM's extra top-level
+/// `cache_read_input_tokens` / `cache_creation_input_tokens`.
+[[nodiscard]] nlohmann::json OpenAiUsage(const Usage& usage);
+
+/// Appends the same object as `OpenAiUsage` as compact JSON, without building a DOM.
+void AppendOpenAiUsage(std::string& out, const Usage& usage);
+
+/// OpenAI `finish_reason` for an Anthropic `stop_reason` (reference §2.2). `tool_use` maps to
+/// `tool_calls` only when `has_tool_calls`; unknown and empty values map to `stop`.
+[[nodiscard]] std::string_view FinishReason(std::string_view stop_reason, bool has_tool_calls);
+
+/// Appends `value` as a quoted JSON string. Invalid UTF-8 bytes are replaced with U+FFFD, so the
+/// output is always valid JSON.
+void AppendJsonString(std::string& out, std::string_view value);
+
+/// Prefixes an Anthropic message id (`msg_…`) with `chatcmpl-` (reference §2.1).
+[[nodiscard]] std::string ChatCompletionId(std::string_view message_id);
+
+}  // namespace claudegate::translate

@@ -1,0 +1,109 @@
+/// @file upstream_client.hpp
+/// HTTP/1.1 client for the Claude API over a bounded keep-alive pool of verified TLS connections.
+///
+/// `Send()` writes a request and waits for the response headers; the body is then read piece by
+/// piece from the returned `UpstreamResponse`, which gives its connection back to the pool when
+/// the body was read completely (and closes it otherwise — e.g. when the client went away).
+/// Thread-safe: any number of coroutines on any strands may call `Send()` concurrently.
+/// Cancellation: cancelling the awaiting coroutine aborts the pending read or write and the
+/// connection is closed, which is how a client disconnect stops an upstream generation.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "claudegate/config/config.hpp"
+#include "claudegate/error.hpp"
+#include "claudegate/http/response_sink.hpp"
+#include "claudegate/net.hpp"
+#include "claudegate/upstream/upstream_connection.hpp"
+
+namespace claudegate::upstream {
+
+/// What to send. `target` is relative to the base URL's path (e.g. "/v1/messages?beta=true").
+struct UpstreamRequest {
+  http::verb method = http::verb::post;
+  std::string target;
+  std::string body;
+  server::HeaderList headers;  ///< Everything but Host, User-Agent and Content-Length.
+};
+
+class ConnectionPool;
+
+/// A response whose headers have arrived. Move-only.
+class UpstreamResponse {
+ public:
+  UpstreamResponse(std::unique_ptr<UpstreamConnection> connection,
+                   std::shared_ptr<ConnectionPool> pool);
+  UpstreamResponse(UpstreamResponse&&) noexcept;
+  UpstreamResponse& operator=(UpstreamResponse&&) noexcept;
+  UpstreamResponse(const UpstreamResponse&) = delete;
+  UpstreamResponse& operator=(const UpstreamResponse&) = delete;
+  ~UpstreamResponse();
+
+  [[nodiscard]] unsigned status() const;
+  /// A response header, or empty.
+  [[nodiscard]] std::string_view header(std::string_view name) const;
+  /// All response headers.
+  [[nodiscard]] const http::fields& headers() const;
+
+  /// The next piece of the body, waiting at most `timeout`. An empty view means the body is
+  /// complete. Errors: kUpstreamTimeout with code "idle" when nothing arrived in time (the caller
+  /// may call again), kUpstreamUnreachable when the connection broke or the body was malformed.
+  /// The view is valid until the next call.
+  Awaitable<Result<std::string_view>> Read(std::chrono::milliseconds timeout);
+
+  /// The whole remaining body, at most `limit` bytes (error beyond).
+  Awaitable<Result<std::string>> ReadAll(std::size_t limit, std::chrono::milliseconds timeout);
+
+  /// True once any response byte arrived (then a failure is never retried transparently).
+  [[nodiscard]] bool received_any() const;
+
+  /// Internal: reads the status line and headers.
+  Awaitable<Result<void>> ReadHeader(std::chrono::milliseconds timeout);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+/// The client. Create once per process; share by reference or shared_ptr.
+class UpstreamClient {
+ public:
+  /// Errors (bad base URL, unreadable CA bundle) surface from `Create`.
+  static Result<std::unique_ptr<UpstreamClient>> Create(const config::Upstream& config);
+  ~UpstreamClient();
+
+  /// Sends `request` and waits (first-byte timeout) for the response headers. A failure on a
+  /// pooled connection before any response byte arrived is retried once on a fresh connection.
+  Awaitable<Result<UpstreamResponse>> Send(const UpstreamRequest& request);
+
+  /// Sends to an absolute https:// URL (the OAuth token endpoint), no pooling.
+  Awaitable<Result<UpstreamResponse>> SendTo(std::string_view url, const UpstreamRequest& request);
+
+  /// Connections opened so far (for tests and metrics).
+  [[nodiscard]] std::size_t connections_opened() const { return connections_opened_; }
+
+ private:
+  UpstreamClient(const config::Upstream& config, UpstreamTarget target,
+                 std::unique_ptr<ssl::context> tls);
+  Awaitable<Result<UpstreamResponse>> SendOnce(const UpstreamTarget& target,
+                                               const UpstreamRequest& request,
+                                               std::shared_ptr<ConnectionPool> pool,
+                                               bool& retryable);
+
+  const config::Upstream& config_;
+  UpstreamTarget target_;
+  std::unique_ptr<ssl::context> tls_;
+  std::shared_ptr<ConnectionPool> pool_;
+  std::atomic<std::size_t> connections_opened_{0};
+};
+
+/// Builds a client TLS context that verifies peers against `ca_file` or the system store.
+[[nodiscard]] Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(const std::string& ca_file);
+
+}  // namespace claudegate::upstream

@@ -1,0 +1,164 @@
+#include "claudegate/app.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <thread>
+
+#include "claudegate/credentials/make_credential_source.hpp"
+#include "claudegate/gateway.hpp"
+#include "claudegate/upstream/https_token_endpoint.hpp"
+#include "claudegate/upstream/upstream_client.hpp"
+
+namespace claudegate {
+namespace {
+
+void ConfigureLogging(const config::Logging& logging) {
+  auto logger = spdlog::stderr_color_mt("claudegate");
+  // JSON lines keep the message as a field so log shippers need no parsing rules.
+  logger->set_pattern(logging.json
+                          ? R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":%v})"
+                          : "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(logging.level == "warning" ? "warn" : logging.level));
+  spdlog::set_default_logger(logger);
+  spdlog::flush_on(spdlog::level::info);
+}
+
+unsigned ThreadCount(const config::Config& config) {
+  if (config.threads > 0) {
+    return config.threads;
+  }
+  return std::max(1U, std::thread::hardware_concurrency());
+}
+
+// `claudegate healthcheck [URL]` for Docker's HEALTHCHECK: no curl in the image, so the binary
+// probes itself. Exit 0 when the liveness probe answers 200.
+int RunHealthcheck(const std::string& url_text, std::ostream& err) {
+  const std::string url = url_text.empty() ? "http://127.0.0.1:4000/health/liveliness" : url_text;
+  net::io_context io;
+  config::Upstream probe_config;
+  probe_config.base_url = url;
+  auto client = upstream::UpstreamClient::Create(probe_config);
+  if (!client) {
+    err << "healthcheck: " << client.error().message << "\n";
+    return kExitRuntimeFailure;
+  }
+  int code = kExitRuntimeFailure;
+  net::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        upstream::UpstreamRequest request;
+        request.method = http::verb::get;
+        auto response = co_await (*client)->SendTo(url, request);
+        if (!response) {
+          err << "healthcheck: " << response.error().message << "\n";
+          co_return;
+        }
+        code = response->status() == 200 ? kExitOk : kExitRuntimeFailure;
+        if (code != kExitOk) {
+          err << "healthcheck: status " << response->status() << "\n";
+        }
+      },
+      net::detached);
+  io.run_for(std::chrono::seconds(5));
+  return code;
+}
+
+}  // namespace
+
+int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, std::ostream& out,
+           std::ostream& err) {
+  auto command_line = config::ParseCommandLine(args);
+  if (!command_line) {
+    err << "claudegate: " << command_line.error().message << "\n";
+    return kExitBadConfig;
+  }
+  if (command_line->help) {
+    out << config::UsageText();
+    return kExitOk;
+  }
+  if (command_line->version) {
+    out << "claudegate " << CLAUDEGATE_VERSION << "\n";
+    return kExitOk;
+  }
+  if (command_line->healthcheck) {
+    return RunHealthcheck(command_line->healthcheck_url, err);
+  }
+  auto loaded = config::LoadConfig(*command_line, env);
+  if (!loaded) {
+    err << "claudegate: configuration error: " << loaded.error().message << "\n";
+    return kExitBadConfig;
+  }
+  const config::Config& config = *loaded;
+  if (command_line->check_config) {
+    out << config::DescribeConfig(config);
+    return kExitOk;
+  }
+
+  ConfigureLogging(config.logging);
+  for (const auto& warning : config.warnings) {
+    spdlog::warn("{}", warning);
+  }
+  auto upstream = upstream::UpstreamClient::Create(config.upstream);
+  if (!upstream) {
+    err << "claudegate: configuration error: " << upstream.error().message << "\n";
+    return kExitBadConfig;
+  }
+  upstream::HttpsTokenEndpoint token_endpoint(**upstream, config.credentials.oauth_token_url);
+
+  const unsigned threads = ThreadCount(config);
+  net::io_context io(static_cast<int>(threads));
+  credentials::CredentialSettings settings;
+  settings.claude_code_oauth_token = config.credentials.oauth_token;
+  settings.claude_config_dir = config.credentials.config_dir;
+  settings.anthropic_api_key = config.credentials.api_key;
+  settings.home = env("HOME").value_or("");
+  auto credential_source =
+      credentials::MakeCredentialSource(settings, token_endpoint, io.get_executor());
+
+  Gateway gateway(io, config, credential_source, **upstream);
+  auto endpoint = gateway.Start();
+  if (!endpoint) {
+    spdlog::error("{}", endpoint.error().message);
+    return endpoint.error().kind == ErrorKind::kInvalidRequest ? kExitBadConfig
+                                                               : kExitRuntimeFailure;
+  }
+  spdlog::info("claudegate {} listening on {}://{}:{} with {} thread(s); credentials: {}",
+               CLAUDEGATE_VERSION, config.tls.Enabled() ? "https" : "http",
+               endpoint->address().to_string(), endpoint->port(), threads,
+               credential_source->Status().value("source", "none"));
+
+  // SIGTERM/SIGINT: stop accepting, drain within the grace period, then stop the io threads.
+  net::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](error_code ec, int signal_number) {
+    if (ec) {
+      return;
+    }
+    spdlog::info("signal {} received: draining {} connection(s) (grace {} ms)", signal_number,
+                 gateway.server().active_connections(), config.limits.shutdown_grace.count());
+    gateway.Shutdown([&io] {
+      spdlog::info("all connections closed; exiting");
+      io.stop();
+    });
+    // A second signal means "now".
+    signals.async_wait([&io](error_code second_ec, int) {
+      if (!second_ec) {
+        io.stop();
+      }
+    });
+  });
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) {
+    pool.emplace_back([&io] { io.run(); });
+  }
+  io.run();
+  for (auto& thread : pool) {
+    thread.join();
+  }
+  spdlog::default_logger()->flush();
+  return kExitOk;
+}
+
+}  // namespace claudegate
