@@ -70,7 +70,7 @@ struct Logging {
 /// Translation defaults for the OpenAI route.
 struct Translation {
   bool drop_params = false;         ///< Drop parameters Claude cannot honour instead of a 400.
-  int default_max_tokens = 8192;    ///< When the client sends no max_tokens.
+  int default_max_tokens = 32000;   ///< When the client sends no max_tokens (reference §1.4).
 };
 
 /// Everything one process needs; immutable once loaded.
