@@ -38,6 +38,17 @@ std::optional<unsigned> RetryAfterSeconds(std::string_view value) {
   return seconds;
 }
 
+// Reads what is left of a response after its last event (normally just the chunked terminator),
+// so the connection can return to the pool instead of being closed.
+Awaitable<void> DrainBody(upstream::UpstreamResponse& response, const config::Upstream& config) {
+  for (int reads = 0; reads < 4; ++reads) {
+    auto rest = co_await response.Read(config.heartbeat_interval);
+    if (!rest || rest->empty()) {
+      co_return;
+    }
+  }
+}
+
 // An upstream non-2xx answer, translated to OpenAI's error shape with the useful headers kept.
 Awaitable<Outcome> RelayUpstreamError(RequestContext& ctx, upstream::AuthorizedResponse& answer,
                                       const config::Upstream& config) {
@@ -108,10 +119,7 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
     }
     if (!piece || piece->empty() || translator.done()) {
       if (translator.done() && piece && !piece->empty()) {
-        // Drain the rest of the upstream body (message_stop is followed only by the chunked
-        // terminator) so the connection can go back to the pool.
-        auto rest = co_await response.Read(config.heartbeat_interval);
-        (void)rest;
+        co_await DrainBody(response, config);
       }
       break;
     }
@@ -156,6 +164,9 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamRespo
       failure = fed.error();
       break;
     }
+  }
+  if (accumulator.done() && !failure) {
+    co_await DrainBody(response, config);
   }
   if (accumulator.error()) {
     const auto& error = *accumulator.error();

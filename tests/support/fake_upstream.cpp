@@ -1,0 +1,641 @@
+#include "support/fake_upstream.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <exception>
+#include <utility>
+
+namespace claudegate::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Fault = ScriptedResponse::Fault;
+
+constexpr std::size_t kMaxRequestBody = 64U * 1024U * 1024U;
+// The watcher keeps what a pipelining client sends during a response for the next parse, but stops
+// reading (and so stops detecting disconnects) past this much.
+constexpr std::size_t kMaxBufferedWhileResponding = 1024U * 1024U;
+
+void LogCoroutineException(const std::exception_ptr& error) {
+  if (!error) {
+    return;
+  }
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "FakeUpstream: coroutine threw: %s\n", e.what());
+  }
+}
+
+// Drops the transport without a TLS close_notify: FIN (`reset == false`) or RST (SO_LINGER 0).
+template <typename Stream>
+void DropTransport(Stream& stream, bool reset) {
+  auto& socket = beast::get_lowest_layer(stream).socket();
+  error_code ignored;
+  if (reset) {
+    socket.set_option(net::socket_base::linger(true, 0), ignored);
+  } else {
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+  }
+  socket.close(ignored);
+}
+
+Awaitable<void> GracefulClose(ssl::stream<TcpStream>& stream) {
+  beast::get_lowest_layer(stream).expires_after(2s);
+  co_await stream.async_shutdown(Token{});
+  DropTransport(stream, false);
+}
+
+Awaitable<void> GracefulClose(TcpStream& stream) {
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  DropTransport(stream, false);
+  co_return;
+}
+
+std::string NextId(std::string_view prefix) {
+  static std::atomic<unsigned long long> counter{0};
+  std::array<char, 32> digits{};
+  std::snprintf(digits.data(), digits.size(), "%020llu", ++counter);
+  return std::string(prefix) + "01FAKE" + digits.data();
+}
+
+}  // namespace
+
+// What the two halves of one response (delivery and disconnect watch) tell each other.
+struct FakeUpstream::Exchange {
+  bool server_closed = false;  // the fake dropped the connection on purpose (a Fault)
+  bool peer_closed = false;    // the client closed or reset the connection mid-response
+  bool delivered = false;      // the last byte of the response was written
+};
+
+std::string RecordedRequest::header(std::string_view name) const {
+  const auto it = headers.find(name);
+  return it == headers.end() ? std::string() : std::string(it->value());
+}
+
+nlohmann::json RecordedRequest::JsonBody() const { return nlohmann::json::parse(body); }
+
+FakeUpstream::FakeUpstream(Handler handler) : FakeUpstream(std::move(handler), Options{}) {}
+
+FakeUpstream::FakeUpstream(Handler handler, Options options)
+    : handler_(std::move(handler)),
+      options_(options),
+      ssl_context_(ssl::context::tls_server),
+      acceptor_(io_) {
+  if (options_.tls) {
+    const TestCerts& certs = options_.certs != nullptr ? *options_.certs : SharedTestCerts();
+    ssl_context_.set_options(ssl::context::default_workarounds | ssl::context::no_tlsv1 |
+                             ssl::context::no_tlsv1_1);
+    ssl_context_.use_certificate_chain_file(certs.cert_file);
+    ssl_context_.use_private_key_file(certs.key_file, ssl::context::pem);
+  }
+  const tcp::endpoint endpoint(net::ip::address_v4::loopback(), 0);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen();
+  port_ = acceptor_.local_endpoint().port();
+  net::co_spawn(io_, AcceptLoop(), LogCoroutineException);
+  thread_ = std::thread([this] {
+    io_.run();
+    {
+      const std::lock_guard lock(mutex_);
+      run_finished_ = true;
+    }
+    changed_.notify_all();
+  });
+}
+
+FakeUpstream::~FakeUpstream() {
+  stopping_ = true;
+  net::post(io_, [this] {
+    error_code ignored;
+    acceptor_.close(ignored);
+    CloseAll();
+  });
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, 2s, [this] { return run_finished_; });
+  }
+  io_.stop();
+  thread_.join();
+}
+
+std::string FakeUpstream::base_url() const {
+  return std::string(options_.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+}
+
+std::vector<RecordedRequest> FakeUpstream::requests() const {
+  const std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+std::size_t FakeUpstream::connections_accepted() const {
+  const std::lock_guard lock(mutex_);
+  return connections_accepted_;
+}
+
+std::size_t FakeUpstream::tls_handshakes() const {
+  const std::lock_guard lock(mutex_);
+  return tls_handshakes_;
+}
+
+std::size_t FakeUpstream::tls_handshake_failures() const {
+  const std::lock_guard lock(mutex_);
+  return tls_handshake_failures_;
+}
+
+std::size_t FakeUpstream::client_disconnects() const {
+  const std::lock_guard lock(mutex_);
+  return client_disconnects_;
+}
+
+template <typename Predicate>
+bool FakeUpstream::WaitUntil(std::chrono::milliseconds timeout, Predicate predicate) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, predicate);
+}
+
+bool FakeUpstream::WaitForRequests(std::size_t n, std::chrono::milliseconds timeout) {
+  return WaitUntil(timeout, [&] { return requests_.size() >= n; });
+}
+
+bool FakeUpstream::WaitForConnections(std::size_t n, std::chrono::milliseconds timeout) {
+  return WaitUntil(timeout, [&] { return connections_accepted_ >= n; });
+}
+
+bool FakeUpstream::WaitForTlsHandshakeFailures(std::size_t n, std::chrono::milliseconds timeout) {
+  return WaitUntil(timeout, [&] { return tls_handshake_failures_ >= n; });
+}
+
+bool FakeUpstream::WaitForClientDisconnects(std::size_t n, std::chrono::milliseconds timeout) {
+  return WaitUntil(timeout, [&] { return client_disconnects_ >= n; });
+}
+
+void FakeUpstream::Bump(std::size_t& counter) {
+  {
+    const std::lock_guard lock(mutex_);
+    ++counter;
+  }
+  changed_.notify_all();
+}
+
+std::uint64_t FakeUpstream::Register(net::any_io_executor executor, std::function<void()> close) {
+  const std::lock_guard lock(mutex_);
+  const std::uint64_t id = next_connection_id_++;
+  live_.emplace(id, LiveConnection{std::move(executor), std::move(close)});
+  return id;
+}
+
+void FakeUpstream::Unregister(std::uint64_t id) {
+  const std::lock_guard lock(mutex_);
+  live_.erase(id);
+}
+
+// Runs on the io thread. Each close runs on its connection's strand and only if the connection is
+// still registered: a coroutine unregisters (on that strand) before its stream is destroyed.
+void FakeUpstream::CloseAll() {
+  std::vector<std::pair<std::uint64_t, net::any_io_executor>> targets;
+  {
+    const std::lock_guard lock(mutex_);
+    for (const auto& [id, connection] : live_) {
+      targets.emplace_back(id, connection.executor);
+    }
+  }
+  for (auto& [id, executor] : targets) {
+    net::post(executor, [this, id = id] {
+      const std::lock_guard lock(mutex_);
+      const auto it = live_.find(id);
+      if (it != live_.end()) {
+        it->second.close();
+      }
+    });
+  }
+}
+
+ScriptedResponse FakeUpstream::CallHandler(const RecordedRequest& request) {
+  try {
+    return handler_(request);
+  } catch (const std::exception& e) {
+    return ErrorResponse(500, "api_error", std::string("FakeUpstream handler threw: ") + e.what());
+  }
+}
+
+Awaitable<void> FakeUpstream::AcceptLoop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(io_));
+    if (ec) {
+      if (stopping_ || !acceptor_.is_open() || ec == net::error::operation_aborted) {
+        co_return;
+      }
+      continue;
+    }
+    Bump(connections_accepted_);
+    // Without TCP_NODELAY, a header write followed by a small body write waits out the client's
+    // delayed ACK (~40 ms per response on Linux).
+    socket.set_option(tcp::no_delay(true), ec);
+    const auto executor = socket.get_executor();
+    if (options_.tls) {
+      net::co_spawn(executor, ServeTls(std::move(socket)), LogCoroutineException);
+    } else {
+      net::co_spawn(executor, ServePlain(std::move(socket)), LogCoroutineException);
+    }
+  }
+}
+
+namespace {
+// Unregisters a connection when its coroutine ends (or its frame is destroyed at shutdown).
+class Registration {
+ public:
+  explicit Registration(std::function<void()> on_exit) : on_exit_(std::move(on_exit)) {}
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() { on_exit_(); }
+
+ private:
+  std::function<void()> on_exit_;
+};
+}  // namespace
+
+Awaitable<void> FakeUpstream::ServePlain(tcp::socket socket) {
+  TcpStream stream(std::move(socket));
+  const std::uint64_t id = Register(co_await net::this_coro::executor, [&stream] {
+    error_code ignored;
+    stream.socket().close(ignored);
+  });
+  const Registration registration([this, id] { Unregister(id); });
+  if (stopping_) {
+    co_return;
+  }
+  co_await ServeRequests(stream);
+}
+
+Awaitable<void> FakeUpstream::ServeTls(tcp::socket socket) {
+  ssl::stream<TcpStream> stream(TcpStream(std::move(socket)), ssl_context_);
+  const std::uint64_t id = Register(co_await net::this_coro::executor, [&stream] {
+    error_code ignored;
+    beast::get_lowest_layer(stream).socket().close(ignored);
+  });
+  const Registration registration([this, id] { Unregister(id); });
+  if (stopping_) {
+    co_return;
+  }
+  beast::get_lowest_layer(stream).expires_after(10s);
+  auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, Token{});
+  beast::get_lowest_layer(stream).expires_never();
+  if (ec) {
+    Bump(tls_handshake_failures_);
+    co_return;
+  }
+  Bump(tls_handshakes_);
+  co_await ServeRequests(stream);
+}
+
+template <typename Stream>
+Awaitable<void> FakeUpstream::ServeRequests(Stream& stream) {
+  using namespace net::experimental::awaitable_operators;
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kMaxRequestBody);
+    auto [ec, bytes] = co_await http::async_read(stream, buffer, parser, Token{});
+    if (ec) {
+      co_return;  // the client closed an idle keep-alive connection, or garbage arrived
+    }
+    const auto& message = parser.get();
+    RecordedRequest recorded;
+    recorded.method = std::string(message.method_string());
+    recorded.target = std::string(message.target());
+    recorded.body = message.body();
+    for (const auto& field : message) {
+      recorded.headers.insert(field.name_string(), field.value());
+    }
+    const bool client_keep_alive = message.keep_alive();
+    {
+      const std::lock_guard lock(mutex_);
+      requests_.push_back(recorded);
+    }
+    changed_.notify_all();
+
+    const ScriptedResponse response = CallHandler(recorded);
+    const bool keep_alive = client_keep_alive && !response.close_connection && !stopping_;
+    Exchange exchange;
+    const auto outcome = co_await (Deliver(stream, response, keep_alive, exchange) ||
+                                   WatchForPeerClose(stream, buffer, exchange));
+    if (exchange.peer_closed) {
+      Bump(client_disconnects_);
+      co_return;
+    }
+    if (outcome.index() != 0 || std::get<0>(outcome) != Delivery::kComplete) {
+      co_return;
+    }
+    if (!keep_alive) {
+      co_await GracefulClose(stream);
+      co_return;
+    }
+  }
+}
+
+template <typename Stream>
+Awaitable<FakeUpstream::Delivery> FakeUpstream::Deliver(Stream& stream,
+                                                        const ScriptedResponse& response,
+                                                        bool keep_alive, Exchange& exchange) {
+  // Cancellation (the watcher saw the client leave) shows up as operation_aborted results. A
+  // cancellation emitted while no cancellable operation is pending (say, a write that had already
+  // completed) is only recorded in the state, so check it before starting each operation.
+  co_await net::this_coro::throw_if_cancelled(false);
+  const net::cancellation_state state = co_await net::this_coro::cancellation_state;
+  const auto cancelled = [&] {
+    return exchange.peer_closed || state.cancelled() != net::cancellation_type::none;
+  };
+  const auto failed = [&](const error_code& ec) {
+    if (ec != net::error::operation_aborted && !stopping_) {
+      exchange.peer_closed = true;  // EPIPE / ECONNRESET: the client went away
+    }
+    return Delivery::kFailed;
+  };
+  const auto drop = [&](bool reset) {
+    exchange.server_closed = true;
+    DropTransport(stream, reset);
+    return Delivery::kClosed;
+  };
+
+  Timer timer(co_await net::this_coro::executor);
+  if (response.delay_before_headers > std::chrono::milliseconds::zero()) {
+    if (cancelled()) {
+      co_return Delivery::kClosed;
+    }
+    timer.expires_after(response.delay_before_headers);
+    auto [ec] = co_await timer.async_wait();
+    if (ec) {
+      co_return Delivery::kClosed;
+    }
+  }
+  if (cancelled()) {
+    co_return Delivery::kClosed;
+  }
+  if (response.fault == Fault::kNeverRespond) {
+    timer.expires_at(Timer::time_point::max());
+    co_await timer.async_wait();  // ends only when cancelled by the watcher or at shutdown
+    co_return Delivery::kClosed;
+  }
+  if (response.fault == Fault::kCloseBeforeHeaders) {
+    co_return drop(false);
+  }
+
+  const bool chunked = !response.chunks.empty();
+  http::response<http::empty_body> head;
+  head.version(11);
+  head.result(response.status);
+  for (const auto& [name, value] : response.headers) {
+    head.insert(name, value);
+  }
+  if (head.count(http::field::content_type) == 0) {
+    head.set(http::field::content_type, chunked ? "text/event-stream" : "application/json");
+  }
+  if (chunked) {
+    head.chunked(true);
+  } else {
+    head.content_length(response.body.size());
+  }
+  head.keep_alive(keep_alive);
+  http::response_serializer<http::empty_body> serializer(head);
+  {
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, Token{});
+    if (ec) {
+      co_return failed(ec);
+    }
+  }
+  if (response.fault == Fault::kCloseAfterHeaders) {
+    co_return drop(false);
+  }
+  const bool reset = response.fault == Fault::kResetMidStream;
+
+  if (cancelled()) {
+    co_return Delivery::kClosed;
+  }
+  if (!chunked) {
+    const std::size_t length = reset ? response.body.size() / 2 : response.body.size();
+    if (length > 0) {
+      auto [ec, n] =
+          co_await net::async_write(stream, net::buffer(response.body.data(), length), Token{});
+      if (ec) {
+        co_return failed(ec);
+      }
+    }
+    if (reset) {
+      co_return drop(true);
+    }
+    exchange.delivered = true;
+    co_return Delivery::kComplete;
+  }
+
+  const std::size_t count = reset ? response.chunks.size() / 2 : response.chunks.size();
+  std::size_t sent = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string& chunk = response.chunks[i];
+    if (chunk.empty()) {
+      continue;  // an empty chunk would be the last-chunk marker
+    }
+    if (cancelled()) {
+      co_return Delivery::kClosed;
+    }
+    if (sent > 0 && response.delay_between_chunks > std::chrono::milliseconds::zero()) {
+      timer.expires_after(response.delay_between_chunks);
+      auto [ec] = co_await timer.async_wait();
+      if (ec) {
+        co_return Delivery::kClosed;
+      }
+    }
+    if (cancelled()) {
+      co_return Delivery::kClosed;
+    }
+    auto [ec, n] = co_await net::async_write(stream, http::make_chunk(net::buffer(chunk)), Token{});
+    if (ec) {
+      co_return failed(ec);
+    }
+    ++sent;
+  }
+  if (reset) {
+    co_return drop(true);
+  }
+  if (cancelled()) {
+    co_return Delivery::kClosed;
+  }
+  auto [ec, n] = co_await net::async_write(stream, http::make_chunk_last(), Token{});
+  if (ec) {
+    co_return failed(ec);
+  }
+  exchange.delivered = true;
+  co_return Delivery::kComplete;
+}
+
+template <typename Stream>
+Awaitable<void> FakeUpstream::WatchForPeerClose(Stream& stream, beast::flat_buffer& buffer,
+                                                Exchange& exchange) {
+  co_await net::this_coro::throw_if_cancelled(false);
+  const net::cancellation_state state = co_await net::this_coro::cancellation_state;
+  while (buffer.size() < kMaxBufferedWhileResponding) {
+    if (state.cancelled() != net::cancellation_type::none) {
+      co_return;  // the response finished while the previous read was completing with data
+    }
+    // Bytes that arrive now (a pipelined request) stay in `buffer` for the next parse.
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(64U * 1024U), Token{});
+    buffer.commit(n);
+    if (ec) {
+      if (ec != net::error::operation_aborted && !exchange.server_closed && !exchange.delivered &&
+          !stopping_) {
+        exchange.peer_closed = true;  // eof, stream_truncated or connection_reset
+      }
+      co_return;
+    }
+  }
+  Timer idle(co_await net::this_coro::executor);
+  idle.expires_at(Timer::time_point::max());
+  if (state.cancelled() == net::cancellation_type::none) {
+    co_await idle.async_wait();
+  }
+}
+
+// ---- Anthropic wire format -------------------------------------------------------------------
+
+std::string SseEvent(std::string_view event, const nlohmann::json& data) {
+  return "event: " + std::string(event) + "\ndata: " + data.dump() + "\n\n";
+}
+
+std::string SseEvent(std::string_view event, const nlohmann::ordered_json& data) {
+  return "event: " + std::string(event) + "\ndata: " + data.dump() + "\n\n";
+}
+
+std::vector<std::string> TextStreamTranscript(std::string model,
+                                              std::vector<std::string> text_pieces,
+                                              int input_tokens, int output_tokens) {
+  using Json = nlohmann::ordered_json;
+  std::vector<std::string> events;
+
+  Json usage = Json::object();
+  usage["input_tokens"] = input_tokens;
+  usage["output_tokens"] = 1;
+  usage["cache_creation_input_tokens"] = 0;
+  usage["cache_read_input_tokens"] = 0;
+  Json message = Json::object();
+  message["id"] = NextId("msg_");
+  message["type"] = "message";
+  message["role"] = "assistant";
+  message["content"] = Json::array();
+  message["model"] = std::move(model);
+  message["stop_reason"] = nullptr;
+  message["stop_sequence"] = nullptr;
+  message["usage"] = std::move(usage);
+  Json start = Json::object();
+  start["type"] = "message_start";
+  start["message"] = std::move(message);
+  events.push_back(SseEvent("message_start", start));
+
+  Json block = Json::object();
+  block["type"] = "text";
+  block["text"] = "";
+  Json block_start = Json::object();
+  block_start["type"] = "content_block_start";
+  block_start["index"] = 0;
+  block_start["content_block"] = std::move(block);
+  events.push_back(SseEvent("content_block_start", block_start));
+
+  Json ping = Json::object();
+  ping["type"] = "ping";
+  events.push_back(SseEvent("ping", ping));
+
+  for (auto& piece : text_pieces) {
+    Json delta = Json::object();
+    delta["type"] = "text_delta";
+    delta["text"] = std::move(piece);
+    Json block_delta = Json::object();
+    block_delta["type"] = "content_block_delta";
+    block_delta["index"] = 0;
+    block_delta["delta"] = std::move(delta);
+    events.push_back(SseEvent("content_block_delta", block_delta));
+  }
+
+  Json block_stop = Json::object();
+  block_stop["type"] = "content_block_stop";
+  block_stop["index"] = 0;
+  events.push_back(SseEvent("content_block_stop", block_stop));
+
+  Json stop = Json::object();
+  stop["stop_reason"] = "end_turn";
+  stop["stop_sequence"] = nullptr;
+  Json final_usage = Json::object();
+  final_usage["output_tokens"] = output_tokens;
+  Json message_delta = Json::object();
+  message_delta["type"] = "message_delta";
+  message_delta["delta"] = std::move(stop);
+  message_delta["usage"] = std::move(final_usage);
+  events.push_back(SseEvent("message_delta", message_delta));
+
+  Json message_stop = Json::object();
+  message_stop["type"] = "message_stop";
+  events.push_back(SseEvent("message_stop", message_stop));
+  return events;
+}
+
+nlohmann::json TextMessage(std::string model, std::string text, int input_tokens,
+                           int output_tokens) {
+  nlohmann::json block = nlohmann::json::object();
+  block["type"] = "text";
+  block["text"] = std::move(text);
+  nlohmann::json usage = nlohmann::json::object();
+  usage["input_tokens"] = input_tokens;
+  usage["output_tokens"] = output_tokens;
+  usage["cache_creation_input_tokens"] = 0;
+  usage["cache_read_input_tokens"] = 0;
+  nlohmann::json message = nlohmann::json::object();
+  message["id"] = NextId("msg_");
+  message["type"] = "message";
+  message["role"] = "assistant";
+  message["model"] = std::move(model);
+  message["content"] = nlohmann::json::array();
+  message["content"].push_back(std::move(block));
+  message["stop_reason"] = "end_turn";
+  message["stop_sequence"] = nullptr;
+  message["usage"] = std::move(usage);
+  return message;
+}
+
+std::string AnthropicError(std::string type, std::string message) {
+  nlohmann::ordered_json error = nlohmann::ordered_json::object();
+  error["type"] = std::move(type);
+  error["message"] = std::move(message);
+  nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  body["type"] = "error";
+  body["error"] = std::move(error);
+  body["request_id"] = NextId("req_");
+  return body.dump();
+}
+
+ScriptedResponse JsonResponse(const nlohmann::json& body, unsigned status) {
+  ScriptedResponse response;
+  response.status = status;
+  response.headers.emplace_back("content-type", "application/json");
+  response.body = body.dump();
+  return response;
+}
+
+ScriptedResponse SseResponse(std::vector<std::string> chunks) {
+  ScriptedResponse response;
+  response.headers.emplace_back("content-type", "text/event-stream");
+  response.headers.emplace_back("cache-control", "no-cache");
+  response.chunks = std::move(chunks);
+  return response;
+}
+
+ScriptedResponse ErrorResponse(unsigned status, std::string type, std::string message) {
+  ScriptedResponse response;
+  response.status = status;
+  response.headers.emplace_back("content-type", "application/json");
+  response.body = AnthropicError(std::move(type), std::move(message));
+  return response;
+}
+
+}  // namespace claudegate::testing
