@@ -6,6 +6,7 @@
 #include "claudegate/middleware/router.hpp"
 #include "claudegate/routes/chat_completions_handler.hpp"
 #include "claudegate/routes/health_handler.hpp"
+#include "claudegate/routes/messages_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
 
 namespace claudegate {
@@ -14,6 +15,7 @@ struct Gateway::Handlers {
   routes::ModelsHandler models;
   routes::HealthHandler health;
   routes::ChatCompletionsHandler chat;
+  routes::MessagesHandler messages;
 };
 
 namespace {
@@ -36,6 +38,9 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h) {
   auto chat = [&h](RequestContext& ctx) { return h.chat.Handle(ctx); };
   router->Add(post, "/v1/chat/completions", chat);
   router->Add(post, "/chat/completions", chat);
+  auto messages = [&h](RequestContext& ctx) { return h.messages.Handle(ctx); };
+  router->Add(post, "/v1/messages", messages);
+  router->Add(post, "/v1/messages/count_tokens", messages);
 
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
@@ -70,6 +75,8 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
       handlers_(std::make_unique<Handlers>(Handlers{
           routes::ModelsHandler(config.models), routes::HealthHandler(config, *credentials_),
           routes::ChatCompletionsHandler(
+              config, upstream::CallContext{config.upstream, *credentials_, upstream}),
+          routes::MessagesHandler(
               config, upstream::CallContext{config.upstream, *credentials_, upstream})})),
       pipeline_(BuildPipeline(config, *handlers_)),
       server_(std::make_unique<server::Server>(io, config, *pipeline_)) {}

@@ -42,11 +42,11 @@ struct Error {
   // A constructor rather than aggregate initialisation: GCC 12 miscompiles aggregates initialised
   // from string literals inside coroutines ("array used as initializer").
   Error(ErrorKind error_kind, std::string error_message, std::string error_param = {},
-        std::string error_code = {})
+        std::string machine_code = {})
       : kind(error_kind),
         message(std::move(error_message)),
         param(std::move(error_param)),
-        code(std::move(error_code)) {}
+        code(std::move(machine_code)) {}
 
   ErrorKind kind = ErrorKind::kInternal;
   std::string message;

@@ -66,6 +66,7 @@ struct UpstreamResponse::State {
   beast::flat_buffer raw;                 // bytes read but not yet parsed
   std::array<char, kReadChunk> body{};    // decoded body bytes handed to the caller
   bool received_any = false;              // any response byte arrived (no transparent retry then)
+  std::size_t pending = 0;                // body bytes decoded with the header, not yet returned
 };
 
 UpstreamResponse::UpstreamResponse(std::unique_ptr<UpstreamConnection> connection,
@@ -117,7 +118,9 @@ Awaitable<Result<void>> UpstreamResponse::ReadHeader(std::chrono::milliseconds t
       const std::size_t used = s.parser.put(s.raw.data(), ec);
       s.raw.consume(used);
       if (s.parser.is_header_done()) {
-        // Body bytes decoded eagerly stay in `body`; remember how many by re-reading later.
+        // Body bytes that arrived in the same read as the header were decoded eagerly into
+        // `body`; the first Read() hands them out.
+        s.pending = s.body.size() - s.parser.get().body().size;
         co_return Result<void>{};
       }
       if (ec && ec != http::error::need_more) {
@@ -148,6 +151,10 @@ Awaitable<Result<void>> UpstreamResponse::ReadHeader(std::chrono::milliseconds t
 
 Awaitable<Result<std::string_view>> UpstreamResponse::Read(std::chrono::milliseconds timeout) {
   auto& s = *state_;
+  if (s.pending > 0) {
+    const std::size_t n = std::exchange(s.pending, 0);
+    co_return std::string_view(s.body.data(), n);
+  }
   for (;;) {
     if (s.parser.is_done()) {
       co_return std::string_view{};

@@ -1,0 +1,143 @@
+/// @file credentials_file.hpp
+/// Reading and rewriting the Claude CLI's `<configdir>/.credentials.json` without losing anything
+/// the CLI (or a later CLI version) stored in it.
+///
+/// The whole document is kept as `nlohmann::ordered_json` so a rewrite preserves every other
+/// top-level key (`mcpOAuth`, `pluginSecrets`, …), every unknown field inside `claudeAiOauth`, and
+/// the key order the CLI wrote. See reference/claude-oauth.md §1 and §6.
+///
+/// @par Thread Safety
+/// `CredentialsFile` holds only the path and a test hook; its methods do blocking file I/O on the
+/// calling thread and may be called from several threads at once. Cross-process exclusion is the
+/// caller's job: hold the `.storage-write.lock` (file_lock.hpp) around `CompareAndSwap()`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "claudegate/error.hpp"
+
+namespace claudegate::credentials {
+
+class DirLock;
+
+/// `Error::code` values produced by this module, so callers can tell the failures apart.
+inline constexpr std::string_view kCodeAbsent = "credentials_absent";  ///< no file / no claudeAiOauth
+inline constexpr std::string_view kCodeCorrupt = "credentials_corrupt";  ///< not the JSON we expect
+inline constexpr std::string_view kCodeUnreadable = "credentials_unreadable";  ///< EACCES, EIO, …
+/// The file cannot be replaced: read-only volume, no permission, a bind-mounted single file
+/// (`EBUSY`/`EXDEV` on rename) or a symlink/non-regular target. Callers keep tokens in memory.
+inline constexpr std::string_view kCodeNotWritable = "credentials_not_writable";
+inline constexpr std::string_view kCodeWriteFailed = "credentials_write_failed";  ///< ENOSPC, EIO…
+
+/// The `claudeAiOauth` fields claudegate understands. Everything else stays in the JSON document.
+struct OAuthTokens {
+  std::string access_token;
+  std::string refresh_token;  ///< `""` (or missing) is the CLI's logged-out / dead marker.
+  std::int64_t expires_at_ms = 0;  ///< ms since the Unix epoch; 0 when missing.
+  std::vector<std::string> scopes;
+  std::optional<std::string> client_id;  ///< Absent for the default Claude Code client.
+  std::optional<std::string> subscription_type;
+  std::optional<std::string> rate_limit_tier;
+
+  /// True when the CLI marked these credentials logged out or dead (`refreshToken: ""`).
+  [[nodiscard]] bool LoggedOut() const { return refresh_token.empty(); }
+  /// `expiresAt` as a time point.
+  [[nodiscard]] std::chrono::system_clock::time_point ExpiresAt() const {
+    return std::chrono::system_clock::time_point(std::chrono::milliseconds(expires_at_ms));
+  }
+};
+
+/// Identity of one version of the file: a rewrite by rename changes the inode, an in-place write
+/// changes size or mtime. Compared to notice another process's write cheaply (one `stat`).
+struct FileStamp {
+  bool exists = false;
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+/// One parsed version of the file.
+struct CredentialsDocument {
+  nlohmann::ordered_json document;  ///< The whole file, unknown keys included.
+  OAuthTokens oauth;                ///< Parsed view of `document["claudeAiOauth"]`.
+  FileStamp stamp;                  ///< Of the version read (from `fstat` of the open file).
+};
+
+/// Parses `claudeAiOauth` out of a whole document. Errors: `kCodeAbsent` when the key is missing
+/// or null (nobody logged in), `kCodeCorrupt` when it or one of its known fields has the wrong
+/// type.
+[[nodiscard]] Result<OAuthTokens> ParseOAuth(const nlohmann::ordered_json& document);
+
+/// Parses file content. Errors: `kCodeCorrupt` (not a JSON object, bad field types) and
+/// `kCodeAbsent` (no `claudeAiOauth`). Messages never contain token values.
+[[nodiscard]] Result<CredentialsDocument> ParseCredentials(std::string_view text);
+
+/// Result of `CredentialsFile::CompareAndSwap()`.
+struct CasResult {
+  bool written = false;          ///< False: the on-disk refresh token differed; nothing written.
+  CredentialsDocument document;  ///< What is on disk now (the new version when written).
+};
+
+/// The `.credentials.json` file of one config directory.
+class CredentialsFile {
+ public:
+  /// Steps of `Write()` at which the test hook is called.
+  enum class WriteStep {
+    kCreateTemp,    ///< Before the temp file is created.
+    kHalfWritten,   ///< Half of the bytes are in the temp file.
+    kWritten,       ///< All bytes written, not yet fsynced.
+    kSynced,        ///< Temp file fsynced and closed, not yet renamed.
+    kRenamed,       ///< Renamed over the target, directory not yet fsynced.
+    kDone,          ///< Directory fsynced.
+  };
+  /// Test hook: return an errno to make `Write()` fail at that step as if a syscall had failed
+  /// (`EROFS` simulates a read-only volume even for root), or 0 to proceed.
+  using WriteHook = std::function<int(WriteStep)>;
+
+  /// `path` is the file itself, normally `<configdir>/.credentials.json`.
+  explicit CredentialsFile(std::filesystem::path path, WriteHook hook = {});
+
+  [[nodiscard]] const std::filesystem::path& Path() const { return path_; }
+
+  /// Cheap change detection: `exists == false` when the file is absent or cannot be stat'ed.
+  [[nodiscard]] FileStamp Stat() const;
+
+  /// Reads and parses the file. Errors: `kCodeAbsent` (no file, or no `claudeAiOauth`),
+  /// `kCodeCorrupt`, `kCodeUnreadable`.
+  [[nodiscard]] Result<CredentialsDocument> Read() const;
+
+  /// Atomically replaces the file with `document` serialised compactly (like the CLI's
+  /// `JSON.stringify`): a temp file `<path>.tmp.<8 hex>` created `O_EXCL` with mode 0600 in the
+  /// same directory (owner copied from the old file when permitted), written, fsynced, renamed over
+  /// the target, then the directory fsynced. The target is never written in place, so readers see
+  /// the old or the new complete document. Errors: `kCodeNotWritable`, `kCodeWriteFailed`; the
+  /// temp file is removed on failure.
+  [[nodiscard]] Result<void> Write(const nlohmann::ordered_json& document) const;
+
+  /// Re-reads the file and, only if its `refreshToken` still equals `expected_refresh_token`,
+  /// applies `mutate` to its `claudeAiOauth` object and writes the result; otherwise writes nothing
+  /// and returns what is on disk so the caller adopts it. `write_lock` must be the held
+  /// `.storage-write.lock` (it is a proof argument; the CLI re-reads under the same lock).
+  /// Errors: those of `Read()` and `Write()`.
+  [[nodiscard]] Result<CasResult> CompareAndSwap(
+      const DirLock& write_lock, std::string_view expected_refresh_token,
+      const std::function<void(nlohmann::ordered_json& oauth)>& mutate) const;
+
+ private:
+  std::filesystem::path path_;
+  WriteHook hook_;
+};
+
+}  // namespace claudegate::credentials

@@ -1,0 +1,185 @@
+// POST /v1/messages and /v1/messages/count_tokens relayed to a TLS fake Anthropic upstream.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fake_upstream.hpp"
+#include "support/test_client.hpp"
+#include "support/test_gateway.hpp"
+
+namespace claudegate::testing {
+namespace {
+
+using nlohmann::json;
+
+config::Config ConfigFor(const FakeUpstream& upstream) {
+  auto config = TestConfig();
+  config.upstream.base_url = upstream.base_url();
+  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
+  return config;
+}
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+Headers ClaudeCodeHeaders() {
+  return {{"x-api-key", kTestMasterKey},
+          {"anthropic-version", "2023-06-01"},
+          {"anthropic-beta", "interleaved-thinking-2025-05-14, prompt-caching-2024-07-31"},
+          {"cookie", "session=secret"},
+          {"x-app", "cli"},
+          {"accept", "application/json"}};
+}
+
+TEST(Messages, RelaysTheBodyByteForByte) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return JsonResponse(TextMessage("claude-opus-5-5", "hi", 3, 1));
+  });
+  TestGateway gw(ConfigFor(upstream));
+  // Unusual spacing, key order, unknown fields and roles must all survive.
+  const std::string body =
+      "{\"max_tokens\": 10,  \"model\":\"claude-opus-5-5\",\n\"messages\":[{\"role\":\"future_role\","
+      "\"content\":\"x\"}],\"brand_new_field\":{\"nested\":[1,2.50,true]}}";
+  TestClient client(gw.port());
+  auto response = client.Request(http::verb::post, "/v1/messages?beta=true", body,
+                                 ClaudeCodeHeaders());
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(json::parse(response->body())["content"][0]["text"], "hi");
+  ASSERT_EQ(upstream.requests().size(), 1U);
+  const auto sent = upstream.requests()[0];
+  EXPECT_EQ(sent.body, body);
+  EXPECT_EQ(sent.target, "/v1/messages?beta=true");
+}
+
+TEST(Messages, SubstitutesAnAliasWithoutTouchingTheRest) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return JsonResponse(TextMessage("claude-sonnet-5-5", "ok", 1, 1));
+  });
+  TestGateway gw(ConfigFor(upstream));
+  const std::string body = R"({"model" : "sonnet", "max_tokens":5,"messages":[]})";
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", {}, body, ClaudeCodeHeaders());
+  ASSERT_TRUE(response);
+  EXPECT_EQ(upstream.requests().at(0).body,
+            R"({"model" : "claude-sonnet-5-5", "max_tokens":5,"messages":[]})");
+}
+
+TEST(Messages, SwapsTheCredentialAndForwardsOnlyAllowedHeaders) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return JsonResponse(TextMessage("claude-sonnet-5-5", "ok", 1, 1));
+  });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", {},
+                        R"({"model":"claude-sonnet-5-5"})", ClaudeCodeHeaders());
+  ASSERT_TRUE(response);
+  const auto sent = upstream.requests().at(0);
+  EXPECT_EQ(sent.header("authorization"), "Bearer sk-ant-oat01-test-token");
+  EXPECT_EQ(sent.header("x-api-key"), "");
+  EXPECT_EQ(sent.header("cookie"), "");
+  EXPECT_EQ(sent.header("x-app"), "");
+  EXPECT_EQ(sent.header("anthropic-version"), "2023-06-01");
+  // Client betas kept (deprecated ones dropped), OAuth beta added.
+  EXPECT_EQ(sent.header("anthropic-beta"), "interleaved-thinking-2025-05-14,oauth-2025-04-20");
+  EXPECT_TRUE(sent.header("user-agent").starts_with("claudegate/"));
+  for (const auto& field : sent.headers) {
+    EXPECT_EQ(std::string(field.value()).find(kTestMasterKey), std::string::npos);
+  }
+}
+
+TEST(Messages, AcceptsTheSdk1xBearerStyleAndNewerVersion) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return JsonResponse(TextMessage("claude-sonnet-5-5", "ok", 1, 1));
+  });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"sonnet"})", {{"anthropic-version", "2026-10-21"}});
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(upstream.requests().at(0).header("anthropic-version"), "2026-10-21");
+}
+
+TEST(Messages, RelaysAStreamEventForEvent) {
+  const auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"a", "b", "c"}, 2, 3);
+  FakeUpstream upstream([&transcript](const RecordedRequest&) { return SseResponse(transcript); });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"sonnet","stream":true})", {{"anthropic-version", "2023-06-01"}});
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(response->header("content-type").starts_with("text/event-stream"));
+  std::string expected;
+  for (const auto& event : transcript) {
+    expected += event;
+  }
+  EXPECT_EQ(response->body(), expected);
+}
+
+TEST(Messages, RelaysUpstreamErrorsUnchanged) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    auto response = ErrorResponse(429, "rate_limit_error", "slow down");
+    response.headers.emplace_back("retry-after", "30");
+    response.headers.emplace_back("anthropic-ratelimit-unified-status", "rejected");
+    response.headers.emplace_back("set-cookie", "upstream=1");
+    return response;
+  });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"sonnet"})");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 429);
+  auto body = json::parse(response->body());
+  EXPECT_EQ(body["error"]["type"], "rate_limit_error");
+  EXPECT_EQ(body["error"]["message"], "slow down");
+  EXPECT_EQ(response->header("retry-after"), "30");
+  EXPECT_EQ(response->header("anthropic-ratelimit-unified-status"), "rejected");
+  EXPECT_EQ(response->header("set-cookie"), "");
+}
+
+TEST(Messages, AnswersGatewayErrorsInAnthropicShape) {
+  FakeUpstream upstream([](const RecordedRequest&) { return ScriptedResponse{}; });
+  TestGateway gw(ConfigFor(upstream));
+  auto bad_json = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey, "{oops");
+  ASSERT_TRUE(bad_json);
+  EXPECT_EQ(bad_json->status, 400);
+  EXPECT_EQ(json::parse(bad_json->body())["type"], "error");
+  auto bad_model = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                         R"({"model":"gpt-4"})");
+  ASSERT_TRUE(bad_model);
+  EXPECT_EQ(bad_model->status, 404);
+  EXPECT_EQ(json::parse(bad_model->body())["error"]["type"], "not_found_error");
+  EXPECT_TRUE(upstream.requests().empty());
+}
+
+TEST(Messages, RelaysCountTokens) {
+  FakeUpstream upstream([](const RecordedRequest& request) {
+    EXPECT_EQ(request.target, "/v1/messages/count_tokens");
+    return JsonResponse(json{{"input_tokens", 42}});
+  });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages/count_tokens", kTestMasterKey,
+                        R"({"model":"haiku","messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(json::parse(response->body())["input_tokens"], 42);
+  EXPECT_EQ(upstream.requests().at(0).JsonBody()["model"], "claude-haiku-5-5");
+}
+
+TEST(Messages, ClosesTheUpstreamWhenTheClientDisconnects) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    std::vector<std::string> pieces(50, "word ");
+    auto response = SseResponse(TextStreamTranscript("claude-sonnet-5-5", pieces, 1, 1));
+    response.delay_between_chunks = std::chrono::milliseconds(200);
+    return response;
+  });
+  TestGateway gw(ConfigFor(upstream));
+  {
+    TestClient client(gw.port());
+    const std::string body = R"({"model":"sonnet","stream":true})";
+    client.SendRaw("POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: " + kTestMasterKey +
+                   "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    ASSERT_TRUE(upstream.WaitForRequests(1, std::chrono::seconds(5)));
+  }
+  EXPECT_TRUE(upstream.WaitForClientDisconnect(std::chrono::seconds(2)));
+}
+
+}  // namespace
+}  // namespace claudegate::testing
