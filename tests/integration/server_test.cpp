@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/fake_credentials.hpp"
+#include "support/fake_upstream.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -258,6 +259,61 @@ TEST(Server, ShutdownClosesIdleConnectionsAndStopsAccepting) {
   EXPECT_TRUE(idle.WaitForClose());
   EXPECT_EQ(done.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_THROW(TestClient late(gw->port()), boost::system::system_error);
+}
+
+}  // namespace
+}  // namespace claudegate::testing
+
+namespace claudegate::testing {
+namespace {
+
+TEST(Server, ShutdownLetsAnInFlightStreamFinish) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    auto response = SseResponse(TextStreamTranscript("claude-sonnet-5-5", {"a", "b", "c"}, 1, 1));
+    response.delay_between_chunks = std::chrono::milliseconds(100);
+    return response;
+  });
+  auto config = TestConfig();
+  config.upstream.base_url = upstream.base_url();
+  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
+  TestGateway gw(std::move(config));
+  TestClient client(gw.port());
+  const std::string body = R"({"model":"sonnet","stream":true,"messages":[{"role":"user","content":"x"}]})";
+  client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                 kTestMasterKey + "\r\nContent-Length: " + std::to_string(body.size()) +
+                 "\r\n\r\n" + body);
+  ASSERT_TRUE(upstream.WaitForRequests(1, std::chrono::seconds(5)));
+  auto done = gw.BeginShutdown();
+  auto response = client.ReadResponse();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body().find("data: [DONE]"), std::string::npos);
+  // The head went out before the shutdown began, so it still said keep-alive; the session closes
+  // the connection once the stream is done.
+  EXPECT_TRUE(client.WaitForClose());
+  EXPECT_EQ(done.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+}
+
+TEST(Server, ShutdownForceClosesAfterTheGracePeriod) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    ScriptedResponse hang;
+    hang.fault = ScriptedResponse::Fault::kNeverRespond;
+    return hang;
+  });
+  auto config = TestConfig();
+  config.upstream.base_url = upstream.base_url();
+  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
+  config.limits.shutdown_grace = std::chrono::milliseconds(200);
+  TestGateway gw(std::move(config));
+  TestClient client(gw.port());
+  const std::string body = R"({"model":"sonnet","messages":[{"role":"user","content":"x"}]})";
+  client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                 kTestMasterKey + "\r\nContent-Length: " + std::to_string(body.size()) +
+                 "\r\n\r\n" + body);
+  ASSERT_TRUE(upstream.WaitForRequests(1, std::chrono::seconds(5)));
+  auto done = gw.BeginShutdown();
+  EXPECT_EQ(done.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(upstream.WaitForClientDisconnect(std::chrono::seconds(2)));
 }
 
 }  // namespace

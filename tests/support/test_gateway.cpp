@@ -13,19 +13,31 @@ config::Config TestConfig() {
   return config;
 }
 
+TestGateway::TestGateway(config::Config config, const CredentialFactory& factory,
+                         unsigned threads)
+    : TestGateway(std::move(config), nullptr, threads, &factory) {}
+
 TestGateway::TestGateway(config::Config config,
                          std::shared_ptr<credentials::CredentialSource> credentials,
                          unsigned threads)
+    : TestGateway(std::move(config), std::move(credentials), threads, nullptr) {}
+
+TestGateway::TestGateway(config::Config config,
+                         std::shared_ptr<credentials::CredentialSource> credentials,
+                         unsigned threads, const CredentialFactory* factory)
     : config_(std::make_unique<config::Config>(std::move(config))) {
-  if (!credentials) {
-    credentials = std::make_shared<FakeCredentials>(
-        credentials::Credential{credentials::CredentialKind::kOAuth, "sk-ant-oat01-test-token"});
-  }
   auto upstream = upstream::UpstreamClient::Create(config_->upstream);
   if (!upstream) {
     throw ErrorException(upstream.error());
   }
   upstream_ = std::move(*upstream);
+  if (factory != nullptr) {
+    credentials = (*factory)(io_, *upstream_);
+  }
+  if (!credentials) {
+    credentials = std::make_shared<FakeCredentials>(
+        credentials::Credential{credentials::CredentialKind::kOAuth, "sk-ant-oat01-test-token"});
+  }
   gateway_ = std::make_unique<Gateway>(io_, *config_, std::move(credentials), *upstream_);
   auto endpoint = gateway_->Start();
   if (endpoint.has_error()) {

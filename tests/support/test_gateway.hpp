@@ -2,6 +2,7 @@
 // it, and shuts it down gracefully on destruction (bounded).
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <thread>
@@ -18,11 +19,17 @@ inline const std::string kTestMasterKey = "sk-test-0123456789abcdef0123456789abc
 /// A config for tests: loopback, port 0, the test key.
 config::Config TestConfig();
 
+/// Builds a credential source that needs the gateway's io_context and upstream client (e.g. the
+/// refreshing file source with the real HTTPS token endpoint).
+using CredentialFactory = std::function<std::shared_ptr<credentials::CredentialSource>(
+    net::io_context& io, upstream::UpstreamClient& client)>;
+
 class TestGateway {
  public:
   explicit TestGateway(config::Config config,
                        std::shared_ptr<credentials::CredentialSource> credentials = nullptr,
                        unsigned threads = 2);
+  TestGateway(config::Config config, const CredentialFactory& factory, unsigned threads = 2);
   ~TestGateway();
   TestGateway(const TestGateway&) = delete;
   TestGateway& operator=(const TestGateway&) = delete;
@@ -35,6 +42,9 @@ class TestGateway {
   std::shared_future<void> BeginShutdown();
 
  private:
+  TestGateway(config::Config config, std::shared_ptr<credentials::CredentialSource> credentials,
+              unsigned threads, const CredentialFactory* factory);
+
   std::unique_ptr<config::Config> config_;
   std::unique_ptr<upstream::UpstreamClient> upstream_;
   net::io_context io_;
