@@ -34,8 +34,12 @@ unsigned ThreadCount(const config::Config& config) {
 
 // `claudegate healthcheck [URL]` for Docker's HEALTHCHECK: no curl in the image, so the binary
 // probes itself. Exit 0 when the liveness probe answers 200.
-int RunHealthcheck(const std::string& url_text, std::ostream& err) {
-  const std::string url = url_text.empty() ? "http://127.0.0.1:4000/health/liveliness" : url_text;
+int RunHealthcheck(const std::string& url_text, const config::EnvLookup& env, std::ostream& err) {
+  // Defaults to this container's own PORT, so a HEALTHCHECK needs no URL.
+  const std::string port = env("PORT").value_or("4000");
+  const std::string url =
+      url_text.empty() ? "http://127.0.0.1:" + (port.empty() ? "4000" : port) + "/health/liveliness"
+                       : url_text;
   net::io_context io;
   config::Upstream probe_config;
   probe_config.base_url = url;
@@ -52,7 +56,7 @@ int RunHealthcheck(const std::string& url_text, std::ostream& err) {
         request.method = http::verb::get;
         auto response = co_await (*client)->SendTo(url, request);
         if (!response) {
-          err << "healthcheck: " << response.error().message << "\n";
+          err << "healthcheck: " << url << " is not answering\n";
           co_return;
         }
         code = response->status() == 200 ? kExitOk : kExitRuntimeFailure;
@@ -83,7 +87,7 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
     return kExitOk;
   }
   if (command_line->healthcheck) {
-    return RunHealthcheck(command_line->healthcheck_url, err);
+    return RunHealthcheck(command_line->healthcheck_url, env, err);
   }
   auto loaded = config::LoadConfig(*command_line, env);
   if (!loaded) {
@@ -100,22 +104,23 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
   for (const auto& warning : config.warnings) {
     spdlog::warn("{}", warning);
   }
+  // The io_context is created first so it outlives everything holding sockets (the upstream
+  // pool's idle connections are destroyed with the client).
+  const unsigned threads = ThreadCount(config);
+  net::io_context io(static_cast<int>(threads));
   auto upstream = upstream::UpstreamClient::Create(config.upstream);
   if (!upstream) {
     err << "claudegate: configuration error: " << upstream.error().message << "\n";
     return kExitBadConfig;
   }
   upstream::HttpsTokenEndpoint token_endpoint(**upstream, config.credentials.oauth_token_url);
-
-  const unsigned threads = ThreadCount(config);
-  net::io_context io(static_cast<int>(threads));
   credentials::CredentialSettings settings;
   settings.claude_code_oauth_token = config.credentials.oauth_token;
   settings.claude_config_dir = config.credentials.config_dir;
   settings.anthropic_api_key = config.credentials.api_key;
   settings.home = env("HOME").value_or("");
   auto credential_source =
-      credentials::MakeCredentialSource(settings, token_endpoint, io.get_executor());
+      credentials::MakeCredentialSource(settings, token_endpoint, net::make_strand(io));
 
   Gateway gateway(io, config, credential_source, **upstream);
   auto endpoint = gateway.Start();

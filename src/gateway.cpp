@@ -2,12 +2,15 @@
 
 #include "claudegate/middleware/access_log.hpp"
 #include "claudegate/middleware/auth.hpp"
+#include "claudegate/middleware/metrics_middleware.hpp"
+#include "claudegate/middleware/plan_guard.hpp"
 #include "claudegate/middleware/request_id.hpp"
 #include "claudegate/middleware/router.hpp"
 #include "claudegate/routes/chat_completions_handler.hpp"
 #include "claudegate/routes/health_handler.hpp"
 #include "claudegate/routes/messages_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
+#include "claudegate/routes/responses_handler.hpp"
 
 namespace claudegate {
 
@@ -16,6 +19,7 @@ struct Gateway::Handlers {
   routes::HealthHandler health;
   routes::ChatCompletionsHandler chat;
   routes::MessagesHandler messages;
+  routes::ResponsesHandler responses;
 };
 
 namespace {
@@ -24,7 +28,8 @@ using middleware::RequestContext;
 
 // The route table: every path the gateway answers, in one place. OpenAI clients use both the
 // /v1-prefixed and the bare paths (base URL with or without /v1), so both are served.
-std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h) {
+std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
+                                                std::function<std::size_t()> open_connections) {
   auto router = std::make_unique<middleware::Router>();
   const auto get = http::verb::get;
   auto models_list = [&h](RequestContext& ctx) { return h.models.List(ctx); };
@@ -41,27 +46,44 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h) {
   auto messages = [&h](RequestContext& ctx) { return h.messages.Handle(ctx); };
   router->Add(post, "/v1/messages", messages);
   router->Add(post, "/v1/messages/count_tokens", messages);
+  auto responses = [&h](RequestContext& ctx) { return h.responses.Create(ctx); };
+  router->Add(post, "/v1/responses", responses);
+  router->Add(post, "/responses", responses);
+  auto responses_get = [&h](RequestContext& ctx) { return h.responses.Retrieve(ctx); };
+  router->AddPrefix(get, "/v1/responses/", "/v1/responses/{id}", responses_get);
+  router->AddPrefix(get, "/responses/", "/responses/{id}", responses_get);
 
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
   router->Add(get, "/health/liveness", liveness);
   router->Add(get, "/health/readiness", [&h](RequestContext& ctx) { return h.health.Readiness(ctx); });
   router->Add(get, "/health", [&h](RequestContext& ctx) { return h.health.Detailed(ctx); });
+  router->Add(get, "/metrics", [&h, open_connections](RequestContext& ctx) {
+    return h.health.Metrics(ctx, open_connections());
+  });
   return router;
 }
 
 // The middleware pipeline, outermost first. Order matters:
 //   1. AccessLog wraps everything, so even refused requests are logged with their final status.
-//   2. RequestId runs before anything can answer, so every reply carries x-request-id.
-//   3. Auth refuses before any route work (health probes are exempt inside it).
-//   4. Router is terminal: 404/405 or the route handler.
+//   2. Metrics likewise sees every outcome, including refusals.
+//   3. RequestId runs before anything can answer, so every reply carries x-request-id.
+//   4. Auth refuses before any route work (health probes are exempt inside it).
+//   5. PlanGuard (opt-in) refuses usage-spending calls while the plan limit is reached; after
+//      Auth, so strangers learn nothing about the plan.
+//   6. Router is terminal: 404/405 or the route handler.
 std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config,
-                                                    const Gateway::Handlers& handlers) {
+                                                    const Gateway::Handlers& handlers,
+                                                    metrics::GatewayMetrics& metrics,
+                                                    std::function<std::size_t()> open_connections) {
   std::vector<std::unique_ptr<middleware::Middleware>> steps;
   steps.push_back(std::make_unique<middleware::AccessLogMiddleware>(config.logging.json));
+  steps.push_back(std::make_unique<middleware::MetricsMiddleware>(metrics));
   steps.push_back(std::make_unique<middleware::RequestIdMiddleware>());
-  steps.push_back(std::make_unique<middleware::AuthMiddleware>(config.master_key));
-  steps.push_back(BuildRouter(handlers));
+  steps.push_back(
+      std::make_unique<middleware::AuthMiddleware>(config.master_key, config.metrics_public));
+  steps.push_back(std::make_unique<middleware::PlanGuardMiddleware>(config.plan_guard, metrics));
+  steps.push_back(BuildRouter(handlers, std::move(open_connections)));
   return std::make_unique<middleware::Pipeline>(std::move(steps));
 }
 
@@ -72,13 +94,21 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
                  upstream::UpstreamClient& upstream)
     : config_(config),
       credentials_(std::move(credentials)),
+      metrics_(std::make_unique<metrics::GatewayMetrics>(config.models)),
       handlers_(std::make_unique<Handlers>(Handlers{
-          routes::ModelsHandler(config.models), routes::HealthHandler(config, *credentials_),
+          routes::ModelsHandler(config.models),
+          routes::HealthHandler(config, *credentials_, *metrics_),
           routes::ChatCompletionsHandler(
-              config, upstream::CallContext{config.upstream, *credentials_, upstream}),
+              config,
+              upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()}),
           routes::MessagesHandler(
-              config, upstream::CallContext{config.upstream, *credentials_, upstream})})),
-      pipeline_(BuildPipeline(config, *handlers_)),
+              config,
+              upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()}),
+          routes::ResponsesHandler(
+              config,
+              upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()})})),
+      pipeline_(BuildPipeline(config, *handlers_, *metrics_,
+                              [this] { return server_ ? server_->active_connections() : 0; })),
       server_(std::make_unique<server::Server>(io, config, *pipeline_)) {}
 
 Gateway::~Gateway() = default;

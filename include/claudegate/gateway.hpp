@@ -11,6 +11,7 @@
 #include "claudegate/credentials/credential_source.hpp"
 #include "claudegate/error.hpp"
 #include "claudegate/http/server.hpp"
+#include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
@@ -35,12 +36,15 @@ class Gateway {
   void Shutdown(std::function<void()> on_done);
 
   [[nodiscard]] const server::Server& server() const { return *server_; }
+  /// The process's metrics (also the plan state).
+  [[nodiscard]] metrics::GatewayMetrics& metrics() { return *metrics_; }
 
   struct Handlers;  ///< The route handlers (defined in gateway.cpp).
 
  private:
   const config::Config& config_;
   std::shared_ptr<credentials::CredentialSource> credentials_;
+  std::unique_ptr<metrics::GatewayMetrics> metrics_;
   std::unique_ptr<Handlers> handlers_;
   std::unique_ptr<middleware::Pipeline> pipeline_;
   std::unique_ptr<server::Server> server_;

@@ -329,6 +329,11 @@ class YamlReader {
         }
         step = tokens ? (config_.translation.default_max_tokens = *tokens, Result<void>{})
                       : Result<void>(tokens.error());
+      } else if (key == "metrics_public") {
+        auto flag = Bool(value, where);
+        step = flag ? (config_.metrics_public = *flag, Result<void>{}) : Result<void>(flag.error());
+      } else if (key == "plan_guard") {
+        step = ReadPlanGuard(value);
       } else if (key == "limits") {
         step = ReadLimits(value);
       } else if (key == "tls") {
@@ -376,6 +381,26 @@ class YamlReader {
       if (!step) {
         return step;
       }
+    }
+    return {};
+  }
+
+  Result<void> ReadPlanGuard(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      return Fail("claudegate.plan_guard must be a mapping (enabled, refuse_overage)");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const std::string where = "claudegate.plan_guard." + key;
+      if (key != "enabled" && key != "refuse_overage") {
+        Warn("unknown key " + where + " ignored");
+        continue;
+      }
+      auto flag = Bool(entry.second, where);
+      if (!flag) {
+        return flag.error();
+      }
+      (key == "enabled" ? config_.plan_guard.enabled : config_.plan_guard.refuse_overage) = *flag;
     }
     return {};
   }
@@ -670,6 +695,13 @@ std::string DescribeConfig(const Config& config) {
       << "  drop_params:           " << (config.translation.drop_params ? "true" : "false")
       << "\n"
       << "  default max_tokens:    " << config.translation.default_max_tokens << "\n"
+      << "  plan guard:            "
+      << (config.plan_guard.enabled
+              ? std::string("on") + (config.plan_guard.refuse_overage ? " (also overage)" : "")
+              : std::string("off"))
+      << "\n"
+      << "  /metrics:              " << (config.metrics_public ? "public" : "needs the key")
+      << "\n"
       << "  models:\n";
   for (const auto& alias : config.models.aliases()) {
     out << "    " << alias.name << " -> " << alias.upstream_id << "\n";

@@ -4,6 +4,21 @@
 #include <spdlog/spdlog.h>
 
 namespace claudegate::middleware {
+namespace {
+
+// Client-supplied text (the model name) must not be able to forge log lines.
+std::string Printable(std::string_view text) {
+  constexpr std::size_t kMaxLength = 100;
+  std::string out(text.substr(0, kMaxLength));
+  for (auto& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) const {
   const Outcome outcome = co_await next(ctx);
@@ -24,13 +39,44 @@ Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) c
     if (!ctx.details.empty()) {
       line["details"] = ctx.details;
     }
+    const auto& usage = ctx.usage;
+    if (usage.reported) {
+      line["usage"] = {{"input_tokens", usage.input_tokens},
+                       {"output_tokens", usage.output_tokens},
+                       {"cache_read_tokens", usage.cache_read_tokens},
+                       {"cache_write_tokens", usage.cache_write_tokens}};
+    }
+    if (!ctx.model.empty()) {
+      line["stream"] = usage.stream;
+    }
+    if (usage.ttft_seconds) {
+      line["ttft_ms"] = *usage.ttft_seconds * 1000.0;
+    }
+    if (!usage.upstream_error.empty()) {
+      line["upstream_error"] = usage.upstream_error;
+    }
     spdlog::info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     // The path is client-controlled: it is logged escaped by spdlog's {} formatting of a
     // string_view, and Beast already rejected control characters in the request target.
-    spdlog::info("{} {} {} {}B {:.3f}ms id={} peer={}{}{}", method, ctx.Path(), outcome.status,
-                 outcome.bytes, millis, ctx.request_id, ctx.peer,
-                 ctx.details.empty() ? "" : " details=", ctx.details);
+    std::string extra;
+    if (!ctx.model.empty()) {
+      extra += " model=" + Printable(ctx.model) + (ctx.usage.stream ? " stream" : "");
+    }
+    if (ctx.usage.reported) {
+      extra += " tokens_in=" + std::to_string(ctx.usage.input_tokens) +
+               " tokens_out=" + std::to_string(ctx.usage.output_tokens) +
+               " cache_read=" + std::to_string(ctx.usage.cache_read_tokens) +
+               " cache_write=" + std::to_string(ctx.usage.cache_write_tokens);
+    }
+    if (ctx.usage.ttft_seconds) {
+      extra += " ttft=" + std::to_string(static_cast<int>(*ctx.usage.ttft_seconds * 1000)) + "ms";
+    }
+    if (!ctx.details.empty()) {
+      extra += " details=" + ctx.details;
+    }
+    spdlog::info("{} {} {} {}B {:.3f}ms id={} peer={}{}", method, ctx.Path(), outcome.status,
+                 outcome.bytes, millis, ctx.request_id, ctx.peer, extra);
   }
   co_return outcome;
 }

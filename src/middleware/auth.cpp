@@ -43,7 +43,7 @@ bool AuthMiddleware::Accepts(std::string_view presented) const {
 }
 
 Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const {
-  if (IsPublicPath(ctx.Path())) {
+  if (IsPublicPath(ctx.Path()) || (metrics_public_ && ctx.Path() == "/metrics")) {
     co_return co_await next(ctx);
   }
   const std::string_view presented = PresentedKey(ctx.request);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "claudegate/routes/request_accounting.hpp"
 #include "claudegate/routes/upstream_errors.hpp"
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/sse/encoder.hpp"
@@ -58,6 +59,7 @@ Awaitable<Outcome> RelayUpstreamError(RequestContext& ctx, upstream::AuthorizedR
   } else if (auto read = co_await answer.response.ReadAll(kMaxErrorBody, config.first_byte_timeout)) {
     body = std::move(*read);
   }
+  ctx.usage.upstream_error = AnthropicErrorTypeOf(answer.response.status(), body);
   const auto retry_after = RetryAfterSeconds(answer.response.header("retry-after"));
   const auto mapped = translate::MapUpstreamError(answer.response.status(), body, retry_after);
   server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
@@ -73,7 +75,9 @@ Awaitable<Outcome> RelayUpstreamError(RequestContext& ctx, upstream::AuthorizedR
 // cutting the stream during long silences (e.g. extended thinking).
 Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& response,
                                const translate::AnthropicRequest& request,
-                               const config::Upstream& config) {
+                               const config::Upstream& config, metrics::GatewayMetrics* metrics) {
+  const OpenStream open_stream(metrics);
+  ctx.usage.stream = true;
   server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
   headers.emplace_back("cache-control", "no-cache");
   headers.emplace_back("x-accel-buffering", "no");  // nginx: do not buffer this response
@@ -106,6 +110,9 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
       translator.OnUpstreamEnd(out);
     } else {
       silence = std::chrono::milliseconds::zero();
+      if (!ctx.usage.ttft_seconds && piece->find("content_block_delta") != std::string_view::npos) {
+        ctx.usage.ttft_seconds = ctx.ElapsedSeconds();
+      }
       auto fed = decoder.Feed(*piece, [&](const sse::Event& event) { translator.OnEvent(event, out); });
       if (!fed) {
         translator.Abort("api_error", fed.error().message, out);
@@ -126,6 +133,10 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
   }
   if (translator.error()) {
     ctx.details = "stream_error";
+    ctx.usage.upstream_error = translator.error()->type;
+  }
+  if (translator.started()) {
+    RecordUsage(ctx, translator.usage());
   }
   co_await ctx.sink.Finish();
   co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
@@ -171,9 +182,11 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamRespo
   if (accumulator.error()) {
     const auto& error = *accumulator.error();
     ctx.details = "stream_error";
+    ctx.usage.upstream_error = error.type;
     co_return co_await middleware::JsonReply(ctx, error.status, error.openai_body);
   }
   if (failure) {
+    ctx.usage.upstream_error = TransportErrorLabel(*failure);
     co_return co_await middleware::LocalReply(ctx, *failure, "upstream_failed");
   }
   auto message = accumulator.TakeMessage();
@@ -184,6 +197,7 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamRespo
   if (!translated) {
     co_return co_await middleware::LocalReply(ctx, translated.error(), "upstream_unparseable");
   }
+  RecordUsage(ctx, translated->usage);
   server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
   co_return co_await middleware::JsonReply(ctx, 200, translated->body.dump(), headers);
 }
@@ -247,13 +261,16 @@ Awaitable<Outcome> ChatCompletionsHandler::Handle(RequestContext& ctx) const {
   request.headers.emplace_back("anthropic-version", config_.upstream.anthropic_version);
   auto answer = co_await upstream::SendAuthorized(call_, std::move(request), {}, translated->betas);
   if (!answer) {
+    ctx.usage.upstream_error = TransportErrorLabel(answer.error());
     co_return co_await middleware::LocalReply(ctx, answer.error(), "upstream_unavailable");
   }
+  ctx.usage.upstream_seconds = answer->upstream_seconds;
   if (answer->response.status() != 200) {
     co_return co_await RelayUpstreamError(ctx, *answer, config_.upstream);
   }
   if (translated->stream) {
-    co_return co_await RelayStream(ctx, answer->response, *translated, config_.upstream);
+    co_return co_await RelayStream(ctx, answer->response, *translated, config_.upstream,
+                                   call_.metrics);
   }
   if (upstream_streams) {
     co_return co_await RelayAccumulated(ctx, answer->response, *translated, config_.upstream);

@@ -26,8 +26,21 @@ Awaitable<middleware::Outcome> HealthHandler::Detailed(middleware::RequestContex
                                {"version", CLAUDEGATE_VERSION},
                                {"uptime_seconds", uptime},
                                {"credentials", credentials_.Status()},
+                               {"plan", metrics_.plan.ToJson()},
+                               {"plan_guard", config_.plan_guard.enabled},
                                {"upstream", {{"base_url", config_.upstream.base_url}}}};
   co_return co_await middleware::JsonReply(ctx, 200, body.dump());
+}
+
+}  // namespace claudegate::routes
+
+namespace claudegate::routes {
+
+Awaitable<middleware::Outcome> HealthHandler::Metrics(middleware::RequestContext& ctx,
+                                                      std::size_t open_connections) const {
+  std::string body = metrics_.Render(open_connections);
+  co_await ctx.sink.Send(200, "text/plain; version=0.0.4; charset=utf-8", std::move(body));
+  co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
 }
 
 }  // namespace claudegate::routes

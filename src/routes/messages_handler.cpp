@@ -2,8 +2,12 @@
 
 #include <array>
 
+#include <nlohmann/json.hpp>
+
 #include "claudegate/anthropic/body_fields.hpp"
+#include "claudegate/routes/request_accounting.hpp"
 #include "claudegate/routes/upstream_errors.hpp"
+#include "claudegate/sse/decoder.hpp"
 
 namespace claudegate::routes {
 namespace {
@@ -32,9 +36,52 @@ server::HeaderList ForwardedHeaders(const server::Request& request) {
   return headers;
 }
 
+// Watches the relayed events for the usage Anthropic reports (message_start, message_delta) and
+// for mid-stream errors, without touching the bytes that go to the client.
+class StreamUsageWatcher {
+ public:
+  void Feed(std::string_view bytes) {
+    auto fed = decoder_.Feed(bytes, [this](const sse::Event& event) { OnEvent(event); });
+    (void)fed;  // an oversized event is the client's to judge; accounting just stops
+  }
+  [[nodiscard]] bool saw_usage() const { return saw_usage_; }
+  [[nodiscard]] const translate::Usage& usage() const { return usage_; }
+  [[nodiscard]] const std::string& error_type() const { return error_type_; }
+
+ private:
+  void OnEvent(const sse::Event& event) {
+    if (event.event != "message_start" && event.event != "message_delta" &&
+        event.event != "error") {
+      return;
+    }
+    const auto data = nlohmann::json::parse(event.data, nullptr, false);
+    if (!data.is_object()) {
+      return;
+    }
+    if (event.event == "error") {
+      error_type_ = AnthropicErrorTypeOf(200, event.data);
+      return;
+    }
+    const auto& holder = event.event == "message_start" ? data.value("message", nlohmann::json())
+                                                        : data;
+    if (holder.is_object() && holder.contains("usage") && holder["usage"].is_object()) {
+      translate::UpdateUsage(usage_, holder["usage"]);
+      saw_usage_ = true;
+    }
+  }
+
+  sse::Decoder decoder_;
+  translate::Usage usage_;
+  bool saw_usage_ = false;
+  std::string error_type_;
+};
+
 // Streams an SSE response through as it arrives, one client chunk per upstream read.
 Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& response,
-                               const config::Upstream& config) {
+                               const config::Upstream& config, metrics::GatewayMetrics* metrics) {
+  const OpenStream open_stream(metrics);
+  ctx.usage.stream = true;
+  StreamUsageWatcher watcher;
   server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
   headers.emplace_back("cache-control", "no-cache");
   headers.emplace_back("x-accel-buffering", "no");
@@ -55,9 +102,19 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
     if (piece->empty()) {
       break;
     }
-    if (co_await ctx.sink.WriteChunk(*piece)) {
-      co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};  // client gone
+    if (!ctx.usage.ttft_seconds && piece->find("content_block_delta") != std::string_view::npos) {
+      ctx.usage.ttft_seconds = ctx.ElapsedSeconds();
     }
+    watcher.Feed(*piece);
+    if (co_await ctx.sink.WriteChunk(*piece)) {
+      break;  // client gone
+    }
+  }
+  if (watcher.saw_usage()) {
+    RecordUsage(ctx, watcher.usage());
+  }
+  if (!watcher.error_type().empty()) {
+    ctx.usage.upstream_error = watcher.error_type();
   }
   co_await ctx.sink.Finish();
   co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
@@ -77,6 +134,12 @@ Awaitable<Outcome> RelayWhole(RequestContext& ctx, upstream::AuthorizedResponse&
   }
   if (answer.response.status() >= 400) {
     ctx.details = "upstream_" + std::to_string(answer.response.status());
+    ctx.usage.upstream_error = AnthropicErrorTypeOf(answer.response.status(), body);
+  } else if (const auto json = nlohmann::json::parse(body, nullptr, false);
+             json.is_object() && json.contains("usage") && json["usage"].is_object()) {
+    translate::Usage usage;
+    translate::UpdateUsage(usage, json["usage"]);
+    RecordUsage(ctx, usage);
   }
   const server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
   std::string content_type(answer.response.header("content-type"));
@@ -116,12 +179,14 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
   auto answer = co_await upstream::SendAuthorized(call_, std::move(request),
                                                   ctx.request["anthropic-beta"], {});
   if (!answer) {
+    ctx.usage.upstream_error = TransportErrorLabel(answer.error());
     co_return co_await middleware::LocalReply(ctx, answer.error(), "upstream_unavailable");
   }
+  ctx.usage.upstream_seconds = answer->upstream_seconds;
   const bool is_stream = answer->response.status() == 200 &&
                          answer->response.header("content-type").starts_with("text/event-stream");
   if (is_stream) {
-    co_return co_await RelayStream(ctx, answer->response, config_.upstream);
+    co_return co_await RelayStream(ctx, answer->response, config_.upstream, call_.metrics);
   }
   co_return co_await RelayWhole(ctx, *answer, config_.upstream);
 }

@@ -37,11 +37,18 @@ Awaitable<Result<AuthorizedResponse>> SendAuthorized(const CallContext& call,
   for (int attempt = 0;; ++attempt) {
     request.headers =
         WithCredential(base_headers, client_betas, request_betas, call.config, *credential);
+    const auto sent_at = std::chrono::steady_clock::now();
     auto sent = co_await call.client.Send(request);
     if (!sent) {
       co_return sent.error();
     }
-    AuthorizedResponse result{std::move(*sent), std::nullopt};
+    AuthorizedResponse result{std::move(*sent), std::nullopt,
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                            sent_at)
+                                  .count()};
+    if (call.metrics != nullptr) {
+      call.metrics->plan.Update(result.response.headers());
+    }
     const unsigned status = result.response.status();
     bool rejected = status == 401;
     if (status == 403) {

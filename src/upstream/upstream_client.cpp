@@ -82,7 +82,9 @@ UpstreamResponse::UpstreamResponse(std::unique_ptr<UpstreamConnection> connectio
 UpstreamResponse::UpstreamResponse(UpstreamResponse&&) noexcept = default;
 UpstreamResponse& UpstreamResponse::operator=(UpstreamResponse&&) noexcept = default;
 
-UpstreamResponse::~UpstreamResponse() {
+UpstreamResponse::~UpstreamResponse() { Release(); }
+
+void UpstreamResponse::Release() {
   if (!state_ || !state_->connection) {
     return;
   }
@@ -94,6 +96,7 @@ UpstreamResponse::~UpstreamResponse() {
   } else {
     // Unread body (client gone, error): closing is the only way to stop the upstream.
     state_->connection->Close();
+    state_->connection.reset();
   }
 }
 
@@ -157,6 +160,9 @@ Awaitable<Result<std::string_view>> UpstreamResponse::Read(std::chrono::millisec
   }
   for (;;) {
     if (s.parser.is_done()) {
+      // The body is complete: hand the connection back now, before the caller finishes its own
+      // response, so the next request can reuse it.
+      Release();
       co_return std::string_view{};
     }
     if (s.raw.size() > 0) {
@@ -174,6 +180,7 @@ Awaitable<Result<std::string_view>> UpstreamResponse::Read(std::chrono::millisec
         co_return Broken("malformed response body (" + ec.message() + ")");
       }
       if (s.parser.is_done()) {
+        Release();
         co_return std::string_view{};
       }
       if (used > 0 && s.raw.size() > 0) {

@@ -88,9 +88,15 @@ struct FileGateway {
           endpoint = std::make_unique<upstream::HttpsTokenEndpoint>(
               client, upstream.base_url() + "/v1/oauth/token");
           source = credentials::FileCredentialSource::Create(claude_dir.dir(), *endpoint,
-                                                             io.get_executor());
+                                                             net::make_strand(io));
           return source;
         }) {}
+
+  // The gateway holds the last reference then, so the source (and its strand) goes before the
+  // gateway's io_context does.
+  ~FileGateway() { source.reset(); }
+  FileGateway(const FileGateway&) = delete;
+  FileGateway& operator=(const FileGateway&) = delete;
 
   static config::Config MakeConfig(const FakeUpstream& upstream) {
     auto config = TestConfig();

@@ -46,8 +46,10 @@ class TestGateway {
               unsigned threads, const CredentialFactory* factory);
 
   std::unique_ptr<config::Config> config_;
-  std::unique_ptr<upstream::UpstreamClient> upstream_;
+  // Declared before the client: pooled upstream sockets must be destroyed while their
+  // io_context still exists.
   net::io_context io_;
+  std::unique_ptr<upstream::UpstreamClient> upstream_;
   std::unique_ptr<Gateway> gateway_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;

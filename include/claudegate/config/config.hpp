@@ -73,6 +73,12 @@ struct Translation {
   int default_max_tokens = 32000;   ///< When the client sends no max_tokens (reference §1.4).
 };
 
+/// The opt-in plan guard: refuse new requests instead of spending money or hammering a limit.
+struct PlanGuard {
+  bool enabled = false;         ///< Off by default.
+  bool refuse_overage = true;   ///< Also refuse while requests draw on paid extra usage.
+};
+
 /// Everything one process needs; immutable once loaded.
 struct Config {
   std::string master_key;  ///< Required, `sk-` prefix. Never printed unredacted.
@@ -85,6 +91,8 @@ struct Config {
   Credentials credentials;
   Logging logging;
   Translation translation;
+  PlanGuard plan_guard;
+  bool metrics_public = false;  ///< Serve /metrics without the master key.
   ModelCatalog models{ModelCatalog::DefaultAliases()};
   std::optional<std::string> config_file;  ///< The YAML file loaded, if any.
   std::vector<std::string> warnings;       ///< Non-fatal findings (unknown keys, short key, …).

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "claudegate/error.hpp"
@@ -15,6 +17,20 @@
 namespace claudegate::server {
 
 using Request = http::request<http::string_body>;
+
+/// What a request cost and how it went, filled in by the route handler for the access log and
+/// metrics. Token counts are Anthropic's own.
+struct RequestUsage {
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  std::int64_t cache_read_tokens = 0;
+  std::int64_t cache_write_tokens = 0;
+  bool reported = false;                     ///< Anthropic reported usage for this request.
+  bool stream = false;                       ///< The client got a streamed response.
+  std::optional<double> ttft_seconds;        ///< Request start → first streamed content.
+  std::optional<double> upstream_seconds;    ///< Upstream call → response headers.
+  std::string upstream_error;                ///< Anthropic error type when the call failed.
+};
 
 /// One request in flight.
 struct RequestContext {
@@ -30,6 +46,12 @@ struct RequestContext {
   std::string route = "unmatched";   ///< Route pattern for logs/metrics (bounded cardinality).
   std::string details;               ///< Why a middleware answered locally (e.g. "auth_missing").
   std::string model;                 ///< Model alias asked for, when the route has one.
+  RequestUsage usage;                ///< Filled in by the handler.
+
+  /// Seconds since the request arrived.
+  [[nodiscard]] double ElapsedSeconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
 
   /// The path without its query string.
   [[nodiscard]] std::string_view Path() const {

@@ -29,7 +29,9 @@ using KeyDigest = std::array<unsigned char, 32>;
 /// Immutable after construction; safe on any thread.
 class AuthMiddleware final : public Middleware {
  public:
-  explicit AuthMiddleware(std::string_view master_key) : expected_(DigestKey(master_key)) {}
+  /// `metrics_public`: serve `/metrics` without a key (for scrapers on a private network).
+  explicit AuthMiddleware(std::string_view master_key, bool metrics_public = false)
+      : expected_(DigestKey(master_key)), metrics_public_(metrics_public) {}
   Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
 
   /// Constant-time check of a presented key.
@@ -37,6 +39,7 @@ class AuthMiddleware final : public Middleware {
 
  private:
   KeyDigest expected_;
+  bool metrics_public_;
 };
 
 }  // namespace claudegate::middleware

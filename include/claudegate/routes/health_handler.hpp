@@ -8,6 +8,7 @@
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/credentials/credential_source.hpp"
+#include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/middleware.hpp"
 
 namespace claudegate::routes {
@@ -15,16 +16,21 @@ namespace claudegate::routes {
 /// Stateless apart from the start time; safe on any thread.
 class HealthHandler {
  public:
-  HealthHandler(const config::Config& config, const credentials::CredentialSource& credentials)
-      : config_(config), credentials_(credentials) {}
+  HealthHandler(const config::Config& config, const credentials::CredentialSource& credentials,
+                metrics::GatewayMetrics& metrics)
+      : config_(config), credentials_(credentials), metrics_(metrics) {}
 
   Awaitable<middleware::Outcome> Liveness(middleware::RequestContext& ctx) const;
   Awaitable<middleware::Outcome> Readiness(middleware::RequestContext& ctx) const;
   Awaitable<middleware::Outcome> Detailed(middleware::RequestContext& ctx) const;
+  /// `GET /metrics`: the Prometheus exposition. `open_connections` is read at scrape time.
+  Awaitable<middleware::Outcome> Metrics(middleware::RequestContext& ctx,
+                                         std::size_t open_connections) const;
 
  private:
   const config::Config& config_;
   const credentials::CredentialSource& credentials_;
+  metrics::GatewayMetrics& metrics_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

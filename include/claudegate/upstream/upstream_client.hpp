@@ -4,7 +4,9 @@
 /// `Send()` writes a request and waits for the response headers; the body is then read piece by
 /// piece from the returned `UpstreamResponse`, which gives its connection back to the pool when
 /// the body was read completely (and closes it otherwise — e.g. when the client went away).
-/// Thread-safe: any number of coroutines on any strands may call `Send()` concurrently.
+/// Thread-safe: any number of coroutines on any strands may call `Send()` concurrently. Each
+/// caller must run on a strand (or a single-threaded executor): timeouts race the I/O with
+/// `||`, whose branches would otherwise run in parallel on a multi-threaded io_context.
 /// Cancellation: cancelling the awaiting coroutine aborts the pending read or write and the
 /// connection is closed, which is how a client disconnect stops an upstream generation.
 #pragma once
@@ -67,6 +69,9 @@ class UpstreamResponse {
   Awaitable<Result<void>> ReadHeader(std::chrono::milliseconds timeout);
 
  private:
+  /// Returns the connection to the pool when the body was read completely, else closes it.
+  void Release();
+
   struct State;
   std::unique_ptr<State> state_;
 };

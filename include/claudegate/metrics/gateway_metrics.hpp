@@ -1,0 +1,60 @@
+/// @file gateway_metrics.hpp
+/// Every metric claudegate exports, in one place, with bounded label cardinality: routes are
+/// patterns, models are configured aliases/ids or "other", status is a class (2xx, 4xx, …).
+///
+/// One instance per process, shared by reference; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "claudegate/config/model_catalog.hpp"
+#include "claudegate/metrics/plan_state.hpp"
+#include "claudegate/metrics/registry.hpp"
+
+namespace claudegate::metrics {
+
+class GatewayMetrics {
+ public:
+  explicit GatewayMetrics(const config::ModelCatalog& models);
+
+  /// The model label for a requested model: a configured alias or its id, else "other", so a
+  /// client cannot create unbounded series.
+  [[nodiscard]] std::string ModelLabel(std::string_view requested) const;
+
+  /// The whole exposition; `open_connections` comes from the listener.
+  [[nodiscard]] std::string Render(std::size_t open_connections);
+
+  Registry registry;
+  CounterFamily& requests;          ///< claudegate_requests_total{route,model,status_class}
+  GaugeFamily& in_flight;           ///< claudegate_requests_in_flight
+  GaugeFamily& streams_open;        ///< claudegate_streams_open
+  HistogramFamily& duration;        ///< claudegate_request_duration_seconds{route,stream}
+  HistogramFamily& ttft;            ///< claudegate_time_to_first_token_seconds{route,model}
+  HistogramFamily& upstream_time;   ///< claudegate_upstream_response_seconds{route}
+  CounterFamily& tokens;            ///< claudegate_tokens_total{model,type}
+  CounterFamily& upstream_errors;   ///< claudegate_upstream_errors_total{type}
+  CounterFamily& refreshes;         ///< claudegate_credential_refreshes_total{outcome}
+  CounterFamily& auth_failures;     ///< claudegate_auth_failures_total{reason}
+  CounterFamily& plan_refusals;     ///< claudegate_plan_guard_refusals_total
+  PlanState plan;
+
+ private:
+  void RefreshScrapeGauges(std::size_t open_connections);
+
+  const config::ModelCatalog& models_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::int64_t start_unix_;
+  GaugeFamily& plan_status_;
+  GaugeFamily& plan_utilization_;
+  GaugeFamily& plan_reset_;
+  GaugeFamily& plan_overage_;
+  GaugeFamily& open_connections_;
+  GaugeFamily& rss_;
+  GaugeFamily& start_time_;
+  GaugeFamily& uptime_;
+  GaugeFamily& build_info_;
+};
+
+}  // namespace claudegate::metrics

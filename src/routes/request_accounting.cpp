@@ -1,0 +1,54 @@
+#include "claudegate/routes/request_accounting.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace claudegate::routes {
+
+void RecordUsage(server::RequestContext& ctx, const translate::Usage& usage) {
+  ctx.usage.reported = true;
+  ctx.usage.input_tokens = usage.input_tokens;
+  ctx.usage.output_tokens = usage.output_tokens;
+  ctx.usage.cache_read_tokens = usage.cache_read_input_tokens;
+  ctx.usage.cache_write_tokens = usage.cache_creation_input_tokens;
+}
+
+std::string AnthropicErrorTypeOf(unsigned status, std::string_view body) {
+  const auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_object() && json.contains("error") && json["error"].is_object()) {
+    const auto& type = json["error"]["type"];
+    if (type.is_string()) {
+      // Anthropic's documented types are short snake_case words; anything else is not a label.
+      const auto text = type.get<std::string>();
+      if (text.size() <= 40 && text.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==
+                                   std::string::npos) {
+        return text;
+      }
+    }
+  }
+  return "http_" + std::to_string(status);
+}
+
+std::string TransportErrorLabel(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::kUpstreamTimeout:
+      return "timeout";
+    case ErrorKind::kUpstreamUnreachable:
+      return "connection";
+    default:
+      return {};
+  }
+}
+
+OpenStream::OpenStream(metrics::GatewayMetrics* metrics) : metrics_(metrics) {
+  if (metrics_ != nullptr) {
+    metrics_->streams_open.Add({}, 1);
+  }
+}
+
+OpenStream::~OpenStream() {
+  if (metrics_ != nullptr) {
+    metrics_->streams_open.Add({}, -1);
+  }
+}
+
+}  // namespace claudegate::routes
