@@ -555,6 +555,7 @@ void FileCredentialSource::Finish(Outcome out) {
       }
     }
     last_refresh_ = LastRefresh{now, out.outcome, error};
+    ++refresh_counts_[out.outcome];
     refreshing_ = false;
     done = std::move(done_);
   }
@@ -588,6 +589,9 @@ nlohmann::json FileCredentialSource::Status() const {
   } else {
     status["logged_out"] = true;
     status["error"] = load_error_ ? load_error_->message : "not loaded";
+  }
+  if (!refresh_counts_.empty()) {
+    status["refresh_counts"] = refresh_counts_;
   }
   if (last_refresh_) {
     status["last_refresh"] = {{"at", FormatTime(last_refresh_->at)},

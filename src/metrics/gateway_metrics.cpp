@@ -143,8 +143,17 @@ void GatewayMetrics::RefreshScrapeGauges(std::size_t open_connections) {
   }
 }
 
-std::string GatewayMetrics::Render(std::size_t open_connections) {
+std::string GatewayMetrics::Render(std::size_t open_connections,
+                                   const nlohmann::json& credentials) {
   RefreshScrapeGauges(open_connections);
+  if (const auto counts = credentials.find("refresh_counts");
+      counts != credentials.end() && counts->is_object()) {
+    for (const auto& [outcome, count] : counts->items()) {
+      if (count.is_number()) {
+        refreshes.Set({outcome}, count.get<double>());
+      }
+    }
+  }
   return registry.Render();
 }
 

@@ -93,6 +93,11 @@ void CounterFamily::Add(const LabelValues& labels, double value) {
   values_[labels] += value;
 }
 
+void CounterFamily::Set(const LabelValues& labels, double value) {
+  const std::lock_guard lock(mutex_);
+  values_[labels] = value;
+}
+
 double CounterFamily::Value(const LabelValues& labels) const {
   const std::lock_guard lock(mutex_);
   const auto it = values_.find(labels);

@@ -38,7 +38,7 @@ namespace claudegate::routes {
 
 Awaitable<middleware::Outcome> HealthHandler::Metrics(middleware::RequestContext& ctx,
                                                       std::size_t open_connections) const {
-  std::string body = metrics_.Render(open_connections);
+  std::string body = metrics_.Render(open_connections, credentials_.Status());
   co_await ctx.sink.Send(200, "text/plain; version=0.0.4; charset=utf-8", std::move(body));
   co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "claudegate/routes/translated_relay.hpp"
 #include "claudegate/routes/upstream_errors.hpp"
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/sse/encoder.hpp"
@@ -20,52 +21,13 @@ namespace {
 using middleware::Outcome;
 using middleware::RequestContext;
 
-constexpr std::size_t kMaxErrorBody = 1024U * 1024U;
+// The error types the Responses stream translator reports for gateway-detected failures.
+constexpr AbortTypes kResponsesAbortTypes{"timeout", "server_error"};
 
 std::int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// The helpers below mirror chat_completions_handler.cpp (same upstream contract); they are small
-// and local there, so they are repeated rather than moved while that file is being edited.
-std::optional<unsigned> RetryAfterSeconds(std::string_view value) {
-  unsigned seconds = 0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc() || ptr != value.data() + value.size()) {
-    return std::nullopt;
-  }
-  return seconds;
-}
-
-// Reads what is left after the last event so the connection can return to the pool.
-Awaitable<void> DrainBody(upstream::UpstreamResponse& response, const config::Upstream& config) {
-  for (int reads = 0; reads < 4; ++reads) {
-    auto rest = co_await response.Read(config.heartbeat_interval);
-    if (!rest || rest->empty()) {
-      co_return;
-    }
-  }
-}
-
-Awaitable<Outcome> RelayUpstreamError(RequestContext& ctx, upstream::AuthorizedResponse& answer,
-                                      const config::Upstream& config) {
-  std::string body;
-  if (answer.error_body) {
-    body = std::move(*answer.error_body);
-  } else if (auto read =
-                 co_await answer.response.ReadAll(kMaxErrorBody, config.first_byte_timeout)) {
-    body = std::move(*read);
-  }
-  const auto retry_after = RetryAfterSeconds(answer.response.header("retry-after"));
-  const auto mapped = translate::MapUpstreamError(answer.response.status(), body, retry_after);
-  server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
-  if (mapped.should_retry_false) {
-    headers.emplace_back("x-should-retry", "false");
-  }
-  ctx.details = "upstream_" + std::to_string(answer.response.status());
-  co_return co_await middleware::JsonReply(ctx, mapped.status, mapped.openai_body, headers);
 }
 
 translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request) {
@@ -76,113 +38,21 @@ translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request) {
   return meta;
 }
 
-// Relays the upstream SSE stream as Responses events, one client write per upstream read.
-Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& response,
-                               const translate::ResponsesRequest& request,
-                               const config::Upstream& config) {
-  server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
-  headers.emplace_back("cache-control", "no-cache");
-  headers.emplace_back("x-accel-buffering", "no");
-  if (auto ec = co_await ctx.sink.WriteHead(200, "text/event-stream; charset=utf-8", headers); ec) {
-    co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-  }
-  translate::ResponsesStreamTranslator translator(MakeMeta(request));
-  sse::Decoder decoder;
-  std::string out;
-  out.reserve(4096);
-  auto silence = std::chrono::milliseconds::zero();
-  for (;;) {
-    auto piece = co_await response.Read(config.heartbeat_interval);
-    if (!piece && piece.error().code == "idle") {
-      silence += config.heartbeat_interval;
-      if (silence < config.stream_idle_timeout) {
-        if (co_await ctx.sink.WriteChunk(sse::kKeepAlive)) {
-          break;  // client gone
-        }
-        continue;
-      }
-      translator.Abort("timeout", "The Claude API stream went silent; giving up.", out);
-    } else if (!piece) {
-      translator.Abort("server_error", piece.error().message, out);
-    } else if (piece->empty()) {
-      translator.OnUpstreamEnd(out);
-    } else {
-      silence = std::chrono::milliseconds::zero();
-      auto fed =
-          decoder.Feed(*piece, [&](const sse::Event& event) { translator.OnEvent(event, out); });
-      if (!fed) {
-        translator.Abort("server_error", fed.error().message, out);
-      }
-    }
-    if (!out.empty()) {
-      if (co_await ctx.sink.WriteChunk(out)) {
-        break;  // client gone: returning closes the upstream connection
-      }
-      out.clear();
-    }
-    if (!piece || piece->empty() || translator.done()) {
-      if (translator.done() && piece && !piece->empty()) {
-        co_await DrainBody(response, config);
-      }
-      break;
-    }
-  }
-  if (translator.error()) {
-    ctx.details = "stream_error";
-  }
-  co_await ctx.sink.Finish();
-  co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-}
-
 // A non-streaming client served from a streamed upstream call (reference §3.4).
 Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamResponse& response,
                                     const translate::ResponsesRequest& request,
                                     const config::Upstream& config) {
-  translate::MessageAccumulator accumulator;
-  sse::Decoder decoder;
-  auto silence = std::chrono::milliseconds::zero();
-  std::optional<Error> failure;
-  while (!accumulator.done()) {
-    auto piece = co_await response.Read(config.heartbeat_interval);
-    if (!piece && piece.error().code == "idle") {
-      silence += config.heartbeat_interval;
-      if (silence < config.stream_idle_timeout) {
-        continue;
-      }
-      failure = Error(ErrorKind::kUpstreamTimeout, "The Claude API went silent; giving up.", {},
-                      "timeout");
-      break;
-    }
-    if (!piece) {
-      failure = piece.error();
-      break;
-    }
-    if (piece->empty()) {
-      break;
-    }
-    silence = std::chrono::milliseconds::zero();
-    auto fed = decoder.Feed(*piece, [&](const sse::Event& event) { accumulator.OnEvent(event); });
-    if (!fed) {
-      failure = fed.error();
-      break;
-    }
+  auto accumulated = co_await AccumulateUpstreamMessage(ctx, response, config);
+  if (accumulated.replied) {
+    co_return *accumulated.replied;
   }
-  if (accumulator.done() && !failure) {
-    co_await DrainBody(response, config);
+  if (const auto usage = accumulated.message->find("usage");
+      usage != accumulated.message->end() && usage->is_object()) {
+    translate::Usage tokens;
+    translate::UpdateUsage(tokens, *usage);
+    RecordUsage(ctx, tokens);
   }
-  if (accumulator.error()) {
-    const auto& error = *accumulator.error();
-    ctx.details = "stream_error";
-    co_return co_await middleware::JsonReply(ctx, error.status, error.openai_body);
-  }
-  if (failure) {
-    co_return co_await middleware::LocalReply(ctx, *failure, "upstream_failed");
-  }
-  auto message = accumulator.TakeMessage();
-  if (!message) {
-    co_return co_await middleware::LocalReply(ctx, message.error(), "upstream_incomplete");
-  }
-  auto translated = translate::ToResponse(*message, MakeMeta(request));
+  auto translated = translate::ToResponse(*accumulated.message, MakeMeta(request));
   if (!translated) {
     co_return co_await middleware::LocalReply(ctx, translated.error(), "upstream_unparseable");
   }
@@ -229,13 +99,17 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   auto answer =
       co_await upstream::SendAuthorized(call_, std::move(request), {}, translated->anthropic.betas);
   if (!answer) {
+    ctx.usage.upstream_error = TransportErrorLabel(answer.error());
     co_return co_await middleware::LocalReply(ctx, answer.error(), "upstream_unavailable");
   }
+  ctx.usage.upstream_seconds = answer->upstream_seconds;
   if (answer->response.status() != 200) {
-    co_return co_await RelayUpstreamError(ctx, *answer, config_.upstream);
+    co_return co_await RelayOpenAiUpstreamError(ctx, *answer, config_.upstream);
   }
   if (translated->anthropic.stream) {
-    co_return co_await RelayStream(ctx, answer->response, *translated, config_.upstream);
+    translate::ResponsesStreamTranslator translator(MakeMeta(*translated));
+    co_return co_await RelayTranslatedStream(ctx, answer->response, translator, config_.upstream,
+                                             call_.metrics, kResponsesAbortTypes);
   }
   co_return co_await RelayAccumulated(ctx, answer->response, *translated, config_.upstream);
 }

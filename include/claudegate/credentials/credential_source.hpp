@@ -39,7 +39,8 @@ class CredentialSource {
   /// different credential to retry once with, or an error when there is none.
   virtual Awaitable<Result<Credential>> OnRejected(const Credential& rejected) = 0;
 
-  /// State for `/health` and `/health/readiness`: source, expiry, last refresh outcome. No secrets.
+  /// State for `/health` and `/health/readiness`: source, expiry, last refresh outcome, and
+  /// `refresh_counts` (attempts by outcome, exported as a counter by `/metrics`). No secrets.
   [[nodiscard]] virtual nlohmann::json Status() const = 0;
 
   /// True when `Current()` can be expected to succeed (for the readiness probe).

@@ -30,6 +30,8 @@
 /// continues for the other waiters.
 #pragma once
 
+#include <map>
+
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -154,6 +156,7 @@ class FileCredentialSource final : public CredentialSource,
   std::string dead_refresh_token_;  ///< Refresh token known dead; never sent again.
   std::string dead_reason_;
   std::optional<LastRefresh> last_refresh_;
+  std::map<std::string, std::uint64_t> refresh_counts_;  // by outcome, for /metrics
   bool not_writable_logged_ = false;
   std::size_t post_count_ = 0;
   std::minstd_rand rng_{std::random_device{}()};

@@ -23,8 +23,10 @@ class GatewayMetrics {
   /// client cannot create unbounded series.
   [[nodiscard]] std::string ModelLabel(std::string_view requested) const;
 
-  /// The whole exposition; `open_connections` comes from the listener.
-  [[nodiscard]] std::string Render(std::size_t open_connections);
+  /// The whole exposition; `open_connections` comes from the listener, `credentials` is the
+  /// credential source's Status() (its `refresh_counts` feed the refresh counter).
+  [[nodiscard]] std::string Render(std::size_t open_connections,
+                                   const nlohmann::json& credentials);
 
   Registry registry;
   CounterFamily& requests;          ///< claudegate_requests_total{route,model,status_class}

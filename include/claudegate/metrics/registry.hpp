@@ -51,6 +51,8 @@ class CounterFamily final : public Family {
  public:
   using Family::Family;
   void Add(const LabelValues& labels, double value = 1.0);
+  /// Mirrors a count kept elsewhere (it must only grow, as counters do).
+  void Set(const LabelValues& labels, double value);
   [[nodiscard]] double Value(const LabelValues& labels) const;
   void Render(std::string& out) const override;
 
