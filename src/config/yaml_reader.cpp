@@ -1,0 +1,443 @@
+#include "yaml_reader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "value_parsing.hpp"
+
+namespace claudegate::config::detail {
+namespace {
+
+
+class YamlReader {
+ public:
+  YamlReader(Config& config, const EnvLookup& env, std::string file)
+      : config_(config), env_(env), file_(std::move(file)) {}
+
+  Result<void> Read(const YAML::Node& root) {
+    if (!root || root.IsNull()) {
+      return {};
+    }
+    if (!root.IsMap()) {
+      return Fail("the top level must be a mapping (model_list:, general_settings:, ...)");
+    }
+    for (const auto& entry : root) {
+      const auto key = entry.first.as<std::string>();
+      Result<void> step;
+      if (key == "model_list") {
+        step = ReadModelList(entry.second);
+      } else if (key == "general_settings") {
+        step = ReadGeneralSettings(entry.second);
+      } else if (key == "litellm_settings") {
+        step = ReadLitellmSettings(entry.second);
+      } else if (key == "claudegate") {
+        step = ReadOwnSettings(entry.second);
+      } else if (key == "router_settings" || key == "environment_variables") {
+        Warn(key + " is a LiteLLM setting claudegate does not use; ignored");
+      } else {
+        Warn("unknown top-level key '" + key + "' ignored");
+      }
+      if (!step) {
+        return step;
+      }
+    }
+    return {};
+  }
+
+ private:
+  Error FailError(const std::string& message) const {
+    return ConfigError(file_ + ": " + message);
+  }
+  Result<void> Fail(const std::string& message) const { return FailError(message); }
+  void Warn(const std::string& message) { config_.warnings.push_back(file_ + ": " + message); }
+
+  Result<std::string> String(const YAML::Node& node, const std::string& where) const {
+    if (!node.IsScalar()) {
+      return FailError(where + " must be a string");
+    }
+    auto expanded = ExpandEnvReference(node.as<std::string>(), env_);
+    return expanded.value_or("");
+  }
+
+  Result<void> ReadModelList(const YAML::Node& list) {
+    if (list.IsNull()) {
+      return {};
+    }
+    if (!list.IsSequence()) {
+      return Fail("model_list must be a list of {model_name, litellm_params: {model}}");
+    }
+    std::vector<ModelAlias> configured;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const YAML::Node item = list[i];
+      const std::string where = "model_list[" + std::to_string(i) + "]";
+      if (!item.IsMap() || !item["model_name"]) {
+        return Fail(where + " needs a model_name");
+      }
+      auto name = String(item["model_name"], where + ".model_name");
+      if (!name) {
+        return name.error();
+      }
+      std::string target = *name;
+      if (const YAML::Node params = item["litellm_params"]; params && params["model"]) {
+        auto model = String(params["model"], where + ".litellm_params.model");
+        if (!model) {
+          return model.error();
+        }
+        target = *model;
+      }
+      // Provider prefixes (`anthropic/`, `claude-code-sdk/`, `claude-agent-sdk/`) name LiteLLM
+      // handlers; claudegate is the handler, so only the model part matters.
+      if (const auto slash = target.rfind('/'); slash != std::string::npos) {
+        target = target.substr(slash + 1);
+      }
+      auto resolved = ResolveTarget(target);
+      if (!resolved) {
+        Warn(where + ": model '" + target + "' is neither a claude- id nor one of " +
+             "sonnet/opus/haiku/default; entry ignored");
+        continue;
+      }
+      configured.push_back({*name, *resolved});
+    }
+    // Configured names first (they are what /v1/models lists first); the built-in aliases stay
+    // resolvable unless the file redefines them.
+    for (const auto& builtin : BuiltinAliases()) {
+      const bool overridden = std::any_of(configured.begin(), configured.end(),
+                                          [&](const auto& a) { return a.name == builtin.name; });
+      if (!overridden) {
+        configured.push_back(builtin);
+      }
+    }
+    config_.models = ModelCatalog(std::move(configured));
+    return {};
+  }
+
+  static std::vector<ModelAlias> BuiltinAliases() {
+    auto aliases = ModelCatalog::DefaultAliases();
+    // The Claude CLI's "default" model; the seed's config lists it.
+    aliases.push_back({"default", aliases.front().upstream_id});
+    return aliases;
+  }
+
+  static std::optional<std::string> ResolveTarget(const std::string& target) {
+    for (const auto& alias : BuiltinAliases()) {
+      if (alias.name == target) {
+        return alias.upstream_id;
+      }
+    }
+    if (target.starts_with("claude-")) {
+      return target;
+    }
+    return std::nullopt;
+  }
+
+  Result<void> ReadGeneralSettings(const YAML::Node& node) {
+    if (node.IsNull()) {
+      return {};
+    }
+    if (!node.IsMap()) {
+      return Fail("general_settings must be a mapping");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      if (key == "master_key") {
+        auto value = String(entry.second, "general_settings.master_key");
+        if (!value) {
+          return value.error();
+        }
+        config_.master_key = *value;
+      } else if (key == "database_url" || key == "store_model_in_db") {
+        Warn("general_settings." + key + " ignored: claudegate needs no database");
+      } else {
+        Warn("general_settings." + key + " is not used by claudegate; ignored");
+      }
+    }
+    return {};
+  }
+
+  Result<void> ReadLitellmSettings(const YAML::Node& node) {
+    if (node.IsNull()) {
+      return {};
+    }
+    if (!node.IsMap()) {
+      return Fail("litellm_settings must be a mapping");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      if (key == "drop_params") {
+        auto value = Bool(entry.second, "litellm_settings.drop_params");
+        if (!value) {
+          return value.error();
+        }
+        config_.translation.drop_params = *value;
+      } else if (key == "custom_provider_map") {
+        Warn("litellm_settings.custom_provider_map ignored: claudegate talks to Claude itself, "
+             "no custom provider is needed");
+      } else if (key == "success_callback" || key == "failure_callback" || key == "callbacks") {
+        // Empty callback lists are common in LiteLLM configs; nothing to warn about.
+        if (entry.second.IsSequence() && entry.second.size() > 0) {
+          Warn("litellm_settings." + key + " ignored: use /metrics and the access log instead");
+        }
+      } else {
+        Warn("litellm_settings." + key + " is not used by claudegate; ignored");
+      }
+    }
+    return {};
+  }
+
+  Result<bool> Bool(const YAML::Node& node, const std::string& where) const {
+    auto text = String(node, where);
+    if (!text) {
+      return text.error();
+    }
+    return ParseBool(*text, file_ + ": " + where);
+  }
+
+  template <typename Int>
+  Result<Int> Integer(const YAML::Node& node, const std::string& where) const {
+    auto text = String(node, where);
+    if (!text) {
+      return text.error();
+    }
+    return ParseInteger<Int>(*text, file_ + ": " + where);
+  }
+
+  Result<void> Millis(const YAML::Node& node, const std::string& where, Milliseconds& out) const {
+    auto value = Integer<std::int64_t>(node, where);
+    if (!value) {
+      return value.error();
+    }
+    if (*value <= 0) {
+      return Fail(where + " must be a positive number of milliseconds");
+    }
+    out = Milliseconds(*value);
+    return {};
+  }
+
+  Result<void> Size(const YAML::Node& node, const std::string& where, std::size_t& out) const {
+    auto value = Integer<std::size_t>(node, where);
+    if (!value) {
+      return value.error();
+    }
+    if (*value == 0) {
+      return Fail(where + " must be greater than zero");
+    }
+    out = *value;
+    return {};
+  }
+
+  Result<void> ReadOwnSettings(const YAML::Node& node) {
+    if (node.IsNull()) {
+      return {};
+    }
+    if (!node.IsMap()) {
+      return Fail("claudegate must be a mapping");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const YAML::Node& value = entry.second;
+      const std::string where = "claudegate." + key;
+      Result<void> step;
+      if (key == "host") {
+        auto text = String(value, where);
+        step = text ? (config_.host = *text, Result<void>{}) : Result<void>(text.error());
+      } else if (key == "port") {
+        auto port = Integer<std::uint16_t>(value, where);
+        step = port ? (config_.port = *port, Result<void>{}) : Result<void>(port.error());
+      } else if (key == "threads") {
+        auto threads = Integer<unsigned>(value, where);
+        step = threads ? (config_.threads = *threads, Result<void>{})
+                       : Result<void>(threads.error());
+      } else if (key == "log_level") {
+        auto text = String(value, where);
+        if (!text) {
+          return text.error();
+        }
+        auto level = NormalizeLogLevel(*text, file_ + ": " + where);
+        step = level ? (config_.logging.level = *level, Result<void>{})
+                     : Result<void>(level.error());
+      } else if (key == "log_json") {
+        auto flag = Bool(value, where);
+        step = flag ? (config_.logging.json = *flag, Result<void>{}) : Result<void>(flag.error());
+      } else if (key == "default_max_tokens") {
+        auto tokens = Integer<int>(value, where);
+        if (tokens && *tokens <= 0) {
+          return Fail(where + " must be positive");
+        }
+        step = tokens ? (config_.translation.default_max_tokens = *tokens, Result<void>{})
+                      : Result<void>(tokens.error());
+      } else if (key == "metrics_public") {
+        auto flag = Bool(value, where);
+        step = flag ? (config_.metrics_public = *flag, Result<void>{}) : Result<void>(flag.error());
+      } else if (key == "plan_guard") {
+        step = ReadPlanGuard(value);
+      } else if (key == "limits") {
+        step = ReadLimits(value);
+      } else if (key == "tls") {
+        step = ReadTls(value);
+      } else if (key == "upstream") {
+        step = ReadUpstream(value);
+      } else {
+        Warn("unknown key " + where + " ignored");
+      }
+      if (!step) {
+        return step;
+      }
+    }
+    return {};
+  }
+
+  Result<void> ReadLimits(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      return Fail("claudegate.limits must be a mapping");
+    }
+    auto& limits = config_.limits;
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const std::string where = "claudegate.limits." + key;
+      Result<void> step;
+      if (key == "max_body_bytes") {
+        step = Size(entry.second, where, limits.max_body_bytes);
+      } else if (key == "max_header_bytes") {
+        step = Size(entry.second, where, limits.max_header_bytes);
+      } else if (key == "max_connections") {
+        step = Size(entry.second, where, limits.max_connections);
+      } else if (key == "header_timeout_ms") {
+        step = Millis(entry.second, where, limits.header_timeout);
+      } else if (key == "body_timeout_ms") {
+        step = Millis(entry.second, where, limits.body_timeout);
+      } else if (key == "idle_timeout_ms") {
+        step = Millis(entry.second, where, limits.idle_timeout);
+      } else if (key == "write_timeout_ms") {
+        step = Millis(entry.second, where, limits.write_timeout);
+      } else if (key == "shutdown_grace_ms") {
+        step = Millis(entry.second, where, limits.shutdown_grace);
+      } else {
+        Warn("unknown key " + where + " ignored");
+      }
+      if (!step) {
+        return step;
+      }
+    }
+    return {};
+  }
+
+  Result<void> ReadPlanGuard(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      return Fail("claudegate.plan_guard must be a mapping (enabled, refuse_overage)");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const std::string where = "claudegate.plan_guard." + key;
+      if (key != "enabled" && key != "refuse_overage") {
+        Warn("unknown key " + where + " ignored");
+        continue;
+      }
+      auto flag = Bool(entry.second, where);
+      if (!flag) {
+        return flag.error();
+      }
+      (key == "enabled" ? config_.plan_guard.enabled : config_.plan_guard.refuse_overage) = *flag;
+    }
+    return {};
+  }
+
+  Result<void> ReadTls(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      return Fail("claudegate.tls must be a mapping with cert_file and key_file");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      auto text = String(entry.second, "claudegate.tls." + key);
+      if (!text) {
+        return text.error();
+      }
+      if (key == "cert_file") {
+        config_.tls.cert_file = *text;
+      } else if (key == "key_file") {
+        config_.tls.key_file = *text;
+      } else {
+        Warn("unknown key claudegate.tls." + key + " ignored");
+      }
+    }
+    return {};
+  }
+
+  Result<void> ReadUpstream(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      return Fail("claudegate.upstream must be a mapping");
+    }
+    auto& upstream = config_.upstream;
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const std::string where = "claudegate.upstream." + key;
+      Result<void> step;
+      if (key == "base_url" || key == "anthropic_version") {
+        auto text = String(entry.second, where);
+        if (!text) {
+          return text.error();
+        }
+        (key == "base_url" ? upstream.base_url : upstream.anthropic_version) = *text;
+      } else if (key == "extra_betas") {
+        if (!entry.second.IsSequence()) {
+          return Fail(where + " must be a list of strings");
+        }
+        upstream.extra_betas.clear();
+        for (const auto& beta : entry.second) {
+          upstream.extra_betas.push_back(beta.as<std::string>());
+        }
+      } else if (key == "connect_timeout_ms") {
+        step = Millis(entry.second, where, upstream.connect_timeout);
+      } else if (key == "tls_timeout_ms") {
+        step = Millis(entry.second, where, upstream.tls_timeout);
+      } else if (key == "first_byte_timeout_ms") {
+        step = Millis(entry.second, where, upstream.first_byte_timeout);
+      } else if (key == "stream_idle_timeout_ms") {
+        step = Millis(entry.second, where, upstream.stream_idle_timeout);
+      } else if (key == "heartbeat_interval_ms") {
+        step = Millis(entry.second, where, upstream.heartbeat_interval);
+      } else if (key == "max_idle_connections") {
+        step = Size(entry.second, where, upstream.max_idle_connections);
+      } else if (key == "pool_idle_timeout_ms") {
+        step = Millis(entry.second, where, upstream.pool_idle_timeout);
+      } else {
+        Warn("unknown key " + where + " ignored");
+      }
+      if (!step) {
+        return step;
+      }
+    }
+    return {};
+  }
+
+  Config& config_;
+  const EnvLookup& env_;
+  std::string file_;
+};
+
+}  // namespace
+
+Result<void> ReadYamlFile(const std::string& path, Config& config, const EnvLookup& env) {
+  std::ifstream file(path);
+  if (!file) {
+    return ConfigError("cannot read config file '" + path +
+                       "': check the path given to --config / CLAUDEGATE_CONFIG");
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(text.str());
+  } catch (const YAML::Exception& e) {
+    return ConfigError(path + ": not valid YAML: " + e.what());
+  }
+  try {
+    return YamlReader(config, env, path).Read(root);
+  } catch (const YAML::Exception& e) {
+    return ConfigError(path + ": unexpected value: " + e.what());
+  }
+}
+
+
+}  // namespace claudegate::config::detail
