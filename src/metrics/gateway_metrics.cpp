@@ -94,6 +94,35 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
   streams_open.Set({}, 0);
 }
 
+void GatewayMetrics::RecordUpstreamResult(unsigned status, std::string_view transport_error) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const std::lock_guard lock(upstream_mutex_);
+  if (transport_error.empty()) {
+    last_status_ = status;
+    last_response_at_ = now;
+  } else {
+    last_error_ = std::string(transport_error);
+    last_error_at_ = now;
+  }
+}
+
+nlohmann::json GatewayMetrics::UpstreamJson() const {
+  const std::lock_guard lock(upstream_mutex_);
+  nlohmann::json out = nlohmann::json::object();
+  if (last_response_at_ > 0) {
+    out["last_status"] = last_status_;
+    out["last_response_at"] = IsoTime(last_response_at_);
+  }
+  if (last_error_at_ > 0) {
+    out["last_error"] = last_error_;
+    out["last_error_at"] = IsoTime(last_error_at_);
+  }
+  out["reachable"] = last_response_at_ >= last_error_at_ && last_response_at_ > 0;
+  return out;
+}
+
 std::string GatewayMetrics::ModelLabel(std::string_view requested) const {
   if (requested.empty()) {
     return "none";

@@ -18,6 +18,12 @@ Awaitable<middleware::Outcome> HealthHandler::Readiness(middleware::RequestConte
   co_return co_await middleware::JsonReply(ctx, ready ? 200 : 503, body.dump());
 }
 
+nlohmann::json HealthHandler::Upstream() const {
+  nlohmann::json upstream = metrics_.UpstreamJson();
+  upstream["base_url"] = config_.upstream.base_url;
+  return upstream;
+}
+
 Awaitable<middleware::Outcome> HealthHandler::Detailed(middleware::RequestContext& ctx) const {
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::steady_clock::now() - started_)
@@ -28,7 +34,7 @@ Awaitable<middleware::Outcome> HealthHandler::Detailed(middleware::RequestContex
                                {"credentials", credentials_.Status()},
                                {"plan", metrics_.plan.ToJson()},
                                {"plan_guard", config_.plan_guard.enabled},
-                               {"upstream", {{"base_url", config_.upstream.base_url}}}};
+                               {"upstream", Upstream()}};
   co_return co_await middleware::JsonReply(ctx, 200, body.dump());
 }
 

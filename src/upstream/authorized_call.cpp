@@ -40,6 +40,9 @@ Awaitable<Result<AuthorizedResponse>> SendAuthorized(const CallContext& call,
     const auto sent_at = std::chrono::steady_clock::now();
     auto sent = co_await call.client.Send(request);
     if (!sent) {
+      if (call.metrics != nullptr) {
+        call.metrics->RecordUpstreamResult(0, sent.error().message);
+      }
       co_return sent.error();
     }
     AuthorizedResponse result{std::move(*sent), std::nullopt,
@@ -48,6 +51,7 @@ Awaitable<Result<AuthorizedResponse>> SendAuthorized(const CallContext& call,
                                   .count()};
     if (call.metrics != nullptr) {
       call.metrics->plan.Update(result.response.headers());
+      call.metrics->RecordUpstreamResult(result.response.status());
     }
     const unsigned status = result.response.status();
     bool rejected = status == 401;

@@ -152,7 +152,10 @@ TEST(Metrics, CountsRequestsTokensErrorsAndPlanState) {
 
   auto health = Fetch(gw.port(), http::verb::get, "/health", kTestMasterKey);
   ASSERT_TRUE(health);
-  auto plan = json::parse(health->body())["plan"];
+  const auto health_body = json::parse(health->body());
+  EXPECT_EQ(health_body["upstream"]["last_status"], 200);  // the /v1/messages call came last
+  EXPECT_EQ(health_body["upstream"]["reachable"], true);
+  auto plan = health_body["plan"];
   EXPECT_EQ(plan["status"], "allowed_warning");
   EXPECT_EQ(plan["representative_claim"], "five_hour");
   EXPECT_DOUBLE_EQ(plan["windows"]["5h"]["utilization"].get<double>(), 0.82);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,11 @@ class GatewayMetrics {
   /// The model label for a requested model: a configured alias or its id, else "other", so a
   /// client cannot create unbounded series.
   [[nodiscard]] std::string ModelLabel(std::string_view requested) const;
+
+  /// Records the outcome of one upstream call for `/health`: an HTTP status, or a transport error.
+  void RecordUpstreamResult(unsigned status, std::string_view transport_error = {});
+  /// `{"last_status","last_response_at","last_error","last_error_at"}` for `/health`.
+  [[nodiscard]] nlohmann::json UpstreamJson() const;
 
   /// The whole exposition; `open_connections` comes from the listener, `credentials` is the
   /// credential source's Status() (its `refresh_counts` feed the refresh counter).
@@ -46,6 +52,11 @@ class GatewayMetrics {
   void RefreshScrapeGauges(std::size_t open_connections);
 
   const config::ModelCatalog& models_;
+  mutable std::mutex upstream_mutex_;
+  unsigned last_status_ = 0;
+  std::int64_t last_response_at_ = 0;
+  std::string last_error_;
+  std::int64_t last_error_at_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::int64_t start_unix_;
   GaugeFamily& plan_status_;

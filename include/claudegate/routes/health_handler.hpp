@@ -28,6 +28,9 @@ class HealthHandler {
                                          std::size_t open_connections) const;
 
  private:
+  /// Base URL plus the latest upstream outcome (reachability as last observed; no probe traffic).
+  [[nodiscard]] nlohmann::json Upstream() const;
+
   const config::Config& config_;
   const credentials::CredentialSource& credentials_;
   metrics::GatewayMetrics& metrics_;
