@@ -53,6 +53,7 @@ Result<tcp::endpoint> Server::Listen() {
     tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                       ssl::context::no_tlsv1_1);
+    SSL_CTX_set_mode(tls_->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     tls_->use_certificate_chain_file(config_.tls.cert_file, ec);
     if (!ec) {
       tls_->use_private_key_file(config_.tls.key_file, ssl::context::pem, ec);

