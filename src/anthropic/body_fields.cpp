@@ -71,21 +71,34 @@ Result<BodyFields> ScanBodyFields(std::string_view body) {
     return Invalid("The request body must be a JSON object.");
   }
   BodyFields fields;
+  bool seen_model = false;
   pos = SkipSpace(body, pos + 1);
   while (pos < body.size() && body[pos] == '"') {
     const std::size_t key_end = SkipString(body, pos);
     const std::string_view raw_key = body.substr(pos + 1, key_end - pos - 2);
+    // Keys are compared as upstream's parser reads them: "mod\u0065l" is "model" too, and must
+    // not slip a second, unchecked model past the alias check.
+    const std::string key = raw_key.find('\\') == std::string_view::npos
+                                ? std::string(raw_key)
+                                : nlohmann::json::parse(body.substr(pos, key_end - pos))
+                                      .get<std::string>();
     pos = SkipSpace(body, key_end);
     pos = SkipSpace(body, pos + 1);  // ':'
     const std::size_t value_end = SkipValue(body, pos);
     const std::string_view value = body.substr(pos, value_end - pos);
-    // Keys are compared raw: an escaped spelling of "model" is legal JSON but nobody sends it,
-    // and it would then simply be relayed unchanged.
-    if (raw_key == "model" && !value.empty() && value.front() == '"') {
-      fields.model = nlohmann::json::parse(value).get<std::string>();
-      fields.model_begin = pos;
-      fields.model_end = value_end;
-    } else if (raw_key == "stream") {
+    if (key == "model") {
+      // JSON parsers disagree on duplicate keys (first or last wins), so which model upstream
+      // would use is unknowable: refuse instead of guessing.
+      if (seen_model) {
+        return Invalid("The request body has more than one \"model\" field.");
+      }
+      seen_model = true;
+      if (!value.empty() && value.front() == '"') {
+        fields.model = nlohmann::json::parse(value).get<std::string>();
+        fields.model_begin = pos;
+        fields.model_end = value_end;
+      }
+    } else if (key == "stream") {
       fields.stream = value == "true";
     }
     pos = SkipSpace(body, value_end);

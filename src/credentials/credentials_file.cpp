@@ -1,5 +1,9 @@
 #include "claudegate/credentials/credentials_file.hpp"
 
+#include <cmath>
+
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,8 +139,15 @@ Result<OAuthTokens> ParseOAuth(const ordered_json& document) {
     if (!e->is_number()) {
       return corrupt("expiresAt");
     }
-    tokens.expires_at_ms =
-        e->is_number_float() ? static_cast<std::int64_t>(e->get<double>()) : e->get<std::int64_t>();
+    // Clamped to what system_clock can represent (its nanoseconds overflow past ~2262): a file
+    // saying "expires in the year 30000" must mean "far future", not wrap into the past. Epoch-ms
+    // values of real tokens are far below 2^53, so the double is exact for them.
+    constexpr double kMaxExpiryMs = 9'000'000'000'000.0;  // ~2255
+    const double value = e->get<double>();
+    if (std::isnan(value)) {
+      return corrupt("expiresAt");
+    }
+    tokens.expires_at_ms = static_cast<std::int64_t>(std::clamp(value, -kMaxExpiryMs, kMaxExpiryMs));
   }
   if (const auto s = oauth.find("scopes"); s != oauth.end() && !s->is_null()) {
     if (!s->is_array()) {

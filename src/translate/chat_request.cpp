@@ -1,5 +1,7 @@
 #include "claudegate/translate/chat_request.hpp"
 
+#include "claudegate/translate/json_depth.hpp"
+
 #include <openssl/evp.h>
 
 #include <array>
@@ -224,6 +226,11 @@ Result<AnthropicRequest> ToAnthropic(const nlohmann::json& request,
                                      const TranslateOptions& options) {
   if (!request.is_object()) {
     return InvalidParam("request body must be a JSON object", "");
+  }
+  if (ExceedsJsonDepth(request)) {
+    return InvalidParam("request nests JSON deeper than " + std::to_string(kMaxJsonDepth) +
+                            " levels",
+                        "");
   }
   try {
     return Translate(request, options);

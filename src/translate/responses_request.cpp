@@ -1,5 +1,7 @@
 #include "claudegate/translate/responses_request.hpp"
 
+#include "claudegate/translate/json_depth.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -492,6 +494,12 @@ Result<ChatEquivalent> ResponsesToChat(const json& request, const TranslateOptio
 
 Result<ResponsesRequest> ResponsesToAnthropic(const json& request,
                                               const TranslateOptions& options) {
+  // Checked before ResponsesToChat copies parts of the request (copies recurse).
+  if (ExceedsJsonDepth(request)) {
+    return InvalidParam("request nests JSON deeper than " + std::to_string(kMaxJsonDepth) +
+                            " levels",
+                        "");
+  }
   auto chat = ResponsesToChat(request, options);
   if (!chat) {
     return chat.error();

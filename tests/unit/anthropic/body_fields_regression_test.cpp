@@ -1,7 +1,6 @@
 // Regressions found by fuzz/fuzz_body_fields.cpp: the scan must read `model` and `stream` the way
 // upstream's JSON parser does, or a client can slip a second, unchecked value past the alias check.
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "claudegate/anthropic/body_fields.hpp"

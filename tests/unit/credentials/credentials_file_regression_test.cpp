@@ -2,10 +2,10 @@
 // ParseOAuth cast a double beyond int64 (undefined behaviour) and ExpiresAt() overflow when it
 // converts milliseconds to system_clock's nanoseconds, so a token valid for "ever" looked expired
 // (or anything else). Values are now clamped to a representable, far-future time.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "claudegate/credentials/credentials_file.hpp"
 
@@ -19,8 +19,8 @@ std::string WithExpiry(const std::string& expires_at) {
 
 TEST(ParseCredentialsRegression, ClampsAHugeExpiryToTheFarFuture) {
   const auto far_future = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 50);
-  for (const std::string value : {"1e30", "9223372036854775807", "18446744073709551615",
-                                  "9.3e15", "1.7976931348623157e308"}) {
+  for (const std::string value : {"1e30", "9223372036854775807", "18446744073709551615", "9.3e15",
+                                  "1.7976931348623157e308"}) {
     const auto doc = ParseCredentials(WithExpiry(value));
     ASSERT_TRUE(doc.has_value()) << value;
     EXPECT_GT(doc->oauth.ExpiresAt(), far_future) << value;

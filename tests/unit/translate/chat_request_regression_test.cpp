@@ -2,10 +2,10 @@
 // iteratively, but copying and dumping recurse, so a ~200 KB chat request with tool parameters
 // nested 100 000 levels deep overflowed the stack inside ToAnthropic and killed the whole gateway
 // (every stream in flight). Deeply nested requests are now refused with a 400 before any copy.
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "claudegate/config/model_catalog.hpp"
 #include "claudegate/translate/chat_request.hpp"
@@ -40,7 +40,8 @@ TEST(ToAnthropicRegression, StillAcceptsARealisticallyNestedSchema) {
   }
   const auto request = nlohmann::json::parse(
       R"({"model":"sonnet","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function",)"
-      R"("function":{"name":"f","parameters":)" + schema + "}}]}");
+      R"("function":{"name":"f","parameters":)" +
+      schema + "}}]}");
   const auto result = ToAnthropic(request, TranslateOptions{&Catalog()});
   EXPECT_TRUE(result.has_value()) << result.error().message;
 }
@@ -48,7 +49,8 @@ TEST(ToAnthropicRegression, StillAcceptsARealisticallyNestedSchema) {
 TEST(ResponsesToAnthropicRegression, RefusesDeeplyNestedInputInsteadOfOverflowingTheStack) {
   const auto request = nlohmann::json::parse(
       R"({"model":"sonnet","input":"x","tools":[{"type":"function","name":"f","parameters":)"
-      R"({"type":"object","properties":{"a":)" + Nested() + "}}}]}");
+      R"({"type":"object","properties":{"a":)" +
+      Nested() + "}}}]}");
   const auto result = ResponsesToAnthropic(request, TranslateOptions{&Catalog()});
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().kind, ErrorKind::kInvalidRequest);
