@@ -352,17 +352,7 @@ void ResponsesStreamTranslator::HandleMessageDelta(const json& data) {
 }
 
 void ResponsesStreamTranslator::HandleError(const json& data, std::string& out) {
-  std::string_view type = "api_error";
-  std::string_view message;
-  if (const auto error = data.find("error"); error != data.end() && error->is_object()) {
-    if (const std::string* t = StringField(*error, "type")) {
-      type = *t;
-    }
-    if (const std::string* m = StringField(*error, "message")) {
-      message = *m;
-    }
-  }
-  Fail(MapStreamError(type, message), out);
+  Fail(MapStreamErrorEvent(data), out);
 }
 
 void ResponsesStreamTranslator::Finish(std::string& out) {

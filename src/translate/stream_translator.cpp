@@ -254,17 +254,7 @@ void StreamTranslator::HandleMessageDelta(const nlohmann::json& data) {
 }
 
 void StreamTranslator::HandleError(const nlohmann::json& data, std::string& out) {
-  std::string_view type = "api_error";
-  std::string_view message;
-  if (const auto error = data.find("error"); error != data.end() && error->is_object()) {
-    if (const std::string* t = StringField(*error, "type")) {
-      type = *t;
-    }
-    if (const std::string* m = StringField(*error, "message")) {
-      message = *m;
-    }
-  }
-  EmitError(MapStreamError(type, message), out);
+  EmitError(MapStreamErrorEvent(data), out);
 }
 
 void StreamTranslator::Finish(std::string& out) {

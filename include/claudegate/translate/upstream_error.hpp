@@ -11,6 +11,8 @@
 /// hop-by-hop headers, `x-api-key`/`authorization`, or `anthropic-organization-id`.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,5 +43,9 @@ struct UpstreamError {
 /// the status is derived from `error.type` (`overloaded_error` → 503, …). `error_type` and
 /// `message` are the event's `error.type` and `error.message`.
 [[nodiscard]] UpstreamError MapStreamError(std::string_view error_type, std::string_view message);
+
+/// `MapStreamError` for the data of an upstream `event: error`
+/// (`{"type":"error","error":{"type","message"}}`); a missing type counts as `api_error`.
+[[nodiscard]] UpstreamError MapStreamErrorEvent(const nlohmann::json& data);
 
 }  // namespace claudegate::translate
