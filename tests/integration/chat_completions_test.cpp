@@ -7,6 +7,7 @@
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -18,13 +19,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr std::string_view kOAuthToken = "sk-ant-oat01-test-token";
-
-config::Config ConfigFor(const FakeUpstream& upstream) {
-  auto config = TestConfig();
-  config.upstream.base_url = upstream.base_url();
-  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
-  return config;
-}
 
 ScriptedResponse StreamOk(std::vector<std::string> chunks) {
   ScriptedResponse response;

@@ -16,6 +16,7 @@
 #include "claudegate/credentials/file_credential_source.hpp"
 #include "claudegate/upstream/https_token_endpoint.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -84,7 +85,7 @@ Handler FakeClaude(bool accept_old) {
 
 struct FileGateway {
   FileGateway(const FakeUpstream& upstream, const ClaudeDir& claude_dir)
-      : gateway(MakeConfig(upstream), [&](net::io_context& io, upstream::UpstreamClient& client) {
+      : gateway(ConfigFor(upstream), [&](net::io_context& io, upstream::UpstreamClient& client) {
           endpoint = std::make_unique<upstream::HttpsTokenEndpoint>(
               client, upstream.base_url() + "/v1/oauth/token");
           source = credentials::FileCredentialSource::Create(claude_dir.dir(), *endpoint,
@@ -97,13 +98,6 @@ struct FileGateway {
   ~FileGateway() { source.reset(); }
   FileGateway(const FileGateway&) = delete;
   FileGateway& operator=(const FileGateway&) = delete;
-
-  static config::Config MakeConfig(const FakeUpstream& upstream) {
-    auto config = TestConfig();
-    config.upstream.base_url = upstream.base_url();
-    config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
-    return config;
-  }
 
   std::unique_ptr<upstream::HttpsTokenEndpoint> endpoint;
   std::shared_ptr<credentials::FileCredentialSource> source;

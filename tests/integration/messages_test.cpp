@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/fake_upstream.hpp"
+#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -11,13 +12,6 @@ namespace claudegate::testing {
 namespace {
 
 using nlohmann::json;
-
-config::Config ConfigFor(const FakeUpstream& upstream) {
-  auto config = TestConfig();
-  config.upstream.base_url = upstream.base_url();
-  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
-  return config;
-}
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "support/fake_upstream.hpp"
+#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -16,13 +17,6 @@ namespace claudegate::testing {
 namespace {
 
 using nlohmann::json;
-
-config::Config ConfigFor(const FakeUpstream& upstream) {
-  auto config = TestConfig();
-  config.upstream.base_url = upstream.base_url();
-  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
-  return config;
-}
 
 // Parses the Prometheus text format strictly; fails the test on any malformed line and returns
 // sample name+labels → value.

@@ -7,6 +7,7 @@
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -14,13 +15,6 @@ namespace claudegate::testing {
 namespace {
 
 using nlohmann::json;
-
-config::Config ConfigFor(const FakeUpstream& upstream) {
-  auto config = TestConfig();
-  config.upstream.base_url = upstream.base_url();
-  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
-  return config;
-}
 
 ScriptedResponse StreamOk(std::vector<std::string> chunks) {
   ScriptedResponse response;

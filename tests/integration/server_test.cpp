@@ -5,6 +5,7 @@
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -273,9 +274,7 @@ TEST(Server, ShutdownLetsAnInFlightStreamFinish) {
     response.delay_between_chunks = std::chrono::milliseconds(100);
     return response;
   });
-  auto config = TestConfig();
-  config.upstream.base_url = upstream.base_url();
-  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
+  auto config = ConfigFor(upstream);
   TestGateway gw(std::move(config));
   TestClient client(gw.port());
   const std::string body = R"({"model":"sonnet","stream":true,"messages":[{"role":"user","content":"x"}]})";
@@ -300,9 +299,7 @@ TEST(Server, ShutdownForceClosesAfterTheGracePeriod) {
     hang.fault = ScriptedResponse::Fault::kNeverRespond;
     return hang;
   });
-  auto config = TestConfig();
-  config.upstream.base_url = upstream.base_url();
-  config.upstream.ssl_cert_file = SharedTestCerts().ca_file;
+  auto config = ConfigFor(upstream);
   config.limits.shutdown_grace = std::chrono::milliseconds(200);
   TestGateway gw(std::move(config));
   TestClient client(gw.port());
