@@ -80,8 +80,12 @@ std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config
   steps.push_back(std::make_unique<middleware::AccessLogMiddleware>(config.logging.json));
   steps.push_back(std::make_unique<middleware::MetricsMiddleware>(metrics));
   steps.push_back(std::make_unique<middleware::RequestIdMiddleware>());
-  steps.push_back(
-      std::make_unique<middleware::AuthMiddleware>(config.master_key, config.metrics_public));
+  const middleware::AuthThrottleSettings throttle{.max_failures = config.auth_throttle.max_failures,
+                                                  .window = config.auth_throttle.window,
+                                                  .block = config.auth_throttle.block};
+  steps.push_back(std::make_unique<middleware::AuthMiddleware>(
+      config.master_key, config.metrics_public, throttle,
+      middleware::TrustedProxies(config.trusted_proxies)));
   steps.push_back(std::make_unique<middleware::PlanGuardMiddleware>(config.plan_guard, metrics));
   steps.push_back(BuildRouter(handlers, std::move(open_connections)));
   return std::make_unique<middleware::Pipeline>(std::move(steps));

@@ -222,6 +222,21 @@ std::string DescribeConfig(const Config& config) {
       << "\n"
       << "  /metrics:              " << (config.metrics_public ? "public" : "needs the key")
       << "\n"
+      << "  auth throttle:         "
+      << (config.auth_throttle.max_failures == 0
+              ? std::string("off")
+              : std::to_string(config.auth_throttle.max_failures) + " wrong keys per " +
+                    ms(config.auth_throttle.window) + " -> refused for " +
+                    ms(config.auth_throttle.block))
+      << "\n"
+      << "  trusted proxies:       ";
+  if (config.trusted_proxies.empty()) {
+    out << "none (clients are told apart by their TCP address)";
+  }
+  for (std::size_t i = 0; i < config.trusted_proxies.size(); ++i) {
+    out << (i > 0 ? ", " : "") << config.trusted_proxies[i];
+  }
+  out << "\n"
       << "  models:\n";
   for (const auto& alias : config.models.aliases()) {
     out << "    " << alias.name << " -> " << alias.upstream_id << "\n";

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "claudegate/middleware/client_address.hpp"
 #include "value_parsing.hpp"
 
 namespace claudegate::config::detail {
@@ -272,6 +273,10 @@ class YamlReader {
         step = flag ? (config_.metrics_public = *flag, Result<void>{}) : Result<void>(flag.error());
       } else if (key == "plan_guard") {
         step = ReadPlanGuard(value);
+      } else if (key == "auth_throttle") {
+        step = ReadAuthThrottle(value);
+      } else if (key == "trusted_proxies") {
+        step = ReadTrustedProxies(value);
       } else if (key == "limits") {
         step = ReadLimits(value);
       } else if (key == "tls") {
@@ -339,6 +344,51 @@ class YamlReader {
         return flag.error();
       }
       (key == "enabled" ? config_.plan_guard.enabled : config_.plan_guard.refuse_overage) = *flag;
+    }
+    return {};
+  }
+
+  Result<void> ReadAuthThrottle(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      return Fail("claudegate.auth_throttle must be a mapping (max_failures, window_ms, block_ms)");
+    }
+    auto& throttle = config_.auth_throttle;
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      const std::string where = "claudegate.auth_throttle." + key;
+      Result<void> step;
+      if (key == "max_failures") {  // 0 is allowed: it turns the throttle off
+        auto count = Integer<std::size_t>(entry.second, where);
+        step = count ? (throttle.max_failures = *count, Result<void>{})
+                     : Result<void>(count.error());
+      } else if (key == "window_ms") {
+        step = Millis(entry.second, where, throttle.window);
+      } else if (key == "block_ms") {
+        step = Millis(entry.second, where, throttle.block);
+      } else {
+        Warn("unknown key " + where + " ignored");
+      }
+      if (!step) {
+        return step;
+      }
+    }
+    return {};
+  }
+
+  Result<void> ReadTrustedProxies(const YAML::Node& node) {
+    if (!node.IsSequence()) {
+      return Fail("claudegate.trusted_proxies must be a list of addresses or CIDR networks");
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string where = "claudegate.trusted_proxies[" + std::to_string(i) + "]";
+      auto text = String(node[i], where);
+      if (!text) {
+        return text.error();
+      }
+      if (!middleware::IsAddressOrNetwork(*text)) {
+        return Fail(where + ": '" + *text + "' is not an IP address or CIDR network");
+      }
+      config_.trusted_proxies.push_back(*text);
     }
     return {};
   }

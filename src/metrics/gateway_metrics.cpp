@@ -59,8 +59,12 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
       refreshes(registry.Counter("claudegate_credential_refreshes_total",
                                  "OAuth credential refresh attempts by outcome.", {"outcome"})),
       auth_failures(registry.Counter("claudegate_auth_failures_total",
-                                     "Requests refused for a missing or wrong master key.",
+                                     "Requests refused for a missing or wrong master key, or "
+                                     "from a client blocked for too many wrong keys "
+                                     "(reason=throttled).",
                                      {"reason"})),
+      auth_blocks(registry.Counter("claudegate_auth_blocks_total",
+                                   "Times a client was blocked for too many wrong keys.", {})),
       plan_refusals(registry.Counter("claudegate_plan_guard_refusals_total",
                                      "Requests refused by the opt-in plan guard.", {"reason"})),
       models_(models),

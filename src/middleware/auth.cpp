@@ -1,5 +1,7 @@
 #include "claudegate/middleware/auth.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -42,9 +44,30 @@ bool AuthMiddleware::Accepts(std::string_view presented) const {
   return CRYPTO_memcmp(digest.data(), expected_.data(), digest.size()) == 0;
 }
 
+Awaitable<Outcome> AuthMiddleware::RefuseThrottled(RequestContext& ctx,
+                                                   AuthThrottle::Clock::duration remaining) const {
+  // Round up: a client that waits exactly Retry-After seconds must find the block over.
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(remaining).count();
+  server::HeaderList headers;
+  headers.emplace_back("retry-after", std::to_string(seconds));
+  headers.emplace_back("x-should-retry", "false");  // SDK retries would only extend the wait
+  const std::string message = "Too many requests with a wrong API key from this address; try "
+                              "again in " + std::to_string(seconds) + " s.";
+  const Error error(ErrorKind::kRateLimited, message, {}, "auth_throttled");
+  co_return co_await LocalReply(ctx, error, std::string(kAuthThrottled), headers);
+}
+
 Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const {
   if (IsPublicPath(ctx.Path()) || (metrics_public_ && ctx.Path() == "/metrics")) {
     co_return co_await next(ctx);
+  }
+  std::string client;
+  if (throttle_.enabled()) {
+    client = ClientKey(ctx.peer, ctx.request["x-forwarded-for"], trusted_proxies_);
+    const auto blocked = throttle_.BlockedFor(client, AuthThrottle::Clock::now());
+    if (blocked) {
+      co_return co_await RefuseThrottled(ctx, *blocked);
+    }
   }
   const std::string_view presented = PresentedKey(ctx.request);
   if (presented.empty()) {
@@ -54,15 +77,26 @@ Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const 
               "Missing API key. Send the gateway's master key (LITELLM_MASTER_KEY) as "
               "'Authorization: Bearer sk-...' or 'x-api-key: sk-...'.",
               {}, "invalid_api_key"},
-        "auth_missing");
+        std::string(kAuthMissing));
   }
   if (!Accepts(presented)) {
+    std::string details(kAuthInvalid);
+    if (throttle_.RecordFailure(client, AuthThrottle::Clock::now())) {
+      details = kAuthInvalidNowBlocked;
+      // The address is not a secret, and the owner needs it to tell an attack from a typo.
+      spdlog::warn("auth: {} wrong keys from {}; refusing it for {} s",
+                   throttle_.settings().max_failures, client,
+                   std::chrono::ceil<std::chrono::seconds>(throttle_.settings().block).count());
+    }
     co_return co_await LocalReply(
         ctx,
         Error{ErrorKind::kAuthentication,
               "Invalid API key. Use the gateway's master key (LITELLM_MASTER_KEY).", {},
               "invalid_api_key"},
-        "auth_invalid");
+        std::move(details));
+  }
+  if (throttle_.enabled()) {
+    throttle_.RecordSuccess(client);
   }
   co_return co_await next(ctx);
 }

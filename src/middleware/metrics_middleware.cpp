@@ -1,5 +1,7 @@
 #include "claudegate/middleware/metrics_middleware.hpp"
 
+#include "claudegate/middleware/auth.hpp"
+
 namespace claudegate::middleware {
 namespace {
 
@@ -49,8 +51,15 @@ Awaitable<Outcome> MetricsMiddleware::Handle(RequestContext& ctx, Next next) con
   if (!usage.upstream_error.empty()) {
     metrics_.upstream_errors.Add({usage.upstream_error});
   }
-  if (ctx.details == "auth_missing" || ctx.details == "auth_invalid") {
-    metrics_.auth_failures.Add({ctx.details == "auth_missing" ? "missing" : "invalid"});
+  if (ctx.details == kAuthMissing) {
+    metrics_.auth_failures.Add({"missing"});
+  } else if (ctx.details == kAuthInvalid) {
+    metrics_.auth_failures.Add({"invalid"});
+  } else if (ctx.details == kAuthInvalidNowBlocked) {
+    metrics_.auth_failures.Add({"invalid"});
+    metrics_.auth_blocks.Add({});
+  } else if (ctx.details == kAuthThrottled) {
+    metrics_.auth_failures.Add({"throttled"});
   }
   co_return outcome;
 }

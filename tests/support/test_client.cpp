@@ -4,7 +4,13 @@
 
 namespace claudegate::testing {
 
-TestClient::TestClient(std::uint16_t port, std::chrono::milliseconds timeout) : socket_(io_) {
+TestClient::TestClient(std::uint16_t port, std::chrono::milliseconds timeout,
+                       std::string_view source_address)
+    : socket_(io_) {
+  if (!source_address.empty()) {
+    socket_.open(tcp::v4());
+    socket_.bind({net::ip::make_address(std::string(source_address)), 0});
+  }
   socket_.connect({net::ip::make_address("127.0.0.1"), port});
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);

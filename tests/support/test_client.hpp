@@ -23,8 +23,11 @@ struct TestResponse {
 /// One client connection to 127.0.0.1:port.
 class TestClient {
  public:
+  /// `source_address`: connect from this local address (any of 127.0.0.0/8 works on Linux), so
+  /// one test can play several clients; empty = let the kernel choose.
   explicit TestClient(std::uint16_t port,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                      std::string_view source_address = {});
 
   /// Sends raw bytes.
   void SendRaw(std::string_view bytes);

@@ -79,6 +79,13 @@ struct PlanGuard {
   bool refuse_overage = true;   ///< Also refuse while requests draw on paid extra usage.
 };
 
+/// Guessing the master key: wrong keys per client before it is refused for a while.
+struct AuthThrottle {
+  std::size_t max_failures = 10;  ///< Per window; 0 turns the throttle off.
+  Milliseconds window{60'000};    ///< Failures older than this are forgotten.
+  Milliseconds block{300'000};    ///< Refusal (429 + Retry-After) once over the limit.
+};
+
 /// Everything one process needs; immutable once loaded.
 struct Config {
   std::string master_key;  ///< Required, `sk-` prefix. Never printed unredacted.
@@ -92,6 +99,9 @@ struct Config {
   Logging logging;
   Translation translation;
   PlanGuard plan_guard;
+  AuthThrottle auth_throttle;
+  /// Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client.
+  std::vector<std::string> trusted_proxies;
   bool metrics_public = false;  ///< Serve /metrics without the master key.
   ModelCatalog models{ModelCatalog::DefaultAliases()};
   std::optional<std::string> config_file;  ///< The YAML file loaded, if any.

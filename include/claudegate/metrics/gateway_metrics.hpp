@@ -45,6 +45,7 @@ class GatewayMetrics {
   CounterFamily& upstream_errors;   ///< claudegate_upstream_errors_total{type}
   CounterFamily& refreshes;         ///< claudegate_credential_refreshes_total{outcome}
   CounterFamily& auth_failures;     ///< claudegate_auth_failures_total{reason}
+  CounterFamily& auth_blocks;       ///< claudegate_auth_blocks_total
   CounterFamily& plan_refusals;     ///< claudegate_plan_guard_refusals_total
   PlanState plan;
 

@@ -4,12 +4,18 @@
 /// Keys are compared as SHA-256 digests with `CRYPTO_memcmp`, so neither the length nor the
 /// content of the configured key leaks through timing. Health probes are exempt. A refusal is a
 /// 401 in the route's own error shape; the presented key is never logged.
+///
+/// Wrong keys are counted per client (auth_throttle.hpp): a client over the limit gets 429 with
+/// Retry-After for every request until its block ends, whatever key it presents, so a block
+/// cannot be used as an oracle.
 #pragma once
 
 #include <array>
 #include <string>
 #include <string_view>
 
+#include "claudegate/middleware/auth_throttle.hpp"
+#include "claudegate/middleware/client_address.hpp"
 #include "claudegate/middleware/middleware.hpp"
 
 namespace claudegate::middleware {
@@ -26,20 +32,38 @@ using KeyDigest = std::array<unsigned char, 32>;
 /// True for routes that need no key (liveness/readiness probes).
 [[nodiscard]] bool IsPublicPath(std::string_view path);
 
-/// Immutable after construction; safe on any thread.
+/// The `details` an auth refusal leaves in the request context (access log, metrics).
+inline constexpr std::string_view kAuthMissing = "auth_missing";
+inline constexpr std::string_view kAuthInvalid = "auth_invalid";
+inline constexpr std::string_view kAuthInvalidNowBlocked = "auth_invalid_now_blocked";
+inline constexpr std::string_view kAuthThrottled = "auth_throttled";
+
+/// Safe on any thread (the throttle has its own lock).
 class AuthMiddleware final : public Middleware {
  public:
   /// `metrics_public`: serve `/metrics` without a key (for scrapers on a private network).
-  explicit AuthMiddleware(std::string_view master_key, bool metrics_public = false)
-      : expected_(DigestKey(master_key)), metrics_public_(metrics_public) {}
+  /// `throttle`: limits on wrong keys per client; `trusted_proxies`: whose X-Forwarded-For to
+  /// believe when telling clients apart.
+  explicit AuthMiddleware(std::string_view master_key, bool metrics_public = false,
+                          AuthThrottleSettings throttle = {.max_failures = 0},
+                          TrustedProxies trusted_proxies = {})
+      : expected_(DigestKey(master_key)),
+        metrics_public_(metrics_public),
+        throttle_(throttle),
+        trusted_proxies_(std::move(trusted_proxies)) {}
   Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
 
   /// Constant-time check of a presented key.
   [[nodiscard]] bool Accepts(std::string_view presented) const;
 
  private:
+  Awaitable<Outcome> RefuseThrottled(RequestContext& ctx,
+                                     AuthThrottle::Clock::duration remaining) const;
+
   KeyDigest expected_;
   bool metrics_public_;
+  mutable AuthThrottle throttle_;  // mutable: its own mutex guards it
+  TrustedProxies trusted_proxies_;
 };
 
 }  // namespace claudegate::middleware

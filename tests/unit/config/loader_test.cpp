@@ -199,6 +199,11 @@ claudegate:
   tls:
     cert_file: /tmp/cert.pem
     key_file: /tmp/key.pem
+  auth_throttle:
+    max_failures: 5
+    window_ms: 8000
+    block_ms: 9000
+  trusted_proxies: [10.0.0.5, 192.168.0.0/16, "fd00::/8"]
 )");
   CommandLine flags;
   flags.config_path = yaml.path();
@@ -215,6 +220,24 @@ claudegate:
   EXPECT_EQ(config.upstream.extra_betas, std::vector<std::string>{"context-1m-2025-08-07"});
   EXPECT_EQ(config.upstream.stream_idle_timeout.count(), 7000);
   EXPECT_TRUE(config.tls.Enabled());
+  EXPECT_EQ(config.auth_throttle.max_failures, 5U);
+  EXPECT_EQ(config.auth_throttle.window.count(), 8000);
+  EXPECT_EQ(config.auth_throttle.block.count(), 9000);
+  EXPECT_EQ(config.trusted_proxies,
+            (std::vector<std::string>{"10.0.0.5", "192.168.0.0/16", "fd00::/8"}));
+}
+
+TEST(LoadConfig, ThrottlesWrongKeysByDefaultAndCanBeTurnedOff) {
+  auto defaults = Load({{"LITELLM_MASTER_KEY", kKey}}).value();
+  EXPECT_EQ(defaults.auth_throttle.max_failures, 10U);
+  EXPECT_EQ(defaults.auth_throttle.window.count(), 60'000);
+  EXPECT_EQ(defaults.auth_throttle.block.count(), 300'000);
+  EXPECT_TRUE(defaults.trusted_proxies.empty());
+
+  TempYaml yaml("claudegate:\n  auth_throttle:\n    max_failures: 0\n");
+  CommandLine flags;
+  flags.config_path = yaml.path();
+  EXPECT_EQ(Load({{"LITELLM_MASTER_KEY", kKey}}, flags).value().auth_throttle.max_failures, 0U);
 }
 
 struct BadFileCase {
@@ -232,6 +255,11 @@ TEST(LoadConfig, ExplainsBadFiles) {
       {"claudegate:\n  limits:\n    max_body_bytes: 0\n", "greater than zero"},
       {"litellm_settings:\n  drop_params: maybe\n", "drop_params must be true or false"},
       {"claudegate:\n  tls:\n    cert_file: /x.pem\n", "both a certificate and a key"},
+      {"claudegate:\n  auth_throttle: 3\n", "auth_throttle must be a mapping"},
+      {"claudegate:\n  auth_throttle:\n    block_ms: 0\n", "positive number of milliseconds"},
+      {"claudegate:\n  trusted_proxies: 10.0.0.1\n", "must be a list"},
+      {"claudegate:\n  trusted_proxies: [10.0.0.300]\n", "not an IP address or CIDR"},
+      {"claudegate:\n  trusted_proxies: [\"10.0.0.0/33\"]\n", "not an IP address or CIDR"},
   };
   for (const auto& c : cases) {
     TempYaml yaml(c.yaml);

@@ -1,0 +1,62 @@
+/// @file auth_throttle.hpp
+/// Slows down guessing of the master key: a client that presents wrong keys too often is
+/// refused for a while.
+///
+/// State is per client key (see client_address.hpp), so an attacker blocks only itself and the
+/// owner keeps working from any other address. Memory is bounded: at most `kMaxTrackedClients`
+/// entries; when full, expired entries go first, then the entry whose block ends soonest (an
+/// attacker rotating through addresses can only push out other attackers' stale records).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace claudegate::middleware {
+
+struct AuthThrottleSettings {
+  std::size_t max_failures = 10;             ///< Wrong keys allowed per window; 0 = no throttle.
+  std::chrono::milliseconds window{60'000};  ///< Failures older than this are forgotten.
+  std::chrono::milliseconds block{300'000};  ///< How long a client is refused once over.
+};
+
+/// Thread-safe (one mutex; touched once per authenticated request).
+class AuthThrottle {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::size_t kMaxTrackedClients = 16'384;
+
+  explicit AuthThrottle(AuthThrottleSettings settings) : settings_(settings) {}
+
+  /// How long `client` is still refused, or nullopt when it may try a key.
+  [[nodiscard]] std::optional<Clock::duration> BlockedFor(const std::string& client,
+                                                          Clock::time_point now);
+
+  /// Counts a wrong key. Returns true when this failure starts a block.
+  bool RecordFailure(const std::string& client, Clock::time_point now);
+
+  /// A right key: the client's failure count starts again from zero.
+  void RecordSuccess(const std::string& client);
+
+  [[nodiscard]] bool enabled() const { return settings_.max_failures > 0; }
+  [[nodiscard]] const AuthThrottleSettings& settings() const { return settings_; }
+  [[nodiscard]] std::size_t tracked_clients() const;
+
+ private:
+  struct Record {
+    std::size_t failures = 0;
+    Clock::time_point window_start;
+    Clock::time_point blocked_until;  ///< In the past when not blocked.
+  };
+
+  void MakeRoom(Clock::time_point now);
+
+  AuthThrottleSettings settings_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Record> records_;
+};
+
+}  // namespace claudegate::middleware
