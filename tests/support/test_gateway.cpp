@@ -1,5 +1,7 @@
 #include "support/test_gateway.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "support/fake_credentials.hpp"
 
 namespace claudegate::testing {
@@ -26,6 +28,8 @@ TestGateway::TestGateway(config::Config config,
                          std::shared_ptr<credentials::CredentialSource> credentials,
                          unsigned threads, const CredentialFactory* factory)
     : config_(std::make_unique<config::Config>(std::move(config))) {
+  // Everything the gateway can log, so scripts/check-secrets sees the most verbose logs.
+  spdlog::set_level(spdlog::level::debug);
   auto upstream = upstream::UpstreamClient::Create(config_->upstream);
   if (!upstream) {
     throw ErrorException(upstream.error());

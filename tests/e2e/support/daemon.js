@@ -2,7 +2,7 @@
 // real credentials are found), an environment built from scratch (nothing leaks in from the
 // developer's shell), port 0, and the chosen port read from the "listening on" log line.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { withTimeout } from './util.js';
@@ -66,6 +66,14 @@ export async function startDaemon({
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const spawnError = new Promise((_, reject) => child.once('error', reject));
+  // For the whole-suite secrets check (scripts/check-secrets): keep every daemon's log.
+  const logDir = process.env.CLAUDEGATE_E2E_LOG_DIR;
+  if (logDir) {
+    child.once('close', () => {
+      mkdirSync(logDir, { recursive: true });
+      appendFileSync(path.join(logDir, `claudegate-${child.pid}.log`), stdout + stderr);
+    });
+  }
 
   const listening = new Promise((resolve, reject) => {
     child.stderr.on('data', (d) => {
