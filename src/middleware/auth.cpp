@@ -61,10 +61,16 @@ Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const 
   if (IsPublicPath(ctx.Path()) || (metrics_public_ && ctx.Path() == "/metrics")) {
     co_return co_await next(ctx);
   }
+  // Who the client is matters only once some client has a wrong key on record.
   std::string client;
-  if (throttle_.enabled()) {
-    client = ClientKey(ctx.peer, ctx.request["x-forwarded-for"], trusted_proxies_);
-    const auto blocked = throttle_.BlockedFor(client, AuthThrottle::Clock::now());
+  auto client_key = [&]() -> const std::string& {
+    if (client.empty()) {
+      client = ClientKey(ctx.peer, ctx.request["x-forwarded-for"], trusted_proxies_);
+    }
+    return client;
+  };
+  if (throttle_.enabled() && throttle_.HasRecords()) {
+    const auto blocked = throttle_.BlockedFor(client_key(), AuthThrottle::Clock::now());
     if (blocked) {
       co_return co_await RefuseThrottled(ctx, *blocked);
     }
@@ -81,7 +87,7 @@ Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const 
   }
   if (!Accepts(presented)) {
     std::string details(kAuthInvalid);
-    if (throttle_.RecordFailure(client, AuthThrottle::Clock::now())) {
+    if (throttle_.RecordFailure(client_key(), AuthThrottle::Clock::now())) {
       details = kAuthInvalidNowBlocked;
       // The address is not a secret, and the owner needs it to tell an attack from a typo.
       spdlog::warn("auth: {} wrong keys from {}; refusing it for {} s",
@@ -95,8 +101,8 @@ Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const 
               "invalid_api_key"},
         std::move(details));
   }
-  if (throttle_.enabled()) {
-    throttle_.RecordSuccess(client);
+  if (throttle_.enabled() && throttle_.HasRecords()) {
+    throttle_.RecordSuccess(client_key());
   }
   co_return co_await next(ctx);
 }

@@ -28,6 +28,7 @@ bool AuthThrottle::RecordFailure(const std::string& client, Clock::time_point no
       MakeRoom(now);
     }
     found = records_.emplace(client, Record{0, now, {}}).first;
+    tracked_.store(records_.size(), std::memory_order_relaxed);
   }
   Record& record = found->second;
   if (now - record.window_start >= settings_.window) {
@@ -51,6 +52,7 @@ void AuthThrottle::RecordSuccess(const std::string& client) {
   }
   const std::lock_guard lock(mutex_);
   records_.erase(client);
+  tracked_.store(records_.size(), std::memory_order_relaxed);
 }
 
 std::size_t AuthThrottle::tracked_clients() const {
@@ -63,6 +65,7 @@ void AuthThrottle::MakeRoom(Clock::time_point now) {
     const Record& record = entry.second;
     return record.blocked_until <= now && now - record.window_start >= settings_.window;
   });
+  tracked_.store(records_.size(), std::memory_order_relaxed);
   if (records_.size() < kMaxTrackedClients) {
     return;
   }
@@ -72,6 +75,7 @@ void AuthThrottle::MakeRoom(Clock::time_point now) {
                                          return a.second.blocked_until < b.second.blocked_until;
                                        });
   records_.erase(victim);
+  tracked_.store(records_.size(), std::memory_order_relaxed);
 }
 
 }  // namespace claudegate::middleware

@@ -8,6 +8,7 @@
 /// attacker rotating through addresses can only push out other attackers' stale records).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -42,6 +43,9 @@ class AuthThrottle {
   void RecordSuccess(const std::string& client);
 
   [[nodiscard]] bool enabled() const { return settings_.max_failures > 0; }
+  /// False while no client has a wrong key on record: the owner's requests then skip the lock
+  /// and the client-address work entirely.
+  [[nodiscard]] bool HasRecords() const { return tracked_.load(std::memory_order_relaxed) > 0; }
   [[nodiscard]] const AuthThrottleSettings& settings() const { return settings_; }
   [[nodiscard]] std::size_t tracked_clients() const;
 
@@ -57,6 +61,7 @@ class AuthThrottle {
   AuthThrottleSettings settings_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Record> records_;
+  std::atomic<std::size_t> tracked_{0};  ///< records_.size(), readable without the lock
 };
 
 }  // namespace claudegate::middleware
