@@ -447,6 +447,8 @@ class YamlReader {
         step = Millis(entry.second, where, upstream.stream_idle_timeout);
       } else if (key == "heartbeat_interval_ms") {
         step = Millis(entry.second, where, upstream.heartbeat_interval);
+      } else if (key == "max_sse_event_bytes") {
+        step = Size(entry.second, where, upstream.max_sse_event_bytes);
       } else if (key == "max_idle_connections") {
         step = Size(entry.second, where, upstream.max_idle_connections);
       } else if (key == "pool_idle_timeout_ms") {

@@ -40,6 +40,7 @@ server::HeaderList ForwardedHeaders(const server::Request& request) {
 // for mid-stream errors, without touching the bytes that go to the client.
 class StreamUsageWatcher {
  public:
+  explicit StreamUsageWatcher(std::size_t max_event_bytes) : decoder_(max_event_bytes) {}
   void Feed(std::string_view bytes) {
     auto fed = decoder_.Feed(bytes, [this](const sse::Event& event) { OnEvent(event); });
     (void)fed;  // an oversized event is the client's to judge; accounting just stops
@@ -81,7 +82,7 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
                                const config::Upstream& config, metrics::GatewayMetrics* metrics) {
   const OpenStream open_stream(metrics);
   ctx.usage.stream = true;
-  StreamUsageWatcher watcher;
+  StreamUsageWatcher watcher(config.max_sse_event_bytes);
   server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
   headers.emplace_back("cache-control", "no-cache");
   headers.emplace_back("x-accel-buffering", "no");
@@ -92,10 +93,11 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
   for (;;) {
     auto piece = co_await response.Read(config.stream_idle_timeout);
     if (!piece) {
-      // Too late for a status: report in the stream's own grammar, as Anthropic does.
+      // Too late for a status: report in the stream's own grammar, as Anthropic does. The kind is
+      // kept so that a silent upstream reads as timeout_error, as the non-stream 504 does.
       ctx.details = "stream_error";
-      const Error failure(ErrorKind::kUpstreamUnreachable, piece.error().message);
-      const std::string event = "event: error\ndata: " + AnthropicErrorBody(failure) + "\n\n";
+      const std::string event =
+          "event: error\ndata: " + AnthropicErrorBody(piece.error()) + "\n\n";
       co_await ctx.sink.WriteChunk(event);
       break;
     }
@@ -135,11 +137,20 @@ Awaitable<Outcome> RelayWhole(RequestContext& ctx, upstream::AuthorizedResponse&
   if (answer.response.status() >= 400) {
     ctx.details = "upstream_" + std::to_string(answer.response.status());
     ctx.usage.upstream_error = AnthropicErrorTypeOf(answer.response.status(), body);
-  } else if (const auto json = nlohmann::json::parse(body, nullptr, false);
-             json.is_object() && json.contains("usage") && json["usage"].is_object()) {
-    translate::Usage usage;
-    translate::UpdateUsage(usage, json["usage"]);
-    RecordUsage(ctx, usage);
+  } else {
+    const auto json = nlohmann::json::parse(body, nullptr, false);
+    if (json.is_discarded() && answer.response.status() / 100 == 2) {
+      // A success that is not JSON (a cut or garbled body) must not reach the client as a 200.
+      const Error invalid(ErrorKind::kUpstreamUnreachable, "The Claude API sent invalid JSON.", {},
+                          "bad_upstream_response");
+      ctx.usage.upstream_error = TransportErrorLabel(invalid);
+      co_return co_await middleware::LocalReply(ctx, invalid, "upstream_unparseable");
+    }
+    if (json.is_object() && json.contains("usage") && json["usage"].is_object()) {
+      translate::Usage usage;
+      translate::UpdateUsage(usage, json["usage"]);
+      RecordUsage(ctx, usage);
+    }
   }
   const server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
   std::string content_type(answer.response.header("content-type"));

@@ -55,7 +55,7 @@ Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestConte
                                                         upstream::UpstreamResponse& response,
                                                         const config::Upstream& config) {
   translate::MessageAccumulator accumulator;
-  sse::Decoder decoder;
+  sse::Decoder decoder(config.max_sse_event_bytes);
   auto silence = std::chrono::milliseconds::zero();
   std::optional<Error> failure;
   while (!accumulator.done()) {

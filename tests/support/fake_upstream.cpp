@@ -4,13 +4,18 @@
 #include <atomic>
 #include <cstdio>
 #include <exception>
+#include <future>
 #include <utility>
+
+#include "support/fake_upstream_io.hpp"
 
 namespace claudegate::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using Fault = ScriptedResponse::Fault;
+using ConnectionFault = FakeUpstream::ConnectionFault;
+using fake_upstream_io::GracefulClose;
+using fake_upstream_io::Registration;
 
 constexpr std::size_t kMaxRequestBody = 64U * 1024U * 1024U;
 // The watcher keeps what a pipelining client sends during a response for the next parse, but stops
@@ -28,30 +33,12 @@ void LogCoroutineException(const std::exception_ptr& error) {
   }
 }
 
-// Drops the transport without a TLS close_notify: FIN (`reset == false`) or RST (SO_LINGER 0).
-template <typename Stream>
-void DropTransport(Stream& stream, bool reset) {
-  auto& socket = beast::get_lowest_layer(stream).socket();
-  error_code ignored;
-  if (reset) {
-    socket.set_option(net::socket_base::linger(true, 0), ignored);
-  } else {
-    socket.shutdown(tcp::socket::shutdown_both, ignored);
-  }
-  socket.close(ignored);
-}
-
-Awaitable<void> GracefulClose(ssl::stream<TcpStream>& stream) {
-  beast::get_lowest_layer(stream).expires_after(2s);
-  co_await stream.async_shutdown(Token{});
-  DropTransport(stream, false);
-}
-
-Awaitable<void> GracefulClose(TcpStream& stream) {
-  error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  DropTransport(stream, false);
-  co_return;
+void UseServerCertificate(ssl::context& context, const std::string& cert_file,
+                          const std::string& key_file) {
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_tlsv1 |
+                      ssl::context::no_tlsv1_1);
+  context.use_certificate_chain_file(cert_file);
+  context.use_private_key_file(key_file, ssl::context::pem);
 }
 
 std::string NextId(std::string_view prefix) {
@@ -62,13 +49,6 @@ std::string NextId(std::string_view prefix) {
 }
 
 }  // namespace
-
-// What the two halves of one response (delivery and disconnect watch) tell each other.
-struct FakeUpstream::Exchange {
-  bool server_closed = false;  // the fake dropped the connection on purpose (a Fault)
-  bool peer_closed = false;    // the client closed or reset the connection mid-response
-  bool delivered = false;      // the last byte of the response was written
-};
 
 std::string RecordedRequest::header(std::string_view name) const {
   const auto it = headers.find(name);
@@ -83,21 +63,19 @@ FakeUpstream::FakeUpstream(Handler handler, Options options)
     : handler_(std::move(handler)),
       options_(options),
       ssl_context_(ssl::context::tls_server),
+      untrusted_context_(ssl::context::tls_server),
+      wrong_host_context_(ssl::context::tls_server),
       acceptor_(io_) {
   if (options_.tls) {
     const TestCerts& certs = options_.certs != nullptr ? *options_.certs : SharedTestCerts();
-    ssl_context_.set_options(ssl::context::default_workarounds | ssl::context::no_tlsv1 |
-                             ssl::context::no_tlsv1_1);
-    ssl_context_.use_certificate_chain_file(certs.cert_file);
-    ssl_context_.use_private_key_file(certs.key_file, ssl::context::pem);
+    UseServerCertificate(ssl_context_, certs.cert_file, certs.key_file);
+    UseServerCertificate(untrusted_context_, UntrustedTestCerts().cert_file,
+                         UntrustedTestCerts().key_file);
+    UseServerCertificate(wrong_host_context_, SharedTestCerts().wrong_host_cert_file,
+                         SharedTestCerts().wrong_host_key_file);
   }
-  const tcp::endpoint endpoint(net::ip::address_v4::loopback(), 0);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(net::socket_base::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen();
+  Listen();
   port_ = acceptor_.local_endpoint().port();
-  net::co_spawn(io_, AcceptLoop(), LogCoroutineException);
   thread_ = std::thread([this] {
     io_.run();
     {
@@ -108,12 +86,23 @@ FakeUpstream::FakeUpstream(Handler handler, Options options)
   });
 }
 
+// Binds port_ (0 the first time: any free port; later the same port again) and starts accepting.
+void FakeUpstream::Listen() {
+  const tcp::endpoint endpoint(net::ip::address_v4::loopback(), port_);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(net::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen();
+  net::co_spawn(io_, AcceptLoop(), LogCoroutineException);
+}
+
 FakeUpstream::~FakeUpstream() {
   stopping_ = true;
   net::post(io_, [this] {
     error_code ignored;
     acceptor_.close(ignored);
     CloseAll();
+    work_.reset();
   });
   {
     std::unique_lock lock(mutex_);
@@ -190,8 +179,44 @@ std::uint64_t FakeUpstream::Register(net::any_io_executor executor, std::functio
 }
 
 void FakeUpstream::Unregister(std::uint64_t id) {
-  const std::lock_guard lock(mutex_);
-  live_.erase(id);
+  {
+    const std::lock_guard lock(mutex_);
+    live_.erase(id);
+  }
+  changed_.notify_all();  // DropConnections waits for the last one
+}
+
+void FakeUpstream::SetConnectionFault(ConnectionFault fault) {
+  std::promise<void> applied;
+  auto done = applied.get_future();
+  net::post(io_, [this, fault, &applied] {
+    try {
+      ApplyConnectionFault(fault);
+      applied.set_value();
+    } catch (...) {
+      applied.set_exception(std::current_exception());
+    }
+  });
+  if (done.wait_for(2s) != std::future_status::ready) {
+    throw std::runtime_error("FakeUpstream: SetConnectionFault timed out");
+  }
+  done.get();
+}
+
+// Runs on the io thread, so it never races the accept loop.
+void FakeUpstream::ApplyConnectionFault(ConnectionFault fault) {
+  connection_fault_ = fault;
+  if (fault == ConnectionFault::kRefuse) {
+    error_code ignored;
+    acceptor_.close(ignored);  // the accept loop ends with operation_aborted
+  } else if (!acceptor_.is_open() && !stopping_) {
+    Listen();
+  }
+}
+
+bool FakeUpstream::DropConnections(std::chrono::milliseconds timeout) {
+  net::post(io_, [this] { CloseAll(); });
+  return WaitUntil(timeout, [this] { return live_.empty(); });
 }
 
 // Runs on the io thread. Each close runs on its connection's strand and only if the connection is
@@ -237,27 +262,32 @@ Awaitable<void> FakeUpstream::AcceptLoop() {
     // delayed ACK (~40 ms per response on Linux).
     socket.set_option(tcp::no_delay(true), ec);
     const auto executor = socket.get_executor();
-    if (options_.tls) {
-      net::co_spawn(executor, ServeTls(std::move(socket)), LogCoroutineException);
-    } else {
+    if (!options_.tls) {
       net::co_spawn(executor, ServePlain(std::move(socket)), LogCoroutineException);
+      continue;
+    }
+    const ConnectionFault fault = connection_fault_;
+    switch (fault) {
+      case ConnectionFault::kTlsGarbage:
+      case ConnectionFault::kTlsCloseInHandshake:
+      case ConnectionFault::kTlsSilentHandshake:
+        net::co_spawn(executor, ServeBrokenHandshake(std::move(socket), fault),
+                      LogCoroutineException);
+        break;
+      case ConnectionFault::kUntrustedCertificate:
+        net::co_spawn(executor, ServeTls(std::move(socket), untrusted_context_),
+                      LogCoroutineException);
+        break;
+      case ConnectionFault::kWrongHostCertificate:
+        net::co_spawn(executor, ServeTls(std::move(socket), wrong_host_context_),
+                      LogCoroutineException);
+        break;
+      default:
+        net::co_spawn(executor, ServeTls(std::move(socket), ssl_context_), LogCoroutineException);
+        break;
     }
   }
 }
-
-namespace {
-// Unregisters a connection when its coroutine ends (or its frame is destroyed at shutdown).
-class Registration {
- public:
-  explicit Registration(std::function<void()> on_exit) : on_exit_(std::move(on_exit)) {}
-  Registration(const Registration&) = delete;
-  Registration& operator=(const Registration&) = delete;
-  ~Registration() { on_exit_(); }
-
- private:
-  std::function<void()> on_exit_;
-};
-}  // namespace
 
 Awaitable<void> FakeUpstream::ServePlain(tcp::socket socket) {
   TcpStream stream(std::move(socket));
@@ -272,8 +302,8 @@ Awaitable<void> FakeUpstream::ServePlain(tcp::socket socket) {
   co_await ServeRequests(stream);
 }
 
-Awaitable<void> FakeUpstream::ServeTls(tcp::socket socket) {
-  ssl::stream<TcpStream> stream(TcpStream(std::move(socket)), ssl_context_);
+Awaitable<void> FakeUpstream::ServeTls(tcp::socket socket, ssl::context& context) {
+  ssl::stream<TcpStream> stream(TcpStream(std::move(socket)), context);
   const std::uint64_t id = Register(co_await net::this_coro::executor, [&stream] {
     error_code ignored;
     beast::get_lowest_layer(stream).socket().close(ignored);
@@ -328,6 +358,10 @@ Awaitable<void> FakeUpstream::ServeRequests(Stream& stream) {
       Bump(client_disconnects_);
       co_return;
     }
+    if (outcome.index() == 0 && std::get<0>(outcome) == Delivery::kCloseCleanly) {
+      co_await GracefulClose(stream);  // only now: the watcher's read is no longer pending
+      co_return;
+    }
     if (outcome.index() != 0 || std::get<0>(outcome) != Delivery::kComplete) {
       co_return;
     }
@@ -336,140 +370,6 @@ Awaitable<void> FakeUpstream::ServeRequests(Stream& stream) {
       co_return;
     }
   }
-}
-
-template <typename Stream>
-Awaitable<FakeUpstream::Delivery> FakeUpstream::Deliver(Stream& stream,
-                                                        const ScriptedResponse& response,
-                                                        bool keep_alive, Exchange& exchange) {
-  // Cancellation (the watcher saw the client leave) shows up as operation_aborted results. A
-  // cancellation emitted while no cancellable operation is pending (say, a write that had already
-  // completed) is only recorded in the state, so check it before starting each operation.
-  co_await net::this_coro::throw_if_cancelled(false);
-  const net::cancellation_state state = co_await net::this_coro::cancellation_state;
-  const auto cancelled = [&] {
-    return exchange.peer_closed || state.cancelled() != net::cancellation_type::none;
-  };
-  const auto failed = [&](const error_code& ec) {
-    if (ec != net::error::operation_aborted && !stopping_) {
-      exchange.peer_closed = true;  // EPIPE / ECONNRESET: the client went away
-    }
-    return Delivery::kFailed;
-  };
-  const auto drop = [&](bool reset) {
-    exchange.server_closed = true;
-    DropTransport(stream, reset);
-    return Delivery::kClosed;
-  };
-
-  Timer timer(co_await net::this_coro::executor);
-  if (response.delay_before_headers > std::chrono::milliseconds::zero()) {
-    if (cancelled()) {
-      co_return Delivery::kClosed;
-    }
-    timer.expires_after(response.delay_before_headers);
-    auto [ec] = co_await timer.async_wait();
-    if (ec) {
-      co_return Delivery::kClosed;
-    }
-  }
-  if (cancelled()) {
-    co_return Delivery::kClosed;
-  }
-  if (response.fault == Fault::kNeverRespond) {
-    timer.expires_at(Timer::time_point::max());
-    co_await timer.async_wait();  // ends only when cancelled by the watcher or at shutdown
-    co_return Delivery::kClosed;
-  }
-  if (response.fault == Fault::kCloseBeforeHeaders) {
-    co_return drop(false);
-  }
-
-  const bool chunked = !response.chunks.empty();
-  http::response<http::empty_body> head;
-  head.version(11);
-  head.result(response.status);
-  for (const auto& [name, value] : response.headers) {
-    head.insert(name, value);
-  }
-  if (head.count(http::field::content_type) == 0) {
-    head.set(http::field::content_type, chunked ? "text/event-stream" : "application/json");
-  }
-  if (chunked) {
-    head.chunked(true);
-  } else {
-    head.content_length(response.body.size());
-  }
-  head.keep_alive(keep_alive);
-  http::response_serializer<http::empty_body> serializer(head);
-  {
-    auto [ec, n] = co_await http::async_write_header(stream, serializer, Token{});
-    if (ec) {
-      co_return failed(ec);
-    }
-  }
-  if (response.fault == Fault::kCloseAfterHeaders) {
-    co_return drop(false);
-  }
-  const bool reset = response.fault == Fault::kResetMidStream;
-
-  if (cancelled()) {
-    co_return Delivery::kClosed;
-  }
-  if (!chunked) {
-    const std::size_t length = reset ? response.body.size() / 2 : response.body.size();
-    if (length > 0) {
-      auto [ec, n] =
-          co_await net::async_write(stream, net::buffer(response.body.data(), length), Token{});
-      if (ec) {
-        co_return failed(ec);
-      }
-    }
-    if (reset) {
-      co_return drop(true);
-    }
-    exchange.delivered = true;
-    co_return Delivery::kComplete;
-  }
-
-  const std::size_t count = reset ? response.chunks.size() / 2 : response.chunks.size();
-  std::size_t sent = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::string& chunk = response.chunks[i];
-    if (chunk.empty()) {
-      continue;  // an empty chunk would be the last-chunk marker
-    }
-    if (cancelled()) {
-      co_return Delivery::kClosed;
-    }
-    if (sent > 0 && response.delay_between_chunks > std::chrono::milliseconds::zero()) {
-      timer.expires_after(response.delay_between_chunks);
-      auto [ec] = co_await timer.async_wait();
-      if (ec) {
-        co_return Delivery::kClosed;
-      }
-    }
-    if (cancelled()) {
-      co_return Delivery::kClosed;
-    }
-    auto [ec, n] = co_await net::async_write(stream, http::make_chunk(net::buffer(chunk)), Token{});
-    if (ec) {
-      co_return failed(ec);
-    }
-    ++sent;
-  }
-  if (reset) {
-    co_return drop(true);
-  }
-  if (cancelled()) {
-    co_return Delivery::kClosed;
-  }
-  auto [ec, n] = co_await net::async_write(stream, http::make_chunk_last(), Token{});
-  if (ec) {
-    co_return failed(ec);
-  }
-  exchange.delivered = true;
-  co_return Delivery::kComplete;
 }
 
 template <typename Stream>

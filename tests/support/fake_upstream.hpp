@@ -47,9 +47,13 @@ struct ScriptedResponse {
   enum class Fault {
     kNone,
     kCloseBeforeHeaders,  ///< Close the TCP connection (no TLS close_notify) instead of answering.
+    kResetBeforeHeaders,  ///< Reset the connection (SO_LINGER 0) instead of answering.
     kCloseAfterHeaders,   ///< Send the status line and headers, then close.
+    kResetAfterHeaders,   ///< Send the status line and headers, then reset.
     kResetMidStream,      ///< Send the headers and the first `chunks.size() / 2` chunks (or the
                           ///< first half of `body`), then reset the connection (SO_LINGER 0).
+    kTruncateCleanly,     ///< Send the headers and the first half of the chunks (or of `body`),
+                          ///< then close cleanly (TLS close_notify, FIN) without the last chunk.
     kNeverRespond,        ///< Send nothing; hold the connection until the client closes it.
   };
 
@@ -85,6 +89,17 @@ using Handler = std::function<ScriptedResponse(const RecordedRequest&)>;
  */
 class FakeUpstream {
  public:
+  /// What the fake does with new TCP connections, before any HTTP (see `SetConnectionFault`).
+  enum class ConnectionFault {
+    kNone,
+    kRefuse,                ///< Stop listening, so connects fail with ECONNREFUSED.
+    kTlsGarbage,            ///< Read the ClientHello, answer with bytes that are not TLS, close.
+    kTlsCloseInHandshake,   ///< Read the ClientHello, then close without answering.
+    kTlsSilentHandshake,    ///< Read the ClientHello, then say nothing (a handshake timeout).
+    kUntrustedCertificate,  ///< Present a leaf from an unrelated CA (`UntrustedTestCerts()`).
+    kWrongHostCertificate,  ///< Present a leaf from the trusted CA issued for another host name.
+  };
+
   struct Options {
     bool tls = true;
     /// Server certificate and key; nullptr means `SharedTestCerts()`. Must outlive the fake.
@@ -129,17 +144,31 @@ class FakeUpstream {
   }
   bool WaitForClientDisconnects(std::size_t n, std::chrono::milliseconds timeout);
 
+  /// Applies `fault` to every connection accepted from now on; `kNone` heals the fake (listening
+  /// again on the same port after `kRefuse`). Open connections are left alone: pair it with
+  /// `DropConnections()` so that a client's pooled connection cannot bypass the fault. The TLS
+  /// faults are ignored by a plain-HTTP fake. Blocks until applied on the fake's thread.
+  /// @throws boost::system::system_error when listening again fails (the port was taken).
+  void SetConnectionFault(ConnectionFault fault);
+  /// Closes every open connection (no TLS close_notify) and waits up to `timeout` until they are
+  /// all gone; true when they are. Clients see their idle pooled connections closed by the server.
+  bool DropConnections(std::chrono::milliseconds timeout);
+
  private:
   struct Exchange;
   struct LiveConnection {
     net::any_io_executor executor;
     std::function<void()> close;
   };
-  enum class Delivery { kComplete, kClosed, kFailed };
+  enum class Delivery { kComplete, kClosed, kFailed, kCloseCleanly };
 
   Awaitable<void> AcceptLoop();
+  void Listen();
+  void ApplyConnectionFault(ConnectionFault fault);
   Awaitable<void> ServePlain(tcp::socket socket);
-  Awaitable<void> ServeTls(tcp::socket socket);
+  Awaitable<void> ServeTls(tcp::socket socket, ssl::context& context);
+  // Plays a TLS server that breaks the handshake as `fault` says (fake_upstream_faults.cpp).
+  Awaitable<void> ServeBrokenHandshake(tcp::socket socket, ConnectionFault fault);
   template <typename Stream>
   Awaitable<void> ServeRequests(Stream& stream);
   template <typename Stream>
@@ -161,7 +190,11 @@ class FakeUpstream {
   Handler handler_;
   Options options_;
   ssl::context ssl_context_;
+  ssl::context untrusted_context_;  // UntrustedTestCerts(): kUntrustedCertificate
+  ssl::context
+      wrong_host_context_;  // the trusted CA's leaf for another host: kWrongHostCertificate
   std::atomic<bool> stopping_{false};
+  std::atomic<ConnectionFault> connection_fault_{ConnectionFault::kNone};
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
@@ -175,6 +208,9 @@ class FakeUpstream {
   std::map<std::uint64_t, LiveConnection> live_;
 
   net::io_context io_;
+  // Keeps io_.run() going while nothing is pending (kRefuse with no open connection); released
+  // by the destructor.
+  net::executor_work_guard<net::io_context::executor_type> work_{io_.get_executor()};
   Acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::thread thread_;

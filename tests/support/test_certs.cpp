@@ -89,6 +89,23 @@ X509Ptr NewCertificate(EVP_PKEY* key, const char* common_name) {
   return cert;
 }
 
+// A TLS server certificate for `key`, signed by `ca`, valid for the names in `alt_names`.
+X509Ptr NewLeaf(EVP_PKEY* key, X509* ca, EVP_PKEY* ca_key, const char* common_name,
+                const char* alt_names) {
+  X509Ptr leaf = NewCertificate(key, common_name);
+  Check(X509_set_issuer_name(leaf.get(), X509_get_subject_name(ca)), "X509_set_issuer_name");
+  AddExtension(leaf.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
+  AddExtension(leaf.get(), ca, NID_key_usage, "critical,digitalSignature");
+  AddExtension(leaf.get(), ca, NID_ext_key_usage, "serverAuth");
+  AddExtension(leaf.get(), ca, NID_subject_alt_name, alt_names);
+  AddExtension(leaf.get(), ca, NID_subject_key_identifier, "hash");
+  AddExtension(leaf.get(), ca, NID_authority_key_identifier, "keyid:always");
+  if (X509_sign(leaf.get(), ca_key, EVP_sha256()) == 0) {
+    Fail("X509_sign leaf");
+  }
+  return leaf;
+}
+
 void WritePem(const std::string& path, X509* cert, EVP_PKEY* key) {
   const BioPtr bio(BIO_new_file(path.c_str(), "w"));
   if (!bio) {
@@ -128,17 +145,12 @@ TestCerts MakeTestCerts() {
 
   // The leaf: signed by the CA, valid for localhost and 127.0.0.1 as a TLS server.
   const PkeyPtr leaf_key = GenerateKey();
-  const X509Ptr leaf = NewCertificate(leaf_key.get(), "localhost");
-  Check(X509_set_issuer_name(leaf.get(), X509_get_subject_name(ca.get())), "X509_set_issuer_name");
-  AddExtension(leaf.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");
-  AddExtension(leaf.get(), ca.get(), NID_key_usage, "critical,digitalSignature");
-  AddExtension(leaf.get(), ca.get(), NID_ext_key_usage, "serverAuth");
-  AddExtension(leaf.get(), ca.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
-  AddExtension(leaf.get(), ca.get(), NID_subject_key_identifier, "hash");
-  AddExtension(leaf.get(), ca.get(), NID_authority_key_identifier, "keyid:always");
-  if (X509_sign(leaf.get(), ca_key.get(), EVP_sha256()) == 0) {
-    Fail("X509_sign leaf");
-  }
+  const X509Ptr leaf =
+      NewLeaf(leaf_key.get(), ca.get(), ca_key.get(), "localhost", "DNS:localhost,IP:127.0.0.1");
+  // A second leaf from the same CA, but for a host name no test dials.
+  const PkeyPtr wrong_host_key = GenerateKey();
+  const X509Ptr wrong_host = NewLeaf(wrong_host_key.get(), ca.get(), ca_key.get(),
+                                     "wrong-host.invalid", "DNS:wrong-host.invalid");
 
   std::string dir_template =
       (std::filesystem::temp_directory_path() / "claudegate-certs-XXXXXX").string();
@@ -152,10 +164,14 @@ TestCerts MakeTestCerts() {
   certs.ca_file = certs.dir + "/ca.pem";
   certs.cert_file = certs.dir + "/cert.pem";
   certs.key_file = certs.dir + "/key.pem";
+  certs.wrong_host_cert_file = certs.dir + "/wrong_host_cert.pem";
+  certs.wrong_host_key_file = certs.dir + "/wrong_host_key.pem";
   try {
     WritePem(certs.ca_file, ca.get(), nullptr);
     WritePem(certs.cert_file, leaf.get(), nullptr);
     WritePem(certs.key_file, nullptr, leaf_key.get());
+    WritePem(certs.wrong_host_cert_file, wrong_host.get(), nullptr);
+    WritePem(certs.wrong_host_key_file, nullptr, wrong_host_key.get());
   } catch (...) {
     RemoveTestCerts(certs);
     throw;

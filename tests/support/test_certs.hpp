@@ -7,7 +7,7 @@
 
 namespace claudegate::testing {
 
-/// Paths of one generated CA and one leaf certificate, all PEM, in one private directory.
+/// Paths of one generated CA and its leaf certificates, all PEM, in one private directory.
 ///
 /// The leaf is signed by the CA, carries `subjectAltName = DNS:localhost, IP:127.0.0.1` and the
 /// `serverAuth` extended key usage, and is valid from one hour ago to one day from now, so a client
@@ -18,6 +18,10 @@ struct TestCerts {
   std::string ca_file;    ///< `dir/ca.pem`: the self-signed CA certificate (load_verify_file).
   std::string cert_file;  ///< `dir/cert.pem`: the leaf certificate (use_certificate_chain_file).
   std::string key_file;   ///< `dir/key.pem`: the leaf's unencrypted EC P-256 private key.
+  /// A second leaf signed by the same CA but valid only for "wrong-host.invalid", for host-name
+  /// verification tests: trusted chain, wrong name.
+  std::string wrong_host_cert_file;
+  std::string wrong_host_key_file;  ///< Its private key.
 };
 
 /// Generates a fresh CA and leaf into a new mkdtemp directory under the system temp directory.

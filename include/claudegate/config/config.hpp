@@ -48,6 +48,9 @@ struct Upstream {
   Milliseconds first_byte_timeout{600'000};      ///< Request sent → response headers.
   Milliseconds stream_idle_timeout{300'000};     ///< Longest silence between stream events.
   Milliseconds heartbeat_interval{15'000};       ///< SSE comment to the client during silences.
+  /// Largest single upstream SSE event the translating routes buffer; a bigger one fails the
+  /// stream (the /v1/messages relay forwards bytes without buffering events).
+  std::size_t max_sse_event_bytes = 16U * 1024U * 1024U;
   std::size_t max_idle_connections = 32;         ///< Keep-alive pool bound.
   Milliseconds pool_idle_timeout{60'000};        ///< Pooled connections older than this are closed.
   std::string ssl_cert_file;                     ///< CA bundle; empty = system store.

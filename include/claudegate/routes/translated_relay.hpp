@@ -75,7 +75,7 @@ Awaitable<middleware::Outcome> RelayTranslatedStream(middleware::RequestContext&
   if (auto ec = co_await ctx.sink.WriteHead(200, "text/event-stream; charset=utf-8", headers); ec) {
     co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
   }
-  sse::Decoder decoder;
+  sse::Decoder decoder(config.max_sse_event_bytes);
   std::string out;
   out.reserve(4096);
   auto silence = std::chrono::milliseconds::zero();

@@ -196,6 +196,7 @@ claudegate:
     anthropic_version: "2023-06-01"
     extra_betas: [context-1m-2025-08-07]
     stream_idle_timeout_ms: 7000
+    max_sse_event_bytes: 8000
   tls:
     cert_file: /tmp/cert.pem
     key_file: /tmp/key.pem
@@ -219,6 +220,7 @@ claudegate:
   EXPECT_EQ(config.upstream.base_url, "https://127.0.0.1:8443");
   EXPECT_EQ(config.upstream.extra_betas, std::vector<std::string>{"context-1m-2025-08-07"});
   EXPECT_EQ(config.upstream.stream_idle_timeout.count(), 7000);
+  EXPECT_EQ(config.upstream.max_sse_event_bytes, 8000U);
   EXPECT_TRUE(config.tls.Enabled());
   EXPECT_EQ(config.auth_throttle.max_failures, 5U);
   EXPECT_EQ(config.auth_throttle.window.count(), 8000);
