@@ -1,17 +1,43 @@
 #include "claudegate/http/connection_tracker.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace claudegate::server {
 
 std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Closer closer) {
-  const std::lock_guard lock(mutex_);
-  if (draining_ || closers_.size() >= max_connections_) {
-    return std::nullopt;
+  Closer victim;
+  std::optional<Registration> registration;
+  {
+    const std::lock_guard lock(mutex_);
+    if (draining_) {
+      return std::nullopt;
+    }
+    if (closers_.size() >= max_connections_) {
+      const auto oldest_idle = std::find_if(closers_.begin(), closers_.end(),
+                                            [](const auto& entry) { return entry.second.idle; });
+      if (oldest_idle == closers_.end()) {
+        return std::nullopt;
+      }
+      // Not idle any more as far as eviction goes: it is on its way out.
+      oldest_idle->second.idle = false;
+      victim = oldest_idle->second.closer;
+    }
+    const std::uint64_t id = next_id_++;
+    closers_.emplace(id, Entry{std::move(closer), true});
+    registration.emplace(this, id);
   }
-  const std::uint64_t id = next_id_++;
-  closers_.emplace(id, std::move(closer));
-  return Registration(this, id);
+  if (victim) {
+    victim(false);  // closes it only if it is still idle on its own strand
+  }
+  return registration;
+}
+
+void ConnectionTracker::SetIdle(std::uint64_t id, bool idle) {
+  const std::lock_guard lock(mutex_);
+  if (const auto it = closers_.find(id); it != closers_.end()) {
+    it->second.idle = idle;
+  }
 }
 
 void ConnectionTracker::Unregister(std::uint64_t id) {
@@ -37,8 +63,8 @@ void ConnectionTracker::BeginShutdown(std::function<void()> on_drained) {
       on_drained_ = nullptr;
     } else {
       on_drained_ = std::move(on_drained);
-      for (const auto& [id, closer] : closers_) {
-        to_notify.push_back(closer);
+      for (const auto& [id, entry] : closers_) {
+        to_notify.push_back(entry.closer);
       }
     }
   }
@@ -56,8 +82,8 @@ void ConnectionTracker::ForceCloseAll() {
   std::vector<Closer> to_notify;
   {
     const std::lock_guard lock(mutex_);
-    for (const auto& [id, closer] : closers_) {
-      to_notify.push_back(closer);
+    for (const auto& [id, entry] : closers_) {
+      to_notify.push_back(entry.closer);
     }
   }
   for (const auto& closer : to_notify) {

@@ -5,6 +5,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "claudegate/error.hpp"
+#include "claudegate/http/request_framing.hpp"
 #include "session_sink.hpp"
 
 namespace claudegate::server {
@@ -22,6 +23,15 @@ struct CloseState {
   bool idle = true;
   bool alive = true;
   std::function<void()> close;
+  ConnectionTracker::Registration* registration = nullptr;
+
+  // Idle connections may be closed at shutdown, and evicted when the connection limit is reached.
+  void SetIdle(bool now_idle) {
+    idle = now_idle;
+    if (registration != nullptr) {
+      registration->SetIdle(now_idle);
+    }
+  }
 };
 
 // The error a request that failed to parse gets, or nullopt when the connection should simply
@@ -49,6 +59,46 @@ std::optional<Error> ParseFailure(const error_code& ec) {
   // attempts such as both Content-Length and Transfer-Encoding.
   return Error{ErrorKind::kInvalidRequest, "Malformed HTTP request: " + ec.message() + ".", {},
                "bad_request"};
+}
+
+// Reads one request header into `parser`, as http::async_read_header does, with two fixes:
+// * Beast 1.81 applies header_limit to each put() call, not to the header as a whole, and consumes
+//   complete field lines as they arrive, so a client sending its header a few KiB at a time was
+//   never refused (unbounded fields in memory). The remaining budget is passed on each call.
+// * It looks at the raw bytes before Beast parses them: Beast unfolds obs-fold silently, and a
+//   front proxy that does not might frame the request differently. Beast consumes a field line
+//   only once it has seen that the next line does not continue it, so a fold is still in
+//   `buffer` when we look.
+template <typename Stream>
+Awaitable<error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
+                                 http::request_parser<http::string_body>& parser,
+                                 std::size_t max_header_bytes, bool& obs_fold) {
+  std::size_t parsed = 0;
+  for (;;) {
+    if (buffer.size() > 0) {
+      const std::string_view raw(static_cast<const char*>(buffer.data().data()), buffer.size());
+      if (HasObsFold(raw)) {
+        obs_fold = true;
+        co_return http::error::bad_field;
+      }
+      parser.header_limit(static_cast<std::uint32_t>(max_header_bytes - parsed));
+      error_code ec;
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      parsed += used;
+      if (ec != http::error::need_more) {
+        co_return ec;
+      }
+      if (parsed >= max_header_bytes) {
+        co_return http::error::header_limit;
+      }
+    }
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), Token{});
+    buffer.commit(n);
+    if (ec) {
+      co_return ec;
+    }
+  }
 }
 
 // Reads from the client while a handler runs. Returns when the client closed or reset the
@@ -103,7 +153,7 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   for (;;) {
-    state->idle = true;
+    state->SetIdle(true);
     if (deps.tracker->draining()) {
       co_return;
     }
@@ -117,10 +167,9 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
         co_return;
       }
     }
-    state->idle = false;
+    state->SetIdle(false);
 
     http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(deps.limits->max_header_bytes));
     // The body limit is checked below, once the target is known, so a 413 speaks the route's
     // error shape; Beast would otherwise reject an oversized Content-Length mid-header.
     parser.body_limit(boost::none);
@@ -128,14 +177,31 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     // timeout would), so the slow client still gets its 408.
     Timer header_deadline(co_await net::this_coro::executor, deps.limits->header_timeout);
     lowest.expires_never();
-    auto header = co_await (http::async_read_header(stream, buffer, parser, Token{}) ||
-                            header_deadline.async_wait());
+    bool obs_fold = false;
+    auto header =
+        co_await (ReadHeader(stream, buffer, parser, deps.limits->max_header_bytes, obs_fold) ||
+                  header_deadline.async_wait());
     const error_code header_ec =
-        header.index() == 1 ? error_code(beast::error::timeout) : std::get<0>(std::get<0>(header));
+        header.index() == 1 ? error_code(beast::error::timeout) : std::get<0>(header);
     if (header_ec) {
-      if (auto error = ParseFailure(header_ec)) {
+      auto error = ParseFailure(header_ec);
+      if (obs_fold) {
+        error = Error{ErrorKind::kInvalidRequest,
+                      "Malformed HTTP request: obsolete line folding is not accepted.", {},
+                      "bad_request"};
+      }
+      if (error) {
         co_await SendParseFailure(stream, 11, "", *error, deps, peer);
       }
+      co_return;
+    }
+    // Framing Beast accepts but RFC 9112 forbids (e.g. a Transfer-Encoding that is not just
+    // chunked, which would leave the body to be read as the next request): refuse and close.
+    if (auto violation = FramingViolation(parser.get())) {
+      const Error error{ErrorKind::kInvalidRequest, "Malformed HTTP request: " + *violation + ".",
+                        {}, "bad_request"};
+      co_await SendParseFailure(stream, parser.get().version(), parser.get().target(), error, deps,
+                                peer);
       co_return;
     }
     if (parser.content_length() && *parser.content_length() > deps.limits->max_body_bytes) {
@@ -222,6 +288,7 @@ Awaitable<void> RunSession(TcpStream stream, std::string peer, SessionDeps deps)
     }
     co_return;
   }
+  state->registration = &*registration;
   state->close = [&stream] {
     error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -250,6 +317,7 @@ Awaitable<void> RunSession(TcpStream stream, std::string peer, SessionDeps deps)
   }
   state->alive = false;
   state->close = nullptr;
+  state->registration = nullptr;
 }
 
 }  // namespace claudegate::server

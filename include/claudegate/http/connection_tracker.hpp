@@ -1,16 +1,23 @@
 /// @file connection_tracker.hpp
 /// Counts open connections against the limit and drives graceful shutdown: every session registers
-/// a closer; on shutdown idle sessions are closed at once, busy ones finish their request, and after
-/// the grace period every remaining one is closed by force.
+/// a closer; on shutdown idle sessions are closed at once, busy ones finish their request, and
+/// after the grace period every remaining one is closed by force.
+///
+/// At the limit, a new connection is still admitted when some registered connection is idle
+/// (between requests on keep-alive, or connected without having sent a byte): the oldest idle one
+/// is asked to close instead, so idle connections cannot lock a real client out for as long as
+/// they keep being idle. Busy connections are never evicted. Because the victim closes on its own
+/// strand (and stays open if it turned busy meanwhile), the count may briefly exceed the limit.
 ///
 /// Thread-safe: sessions on different strands register and unregister concurrently.
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
+#include <optional>
 
 namespace claudegate::server {
 
@@ -37,12 +44,17 @@ class ConnectionTracker {
       }
     }
 
+    /// Marks the connection idle (may be evicted at the limit) or busy. New registrations are
+    /// idle.
+    void SetIdle(bool idle) { tracker_->SetIdle(id_, idle); }
+
    private:
     ConnectionTracker* tracker_;
     std::uint64_t id_;
   };
 
-  /// Registers a connection, or returns nullopt when at the limit or shutting down.
+  /// Registers a connection, or returns nullopt when shutting down or at the limit with no idle
+  /// connection to evict.
   std::optional<Registration> TryRegister(Closer closer);
 
   /// Stops admitting connections and asks idle ones to close. `on_drained` runs once (on an
@@ -55,11 +67,17 @@ class ConnectionTracker {
   [[nodiscard]] std::size_t active() const;
 
  private:
+  struct Entry {
+    Closer closer;
+    bool idle = true;
+  };
+
   void Unregister(std::uint64_t id);
+  void SetIdle(std::uint64_t id, bool idle);
 
   const std::size_t max_connections_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::uint64_t, Closer> closers_;
+  std::map<std::uint64_t, Entry> closers_;  ///< By id, so oldest first.
   std::uint64_t next_id_ = 0;
   bool draining_ = false;
   std::function<void()> on_drained_;
