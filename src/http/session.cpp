@@ -102,9 +102,14 @@ Awaitable<error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
 }
 
 // Reads from the client while a handler runs. Returns when the client closed or reset the
-// connection (so the caller cancels the handler); read-ahead bytes (pipelining) stay in `buffer`.
+// connection (so the caller cancels the handler), and then sets `peer_gone`; read-ahead bytes
+// (pipelining) stay in `buffer`.
+//
+// Once a read has seen EOF the connection must not be read again: Asio's epoll reactor marks a
+// short read "exhausted" and waits for the next edge before reading, and after EOF no edge ever
+// comes, so a second read would hang until the idle timeout (found by the hostile-client tests).
 template <typename Stream>
-Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer) {
+Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer, bool& peer_gone) {
   // Being cancelled when the handler finishes is the normal end: report it as an error code,
   // not an exception (throwing here cost ~44k instructions on most requests; see
   // docs/performance.md).
@@ -124,6 +129,7 @@ Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer) {
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), Token{});
     buffer.commit(n);
     if (ec) {
+      peer_gone = ec != net::error::operation_aborted;
       co_return;
     }
   }
@@ -237,8 +243,9 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     ctx.flavor = FlavorForPath(ctx.Path());
     // The handler races the peer watch: a client that hangs up cancels its handler (and with it
     // the upstream request) instead of letting it run for nobody.
-    co_await (RunPipeline(*deps.pipeline, ctx) || WatchPeer(stream, buffer));
-    if (!sink.finished() || !sink.keep_alive() || deps.tracker->draining()) {
+    bool peer_gone = false;
+    co_await (RunPipeline(*deps.pipeline, ctx) || WatchPeer(stream, buffer, peer_gone));
+    if (peer_gone || !sink.finished() || !sink.keep_alive() || deps.tracker->draining()) {
       co_return;
     }
   }

@@ -175,8 +175,9 @@ TEST(HostileConnections, SlowlorisHeadersAreTimedOutWhileTheOwnerIsServed) {
   }
   EXPECT_GT(answered_408, 0U);
   ExpectOwnerServed(gw.port(), "after the slowloris");
-  // Not asserted here: that the owner's own keep-alive session ends once it hangs up; that is the
-  // hang the two disabled tests below expose.
+  // Every session ends, the owner's included once it has hung up.
+  EXPECT_TRUE(
+      PollUntil([&] { return gw.gateway().server().active_connections() == 0; }, seconds(5)));
 }
 
 TEST(HostileConnections, IdleKeepAliveConnectionsAtTheLimitAreEvictedOldestFirst) {
@@ -261,14 +262,13 @@ TEST(HostileConnections, BusyConnectionsAtTheLimitGet503AndTheOwnerGetsInWhenOne
       seconds(5)));
 }
 
-// DISABLED: exposes a hang not yet fixed. After a request on a connection ends, the session
-// sometimes never completes its next read although the client has sent more (pipelined bytes) or
-// closed: the connection is neither served nor dropped until shutdown. Suspect: the WatchPeer read
-// on beast::tcp_stream being cancelled as the handler finishes (awaitable `||`), racing a read
-// completion. Enable once fixed; see the hostile-clients report (issue #9).
-TEST(HostileConnections, DISABLED_APipeliningFloodIsBackpressuredAndDroppedWhenItNeverReads) {
+// The flood ends wherever the client gave up, often mid-request, and the gateway may have
+// answered everything it read before its writes ever blocked: then it is the header timeout that
+// drops the connection (408), otherwise the write timeout. Both are short here.
+TEST(HostileConnections, APipeliningFloodIsBackpressuredAndDroppedWhenItNeverReads) {
   auto config = TestConfig();
   config.limits.write_timeout = milliseconds(1000);
+  config.limits.header_timeout = milliseconds(1000);
   TestGateway gw(std::move(config));
   const int fd = ConnectRaw(gw.port(), 4096, 4096);
   ASSERT_GE(fd, 0);
@@ -304,22 +304,19 @@ TEST(HostileConnections, DISABLED_APipeliningFloodIsBackpressuredAndDroppedWhenI
   EXPECT_LT(written, kCap);
   ExpectOwnerServed(gw.port(), "while a pipelining client's responses pile up unread");
 
-  // The blocked response write times out and the gateway drops the connection.
-  pollfd dropped{fd, POLLRDHUP, 0};
-  EXPECT_EQ(::poll(&dropped, 1, 10'000), 1) << "connection still open";
-  EXPECT_NE(dropped.revents & (POLLERR | POLLHUP | POLLRDHUP), 0);
-  ::close(fd);
+  // The gateway gives up on the connection (write or header timeout) and releases it while the
+  // client still holds its end open. The client may never see the FIN: it sits in the kernel
+  // behind responses the client does not read, which is TCP's business, not the gateway's.
+  EXPECT_TRUE(
+      PollUntil([&] { return gw.gateway().server().active_connections() == 0; }, seconds(10)))
+      << "the gateway still holds the flooding connection";
   ExpectOwnerServed(gw.port(), "after the pipelining flood");
+  ::close(fd);
   EXPECT_TRUE(
       PollUntil([&] { return gw.gateway().server().active_connections() == 0; }, seconds(5)));
 }
 
-// DISABLED: exposes a hang not yet fixed. After a request on a connection ends, the session
-// sometimes never completes its next read although the client has sent more (pipelined bytes) or
-// closed: the connection is neither served nor dropped until shutdown. Suspect: the WatchPeer read
-// on beast::tcp_stream being cancelled as the handler finishes (awaitable `||`), racing a read
-// completion. Enable once fixed; see the hostile-clients report (issue #9).
-TEST(HostileConnections, DISABLED_AStreamToAClientThatNeverReadsIsDroppedAndItsUpstreamClosed) {
+TEST(HostileConnections, AStreamToAClientThatNeverReadsIsDroppedAndItsUpstreamClosed) {
   const std::string piece(16U * 1024U, 'x');
   FakeUpstream upstream([&piece](const RecordedRequest& request) {
     if (request.body.find("flood") == std::string::npos) {

@@ -1,4 +1,6 @@
 // The real listener, session and middleware chain on 127.0.0.1:0, driven over real sockets.
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -235,6 +237,26 @@ TEST(Server, ClosesIdleKeepAliveConnections) {
   auto response = client.Request(http::verb::get, "/health/liveness");
   ASSERT_TRUE(response);
   EXPECT_TRUE(client.WaitForClose());
+}
+
+// Regression: a client that hangs up right after reading its response is often seen to close by
+// the read that watches for disconnects during the request. The session must end then; reading
+// again after EOF hung until the idle timeout (Asio waits for an epoll edge that never comes).
+TEST(Server, EndsTheSessionWhenTheClientHangsUpRightAfterItsResponse) {
+  auto config = TestConfig();
+  config.limits.idle_timeout = std::chrono::seconds(60);
+  TestGateway gw(std::move(config));
+  for (int i = 0; i < 200; ++i) {
+    auto response = Fetch(gw.port(), http::verb::get, "/v1/models", kTestMasterKey);
+    ASSERT_TRUE(response);
+    ASSERT_EQ(response->status, 200);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (gw.gateway().server().active_connections() != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a gauge: nothing to await
+  }
+  EXPECT_EQ(gw.gateway().server().active_connections(), 0U);
 }
 
 // The connection limit (503 when every slot is busy, eviction of the oldest idle connection
