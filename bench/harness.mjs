@@ -560,6 +560,10 @@ async function memoryPhase(ports) {
     entry.drained = await waitConnectionsGone(ports.memGateway, 30000);
     await sleep(500);
     entry.rss_after_close_kib = rssKiB(g.child.pid);
+    // The gateway notices thousands of hang-ups over a few seconds (and trims freed memory at a
+    // quarter of the peak and at zero), so RSS is read once more, later.
+    await sleep(5000);
+    entry.rss_after_close_5s_kib = rssKiB(g.child.pid);
     entry.hwm_kib = hwmKiB(g.child.pid);
     mem.streams.push(entry);
     log(`streams n=${n}: open=${s.open} failed=${s.failed} rss=${(rss / 1024).toFixed(1)} MiB`);
@@ -668,7 +672,7 @@ function report(load, mem, profile, machine) {
     lines.push(`| start → listening (median of 5) | ${f1(mem.startup_ms.median)} ms |`);
     lines.push(`| idle RSS (median of 5 fresh processes) | ${f2(mem.idle_rss_kib.median / 1024)} MiB, of which anonymous (RssAnon) ${f2(mem.idle_rss_anon_kib.median / 1024)} MiB; the rest is file-backed library and binary pages |`);
     for (const s of mem.streams) {
-      lines.push(`| ${f0(s.n)} open streams${s.n < s.wanted ? ` (${f0(s.wanted)} asked; fd limit ${mem.fd_limit})` : ''} (${s.open} open, ${s.failed} failed, ${f0(s.open_ms)} ms to open) | RSS ${f2(s.rss_kib / 1024)} MiB (idle ${f2(s.idle_rss_kib / 1024)}), ${f0(s.bytes_per_stream)} B/stream; after close ${f2(s.rss_after_close_kib / 1024)} MiB; peak ${f2(s.hwm_kib / 1024)} MiB |`);
+      lines.push(`| ${f0(s.n)} open streams${s.n < s.wanted ? ` (${f0(s.wanted)} asked; fd limit ${mem.fd_limit})` : ''} (${s.open} open, ${s.failed} failed, ${f0(s.open_ms)} ms to open) | RSS ${f2(s.rss_kib / 1024)} MiB (idle ${f2(s.idle_rss_kib / 1024)}), ${f0(s.bytes_per_stream)} B/stream; after close ${f2(s.rss_after_close_kib / 1024)} MiB, 5 s later ${f2(s.rss_after_close_5s_kib / 1024)} MiB; peak ${f2(s.hwm_kib / 1024)} MiB |`);
     }
     if (mem.sequential) {
       const q = mem.sequential;

@@ -107,7 +107,20 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
   // The io_context is created first so it outlives everything holding sockets (the upstream
   // pool's idle connections are destroyed with the client).
   const unsigned threads = ThreadCount(config);
-  net::io_context io(static_cast<int>(threads));
+  // One io_context per thread (concurrency hint 1), connections dealt round-robin by the
+  // listener: a connection and its upstream socket stay on one thread, with no strands and no
+  // cross-thread hand-offs. `io` also runs the listener, signals and the credential source.
+  net::io_context io(1);
+  std::vector<std::unique_ptr<net::io_context>> more_io;
+  std::vector<net::io_context*> workers{&io};
+  for (unsigned i = 1; i < threads; ++i) {
+    workers.push_back(more_io.emplace_back(std::make_unique<net::io_context>(1)).get());
+  }
+  auto stop_all = [&workers] {
+    for (net::io_context* worker : workers) {
+      worker->stop();
+    }
+  };
   auto upstream = upstream::UpstreamClient::Create(config.upstream);
   if (!upstream) {
     err << "claudegate: configuration error: " << upstream.error().message << "\n";
@@ -123,6 +136,7 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
       credentials::MakeCredentialSource(settings, token_endpoint, net::make_strand(io));
 
   Gateway gateway(io, config, credential_source, **upstream);
+  gateway.SpreadConnectionsOver(workers);
   auto endpoint = gateway.Start();
   if (!endpoint) {
     spdlog::error("{}", endpoint.error().message);
@@ -142,21 +156,25 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
     }
     spdlog::info("signal {} received: draining {} connection(s) (grace {} ms)", signal_number,
                  gateway.server().active_connections(), config.limits.shutdown_grace.count());
-    gateway.Shutdown([&io] {
+    gateway.Shutdown([&stop_all] {
       spdlog::info("all connections closed; exiting");
-      io.stop();
+      stop_all();
     });
     // A second signal means "now".
-    signals.async_wait([&io](error_code second_ec, int) {
+    signals.async_wait([&stop_all](error_code second_ec, int) {
       if (!second_ec) {
-        io.stop();
+        stop_all();
       }
     });
   });
 
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) {
-    pool.emplace_back([&io] { io.run(); });
+  for (auto& worker : more_io) {
+    pool.emplace_back([&worker] {
+      // Idle workers must not return before the first connection arrives; stop_all() ends them.
+      auto guard = net::make_work_guard(*worker);
+      worker->run();
+    });
   }
   io.run();
   for (auto& thread : pool) {

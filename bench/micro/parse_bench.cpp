@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "bench_data.hpp"
+#include "claudegate/translate/block_delta_scan.hpp"
 
 namespace claudegate::bench {
 namespace {
@@ -72,6 +73,18 @@ void BM_DeltaSaxParse(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DeltaSaxParse);
+
+// The fast path the translators use now: a validating scanner for this one event shape.
+void BM_DeltaScan(benchmark::State& state) {
+  std::string scratch;
+  for (auto _ : state) {
+    translate::BlockDelta delta;
+    const bool ok = translate::ScanBlockDelta(kDeltaData, scratch, delta);
+    benchmark::DoNotOptimize(ok);
+    benchmark::DoNotOptimize(delta.value.data());
+  }
+}
+BENCHMARK(BM_DeltaScan);
 
 // sse::Decoder finds line ends with string_view::find_first_of("\r\n"), which libstdc++ runs as
 // a per-byte search of the two-character set; memchr for '\n' (then for '\r' only before it) is

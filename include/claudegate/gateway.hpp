@@ -32,6 +32,11 @@ class Gateway {
   /// Binds and starts serving; returns the bound endpoint (port 0 → the chosen port).
   [[nodiscard]] Result<tcp::endpoint> Start();
 
+  /// See `server::Server::SpreadConnectionsOver()`; call before `Start()`.
+  void SpreadConnectionsOver(std::vector<net::io_context*> workers) {
+    server_->SpreadConnectionsOver(std::move(workers));
+  }
+
   /// Graceful shutdown; `on_done` runs once when every connection has closed.
   void Shutdown(std::function<void()> on_done);
 

@@ -1,9 +1,17 @@
 #include "claudegate/http/connection_tracker.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <vector>
 
 namespace claudegate::server {
+namespace {
+
+// Bursts smaller than this leave too little behind to be worth a trim.
+constexpr std::size_t kTrimAfterBurst = 256;
+
+}  // namespace
 
 std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Closer closer) {
   Closer victim;
@@ -25,6 +33,7 @@ std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Cl
     }
     const std::uint64_t id = next_id_++;
     closers_.emplace(id, Entry{std::move(closer), true});
+    burst_peak_ = std::max(burst_peak_, closers_.size());
     registration.emplace(this, id);
   }
   if (victim) {
@@ -42,12 +51,31 @@ void ConnectionTracker::SetIdle(std::uint64_t id, bool idle) {
 
 void ConnectionTracker::Unregister(std::uint64_t id) {
   std::function<void()> drained;
+  bool trim = false;
   {
     const std::lock_guard lock(mutex_);
     closers_.erase(id);
     if (draining_ && closers_.empty() && on_drained_) {
       drained = std::exchange(on_drained_, nullptr);
     }
+    // After a burst of connections closes, glibc keeps the freed stream buffers in its arenas
+    // (RSS stayed at the burst's peak). Hand them back once the count is down to a quarter of
+    // the peak, and again when it reaches zero; rare enough that the trim's cost is irrelevant.
+    if (burst_peak_ >= kTrimAfterBurst) {
+      if (closers_.empty()) {
+        trim = true;
+        burst_peak_ = 0;
+        trimmed_at_quarter_ = false;
+      } else if (!trimmed_at_quarter_ && closers_.size() <= burst_peak_ / 4) {
+        trim = true;
+        trimmed_at_quarter_ = true;
+      }
+    } else if (closers_.empty()) {
+      burst_peak_ = 0;
+    }
+  }
+  if (trim) {
+    malloc_trim(0);
   }
   if (drained) {
     drained();

@@ -61,42 +61,58 @@ std::optional<Error> ParseFailure(const error_code& ec) {
                "bad_request"};
 }
 
-// Reads one request header into `parser`, as http::async_read_header does, with two fixes:
+// Feeds what is buffered to the parser, header only, as http::async_read_header would, with two
+// fixes:
 // * Beast 1.81 applies header_limit to each put() call, not to the header as a whole, and consumes
 //   complete field lines as they arrive, so a client sending its header a few KiB at a time was
-//   never refused (unbounded fields in memory). The remaining budget is passed on each call.
+//   never refused (unbounded fields in memory). The remaining budget is passed on each call;
+//   `parsed` carries the bytes consumed so far across calls.
 // * It looks at the raw bytes before Beast parses them: Beast unfolds obs-fold silently, and a
 //   front proxy that does not might frame the request differently. Beast consumes a field line
 //   only once it has seen that the next line does not continue it, so a fold is still in
 //   `buffer` when we look.
+// Returns need_more when the header is not complete yet. Synchronous, so a request that arrived
+// whole with the first read costs no timed read (a parallel group of two coroutines, ~10k
+// instructions per request; see docs/performance.md).
+error_code ParseBufferedHeader(beast::flat_buffer& buffer,
+                               http::request_parser<http::string_body>& parser,
+                               std::size_t max_header_bytes, std::size_t& parsed,
+                               bool& obs_fold) {
+  if (buffer.size() == 0) {
+    return http::error::need_more;
+  }
+  const std::string_view raw(static_cast<const char*>(buffer.data().data()), buffer.size());
+  if (HasObsFold(raw)) {
+    obs_fold = true;
+    return http::error::bad_field;
+  }
+  parser.header_limit(static_cast<std::uint32_t>(max_header_bytes - parsed));
+  error_code ec;
+  const std::size_t used = parser.put(buffer.data(), ec);
+  buffer.consume(used);
+  parsed += used;
+  if (ec == http::error::need_more && parsed >= max_header_bytes) {
+    return http::error::header_limit;
+  }
+  return ec;
+}
+
+// The rest of a header that did not arrive whole: reads until ParseBufferedHeader is satisfied.
 template <typename Stream>
 Awaitable<error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
                                  http::request_parser<http::string_body>& parser,
-                                 std::size_t max_header_bytes, bool& obs_fold) {
-  std::size_t parsed = 0;
+                                 std::size_t max_header_bytes, std::size_t& parsed,
+                                 bool& obs_fold) {
   for (;;) {
-    if (buffer.size() > 0) {
-      const std::string_view raw(static_cast<const char*>(buffer.data().data()), buffer.size());
-      if (HasObsFold(raw)) {
-        obs_fold = true;
-        co_return http::error::bad_field;
-      }
-      parser.header_limit(static_cast<std::uint32_t>(max_header_bytes - parsed));
-      error_code ec;
-      const std::size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      parsed += used;
-      if (ec != http::error::need_more) {
-        co_return ec;
-      }
-      if (parsed >= max_header_bytes) {
-        co_return http::error::header_limit;
-      }
-    }
     auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), Token{});
     buffer.commit(n);
     if (ec) {
       co_return ec;
+    }
+    const error_code parse_ec =
+        ParseBufferedHeader(buffer, parser, max_header_bytes, parsed, obs_fold);
+    if (parse_ec != http::error::need_more) {
+      co_return parse_ec;
     }
   }
 }
@@ -179,16 +195,20 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     // The body limit is checked below, once the target is known, so a 413 speaks the route's
     // error shape; Beast would otherwise reject an oversized Content-Length mid-header.
     parser.body_limit(boost::none);
-    // The header timeout cancels the read instead of closing the socket (as the stream's own
-    // timeout would), so the slow client still gets its 408.
-    Timer header_deadline(co_await net::this_coro::executor, deps.limits->header_timeout);
-    lowest.expires_never();
     bool obs_fold = false;
-    auto header =
-        co_await (ReadHeader(stream, buffer, parser, deps.limits->max_header_bytes, obs_fold) ||
-                  header_deadline.async_wait());
-    const error_code header_ec =
-        header.index() == 1 ? error_code(beast::error::timeout) : std::get<0>(header);
+    std::size_t parsed = 0;
+    error_code header_ec =
+        ParseBufferedHeader(buffer, parser, deps.limits->max_header_bytes, parsed, obs_fold);
+    if (header_ec == http::error::need_more) {
+      // The header timeout cancels the read instead of closing the socket (as the stream's own
+      // timeout would), so the slow client still gets its 408.
+      Timer header_deadline(co_await net::this_coro::executor, deps.limits->header_timeout);
+      lowest.expires_never();
+      auto header = co_await (ReadHeader(stream, buffer, parser, deps.limits->max_header_bytes,
+                                         parsed, obs_fold) ||
+                              header_deadline.async_wait());
+      header_ec = header.index() == 1 ? error_code(beast::error::timeout) : std::get<0>(header);
+    }
     if (header_ec) {
       auto error = ParseFailure(header_ec);
       if (obs_fold) {
@@ -220,6 +240,16 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
       http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
       lowest.expires_after(deps.limits->write_timeout);
       if (auto [ec, n] = co_await http::async_write(stream, go_on, Token{}); ec) {
+        co_return;
+      }
+    }
+    if (!parser.is_done() && buffer.size() > 0) {
+      parser.eager(true);  // the body too, when it came with the header
+      if (const error_code ec = ParseBuffered(parser, buffer); ec && ec != http::error::need_more) {
+        if (auto error = ParseFailure(ec)) {
+          co_await SendParseFailure(stream, parser.get().version(), parser.get().target(), *error,
+                                    deps, peer);
+        }
         co_return;
       }
     }

@@ -1,5 +1,6 @@
 #include "claudegate/translate/message_accumulator.hpp"
 
+#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/response_common.hpp"
 
 namespace claudegate::translate {
@@ -12,15 +13,16 @@ const std::string* StringField(const nlohmann::json& obj, std::string_view key) 
   return it != obj.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
 }
 
-void AppendTo(nlohmann::json& block, const char* key, const std::string* piece) {
-  if (piece == nullptr) {
-    return;
-  }
+void AppendTo(nlohmann::json& block, const char* key, std::string_view piece) {
   auto& field = block[key];
   if (!field.is_string()) {
     field = "";
   }
-  field.get_ref<std::string&>() += *piece;
+  field.get_ref<std::string&>() += piece;
+}
+
+nlohmann::json Skeleton() {
+  return {{"type", "message"}, {"role", "assistant"}, {"content", nlohmann::json::array()}};
 }
 
 // Maps an UpstreamError's HTTP status back to an ErrorKind for Result<> consumers.
@@ -51,6 +53,12 @@ ErrorKind KindForStatus(unsigned status) {
 
 void MessageAccumulator::OnEvent(const sse::Event& event) {
   if (done_) {
+    return;
+  }
+  // Most events are text or argument deltas: read those without building a DOM.
+  BlockDelta fast;
+  if (ScanBlockDelta(event.data, scratch_, fast)) {
+    ApplyDelta(fast.index, fast.kind, fast.value);
     return;
   }
   nlohmann::json data = nlohmann::json::parse(event.data, nullptr, false);
@@ -90,7 +98,7 @@ void MessageAccumulator::OnEvent(const sse::Event& event) {
     return;
   }
   if (!message_.is_object()) {
-    message_ = {{"type", "message"}, {"role", "assistant"}, {"content", nlohmann::json::array()}};
+    message_ = Skeleton();
   }
   if (*type == "message_delta") {
     if (const auto delta = data.find("delta"); delta != data.end() && delta->is_object()) {
@@ -140,7 +148,6 @@ void MessageAccumulator::OnEvent(const sse::Event& event) {
   if (index >= content.size()) {
     return;
   }
-  auto& block = content[index];
   if (*type == "content_block_delta") {
     const auto delta = data.find("delta");
     if (delta == data.end() || !delta->is_object()) {
@@ -150,19 +157,56 @@ void MessageAccumulator::OnEvent(const sse::Event& event) {
     if (delta_type == nullptr) {
       return;
     }
+    const std::string* value = nullptr;
+    DeltaKind kind = DeltaKind::kText;
     if (*delta_type == "text_delta") {
-      AppendTo(block, "text", StringField(*delta, "text"));
+      value = StringField(*delta, "text");
     } else if (*delta_type == "thinking_delta") {
-      AppendTo(block, "thinking", StringField(*delta, "thinking"));
+      kind = DeltaKind::kThinking;
+      value = StringField(*delta, "thinking");
     } else if (*delta_type == "signature_delta") {
-      AppendTo(block, "signature", StringField(*delta, "signature"));
+      kind = DeltaKind::kSignature;
+      value = StringField(*delta, "signature");
     } else if (*delta_type == "input_json_delta") {
-      if (const std::string* piece = StringField(*delta, "partial_json")) {
-        tool_json_[index] += *piece;
-      }
+      kind = DeltaKind::kPartialJson;
+      value = StringField(*delta, "partial_json");
+    }
+    if (value != nullptr) {
+      ApplyDelta(index, kind, *value);
     }
   } else if (*type == "content_block_stop") {
     StopBlock(index);
+  }
+}
+
+void MessageAccumulator::ApplyDelta(std::size_t index, DeltaKind kind, std::string_view value) {
+  if (!message_.is_object()) {
+    message_ = Skeleton();
+  }
+  if (index >= kMaxBlockIndex) {
+    return;
+  }
+  auto& content = message_["content"];
+  if (index >= content.size()) {
+    return;
+  }
+  auto& block = content[index];
+  switch (kind) {
+    case DeltaKind::kText:
+      AppendTo(block, "text", value);
+      break;
+    case DeltaKind::kThinking:
+      AppendTo(block, "thinking", value);
+      break;
+    case DeltaKind::kSignature:
+      AppendTo(block, "signature", value);
+      break;
+    case DeltaKind::kPartialJson:
+      if (tool_json_.size() <= index) {
+        tool_json_.resize(index + 1);  // blocks that came with message_start had no start event
+      }
+      tool_json_[index] += value;
+      break;
   }
 }
 
@@ -170,7 +214,7 @@ void MessageAccumulator::StopBlock(std::size_t index) {
   auto& block = message_["content"][index];
   const std::string* type = StringField(block, "type");
   if (type == nullptr || (*type != "tool_use" && *type != "server_tool_use") ||
-      tool_json_[index].empty()) {
+      index >= tool_json_.size() || tool_json_[index].empty()) {
     return;
   }
   nlohmann::json input = nlohmann::json::parse(tool_json_[index], nullptr, false);

@@ -26,6 +26,14 @@ void ResponsesStreamTranslator::OnEvent(const sse::Event& event, std::string& ou
   if (done_) {
     return;
   }
+  // Most events are text or argument deltas: read those without building a DOM.
+  BlockDelta fast;
+  if (ScanBlockDelta(event.data, scratch_, fast)) {
+    if (Block* block = BlockAt(fast.index)) {
+      ApplyDelta(*block, fast.kind, fast.value, out);
+    }
+    return;
+  }
   json data = json::parse(event.data, nullptr, false);
   if (data.is_discarded()) {
     data = json::parse(RepairSurrogates(event.data, pending_high_surrogate_), nullptr, false);
@@ -118,7 +126,10 @@ ResponsesStreamTranslator::Block* ResponsesStreamTranslator::BlockAt(const json&
   if (index == data.end() || !index->is_number_unsigned()) {
     return nullptr;
   }
-  const auto i = index->get<std::size_t>();
+  return BlockAt(index->get<std::size_t>());
+}
+
+ResponsesStreamTranslator::Block* ResponsesStreamTranslator::BlockAt(std::size_t i) {
   if (i >= kMaxBlockIndex) {
     return nullptr;
   }
@@ -248,24 +259,38 @@ void ResponsesStreamTranslator::HandleBlockDelta(const json& data, std::string& 
   if (type == nullptr) {
     return;
   }
-  if (*type == "text_delta" && block->kind == BlockKind::kText) {
-    if (const std::string* text = StringField(*delta, "text")) {
-      AddText(*block, *text, out);
-    }
-  } else if (*type == "thinking_delta" && block->kind == BlockKind::kThinking) {
-    if (const std::string* text = StringField(*delta, "thinking")) {
-      AddText(*block, *text, out);
-    }
-  } else if (*type == "signature_delta" && block->kind == BlockKind::kThinking) {
-    if (const std::string* signature = StringField(*delta, "signature")) {
-      block->signature += *signature;
-    }
-  } else if (*type == "input_json_delta" && block->kind == BlockKind::kToolUse) {
-    if (const std::string* json_piece = StringField(*delta, "partial_json")) {
-      AddText(*block, *json_piece, out);
-    }
+  const std::string* value = nullptr;
+  DeltaKind kind = DeltaKind::kText;
+  if (*type == "text_delta") {
+    value = StringField(*delta, "text");
+  } else if (*type == "thinking_delta") {
+    kind = DeltaKind::kThinking;
+    value = StringField(*delta, "thinking");
+  } else if (*type == "signature_delta") {
+    kind = DeltaKind::kSignature;
+    value = StringField(*delta, "signature");
+  } else if (*type == "input_json_delta") {
+    kind = DeltaKind::kPartialJson;
+    value = StringField(*delta, "partial_json");
   }
   // citations_delta, deltas of server-tool blocks, unknown: nothing visible.
+  if (value != nullptr) {
+    ApplyDelta(*block, kind, *value, out);
+  }
+}
+
+void ResponsesStreamTranslator::ApplyDelta(Block& block, DeltaKind kind, std::string_view value,
+                                           std::string& out) {
+  if (!block.open) {
+    return;
+  }
+  if ((kind == DeltaKind::kText && block.kind == BlockKind::kText) ||
+      (kind == DeltaKind::kThinking && block.kind == BlockKind::kThinking) ||
+      (kind == DeltaKind::kPartialJson && block.kind == BlockKind::kToolUse)) {
+    AddText(block, value, out);
+  } else if (kind == DeltaKind::kSignature && block.kind == BlockKind::kThinking) {
+    block.signature += value;
+  }
 }
 
 void ResponsesStreamTranslator::CloseBlock(Block& block, std::string& out) {

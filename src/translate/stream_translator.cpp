@@ -1,6 +1,7 @@
 #include "claudegate/translate/stream_translator.hpp"
 
 #include "claudegate/sse/encoder.hpp"
+#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/chat_response.hpp"
 #include "claudegate/translate/surrogate_repair.hpp"
 
@@ -21,6 +22,14 @@ StreamTranslator::StreamTranslator(StreamOptions options) : options_(std::move(o
 
 void StreamTranslator::OnEvent(const sse::Event& event, std::string& out) {
   if (done_) {
+    return;
+  }
+  // Most events are text or argument deltas: read those without building a DOM.
+  BlockDelta fast;
+  if (ScanBlockDelta(event.data, scratch_, fast)) {
+    if (Block* block = BlockAt(fast.index)) {
+      ApplyDelta(*block, fast.kind, fast.value, out);
+    }
     return;
   }
   nlohmann::json data = nlohmann::json::parse(event.data, nullptr, false);
@@ -119,7 +128,10 @@ StreamTranslator::Block* StreamTranslator::BlockAt(const nlohmann::json& data) {
   if (index == data.end() || !index->is_number_unsigned()) {
     return nullptr;
   }
-  const auto i = index->get<std::size_t>();
+  return BlockAt(index->get<std::size_t>());
+}
+
+StreamTranslator::Block* StreamTranslator::BlockAt(std::size_t i) {
   if (i >= kMaxBlockIndex) {
     return nullptr;
   }
@@ -194,29 +206,42 @@ void StreamTranslator::HandleBlockDelta(const nlohmann::json& data, std::string&
   if (type == nullptr) {
     return;
   }
-  if (*type == "text_delta" && block->kind == BlockKind::kText) {
-    if (const std::string* text = StringField(*delta, "text")) {
-      EmitText("content", *text, out);
-    }
-  } else if (*type == "thinking_delta" && block->kind == BlockKind::kThinking) {
-    if (const std::string* text = StringField(*delta, "thinking")) {
-      EmitText("reasoning_content", *text, out);
-    }
-  } else if (*type == "input_json_delta" && block->kind == BlockKind::kToolUse) {
-    const std::string* json = StringField(*delta, "partial_json");
-    if (json == nullptr || json->empty()) {
+  const std::string* value = nullptr;
+  DeltaKind kind = DeltaKind::kText;
+  if (*type == "text_delta") {
+    value = StringField(*delta, "text");
+  } else if (*type == "thinking_delta") {
+    kind = DeltaKind::kThinking;
+    value = StringField(*delta, "thinking");
+  } else if (*type == "input_json_delta") {
+    kind = DeltaKind::kPartialJson;
+    value = StringField(*delta, "partial_json");
+  }
+  // signature_delta, citations_delta, deltas of server-tool blocks, unknown: nothing visible.
+  if (value != nullptr) {
+    ApplyDelta(*block, kind, *value, out);
+  }
+}
+
+void StreamTranslator::ApplyDelta(Block& block, DeltaKind kind, std::string_view value,
+                                  std::string& out) {
+  if (kind == DeltaKind::kText && block.kind == BlockKind::kText) {
+    EmitText("content", value, out);
+  } else if (kind == DeltaKind::kThinking && block.kind == BlockKind::kThinking) {
+    EmitText("reasoning_content", value, out);
+  } else if (kind == DeltaKind::kPartialJson && block.kind == BlockKind::kToolUse) {
+    if (value.empty()) {
       return;
     }
-    block->args_seen = true;
+    block.args_seen = true;
     BeginChunk(out);
     out.append("{\"tool_calls\":[{\"index\":");
-    out.append(std::to_string(block->tool_index));
+    out.append(std::to_string(block.tool_index));
     out.append(",\"function\":{\"arguments\":");
-    AppendJsonString(out, *json);
+    AppendJsonString(out, value);
     out.append("}}]}");
     EndChunk(out, {});
   }
-  // signature_delta, citations_delta, deltas of server-tool blocks, unknown: nothing visible.
 }
 
 void StreamTranslator::HandleBlockStop(const nlohmann::json& data, std::string& out) {

@@ -138,7 +138,9 @@ TEST(ChatCompletions, ReusesOneUpstreamConnectionAcrossRequests) {
   FakeUpstream upstream([](const RecordedRequest&) {
     return StreamOk(TextStreamTranscript("claude-sonnet-5-5", {"ok"}, 1, 1));
   });
-  TestGateway gw(ConfigFor(upstream));
+  // Idle upstream connections are kept per io thread (each thread runs its own io_context and a
+  // socket never changes threads), so one thread makes every request find the same connection.
+  TestGateway gw(ConfigFor(upstream), std::shared_ptr<credentials::CredentialSource>(), 1);
   for (int i = 0; i < 3; ++i) {
     auto response = PostChat(gw.port(), ChatBody(i % 2 == 0));
     ASSERT_TRUE(response);
@@ -146,6 +148,19 @@ TEST(ChatCompletions, ReusesOneUpstreamConnectionAcrossRequests) {
   }
   EXPECT_EQ(upstream.connections_accepted(), 1U);
   EXPECT_EQ(upstream.tls_handshakes(), 1U);
+}
+
+TEST(ChatCompletions, KeepsAtMostOneIdleUpstreamConnectionPerIoThread) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return StreamOk(TextStreamTranscript("claude-sonnet-5-5", {"ok"}, 1, 1));
+  });
+  TestGateway gw(ConfigFor(upstream));  // two io threads; client connections dealt round-robin
+  for (int i = 0; i < 6; ++i) {
+    auto response = PostChat(gw.port(), ChatBody(i % 2 == 0));
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+  }
+  EXPECT_LE(upstream.connections_accepted(), 2U);
 }
 
 TEST(ChatCompletions, RetriesOnceWhenAPooledConnectionWasClosed) {

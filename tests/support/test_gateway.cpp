@@ -43,13 +43,21 @@ TestGateway::TestGateway(config::Config config,
         credentials::Credential{credentials::CredentialKind::kOAuth, "sk-ant-oat01-test-token"});
   }
   gateway_ = std::make_unique<Gateway>(io_, *config_, std::move(credentials), *upstream_);
+  std::vector<net::io_context*> workers{&io_};
+  for (unsigned i = 1; i < threads; ++i) {
+    workers.push_back(more_io_.emplace_back(std::make_unique<net::io_context>(1)).get());
+  }
+  gateway_->SpreadConnectionsOver(workers);
   auto endpoint = gateway_->Start();
   if (endpoint.has_error()) {
     throw ErrorException(endpoint.error());
   }
   port_ = endpoint->port();
-  for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { io_.run(); });
+  for (net::io_context* worker : workers) {
+    threads_.emplace_back([worker] {
+      auto guard = net::make_work_guard(*worker);  // idle workers wait for connections
+      worker->run();
+    });
   }
 }
 
@@ -67,6 +75,9 @@ TestGateway::~TestGateway() {
   // Bounded: the grace period plus a margin; then stop regardless.
   done.wait_for(config_->limits.shutdown_grace + std::chrono::seconds(5));
   io_.stop();
+  for (auto& worker : more_io_) {
+    worker->stop();
+  }
   for (auto& thread : threads_) {
     thread.join();
   }

@@ -50,7 +50,10 @@ class TestGateway {
   std::unique_ptr<config::Config> config_;
   // Declared before the client: pooled upstream sockets must be destroyed while their
   // io_context still exists.
-  net::io_context io_;
+  // As in main(): one io_context per thread, connections dealt round-robin; io_ also runs the
+  // listener.
+  net::io_context io_{1};
+  std::vector<std::unique_ptr<net::io_context>> more_io_;
   std::unique_ptr<upstream::UpstreamClient> upstream_;
   std::unique_ptr<Gateway> gateway_;
   std::vector<std::thread> threads_;

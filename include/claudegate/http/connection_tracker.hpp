@@ -81,6 +81,8 @@ class ConnectionTracker {
   std::uint64_t next_id_ = 0;
   bool draining_ = false;
   std::function<void()> on_drained_;
+  std::size_t burst_peak_ = 0;  // most connections open since the count was last zero
+  bool trimmed_at_quarter_ = false;
 };
 
 }  // namespace claudegate::server

@@ -4,11 +4,14 @@
 /// within the grace period, then close the rest).
 ///
 /// Construct and call `Listen()` from one thread; `Shutdown()` may be called from any thread.
-/// The io_context may be run by any number of threads.
+/// The io_context may be run by any number of threads; then every connection gets a strand. With
+/// `SpreadConnectionsOver()`, connections are instead dealt round-robin to io_contexts that are
+/// each run by one thread, so a connection never crosses threads and needs no strand.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/error.hpp"
@@ -31,6 +34,12 @@ class Server {
   /// Errors: kInvalidRequest for a bad address or certificate, kInternal when the bind fails.
   [[nodiscard]] Result<tcp::endpoint> Listen();
 
+  /// Call before `Listen()`. Each of `workers` must be run by exactly one thread and outlive the
+  /// server; the listener's own io_context may be one of them.
+  void SpreadConnectionsOver(std::vector<net::io_context*> workers) {
+    workers_ = std::move(workers);
+  }
+
   /// Graceful shutdown. `on_done` runs once, on some io thread, when every connection is closed
   /// (immediately when none are open; by force after the configured grace).
   void Shutdown(std::function<void()> on_done);
@@ -39,6 +48,7 @@ class Server {
 
  private:
   Awaitable<void> AcceptLoop();
+  Awaitable<std::tuple<error_code, tcp::socket>> AcceptNext();
 
   net::io_context& io_;
   const config::Config& config_;
@@ -47,6 +57,8 @@ class Server {
   std::unique_ptr<ssl::context> tls_;
   Acceptor acceptor_;
   Timer grace_timer_;
+  std::vector<net::io_context*> workers_;
+  std::size_t next_worker_ = 0;
 };
 
 }  // namespace claudegate::server

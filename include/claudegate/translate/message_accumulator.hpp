@@ -10,6 +10,7 @@
 
 #include "claudegate/error.hpp"
 #include "claudegate/sse/decoder.hpp"
+#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/upstream_error.hpp"
 
 namespace claudegate::translate {
@@ -42,10 +43,12 @@ class MessageAccumulator {
 
  private:
   void StopBlock(std::size_t index);
+  void ApplyDelta(std::size_t index, DeltaKind kind, std::string_view value);
 
   nlohmann::json message_;
   std::vector<std::string> tool_json_;  // Per block index: joined input_json_delta fragments.
   std::optional<UpstreamError> error_;
+  std::string scratch_;  // Unescaped delta text on the fast path, reused.
   bool done_ = false;
 };
 

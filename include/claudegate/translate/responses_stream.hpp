@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "claudegate/sse/decoder.hpp"
+#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/response_common.hpp"
 #include "claudegate/translate/responses_output.hpp"
 #include "claudegate/translate/upstream_error.hpp"
@@ -89,6 +90,7 @@ class ResponsesStreamTranslator {
   void HandleMessageStart(const nlohmann::json& data, std::string& out);
   void HandleBlockStart(const nlohmann::json& data, std::string& out);
   void HandleBlockDelta(const nlohmann::json& data, std::string& out);
+  void ApplyDelta(Block& block, DeltaKind kind, std::string_view value, std::string& out);
   void HandleMessageDelta(const nlohmann::json& data);
   void HandleError(const nlohmann::json& data, std::string& out);
   void EnsureStarted(std::string& out);
@@ -97,12 +99,14 @@ class ResponsesStreamTranslator {
   void Finish(std::string& out);
   void Fail(const UpstreamError& error, std::string& out);
   Block* BlockAt(const nlohmann::json& data);
+  Block* BlockAt(std::size_t index);
   void Emit(std::string_view type, nlohmann::json payload, std::string& out);
 
   ResponseMeta meta_;
   bool forward_pings_;
   std::string message_id_;
   std::string stop_reason_;
+  std::string scratch_;  // Unescaped delta text on the fast path, reused.
   std::string pending_high_surrogate_;
   std::vector<Block> blocks_;
   nlohmann::json output_ = nlohmann::json::array();  // Items finished so far, by output index.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "claudegate/sse/decoder.hpp"
+#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/response_common.hpp"
 #include "claudegate/translate/upstream_error.hpp"
 
@@ -81,6 +82,7 @@ class StreamTranslator {
   void HandleMessageStart(const nlohmann::json& data, std::string& out);
   void HandleBlockStart(const nlohmann::json& data, std::string& out);
   void HandleBlockDelta(const nlohmann::json& data, std::string& out);
+  void ApplyDelta(Block& block, DeltaKind kind, std::string_view value, std::string& out);
   void HandleBlockStop(const nlohmann::json& data, std::string& out);
   void HandleMessageDelta(const nlohmann::json& data);
   void HandleError(const nlohmann::json& data, std::string& out);
@@ -88,6 +90,7 @@ class StreamTranslator {
   void EmitError(const UpstreamError& error, std::string& out);
   void EnsureStarted(std::string& out);
   Block* BlockAt(const nlohmann::json& data);
+  Block* BlockAt(std::size_t index);
   void BeginChunk(std::string& out) const;
   void EndChunk(std::string& out, std::string_view finish_reason) const;
   void EmitText(std::string_view key, std::string_view text, std::string& out);
@@ -99,6 +102,7 @@ class StreamTranslator {
   std::string stop_reason_;
   std::string refusal_;
   std::string pending_high_surrogate_;  // A `\uD8xx` escape that ended the previous delta.
+  std::string scratch_;                 // Unescaped delta text on the fast path, reused.
   std::vector<Block> blocks_;
   Usage usage_;
   std::optional<UpstreamError> error_;

@@ -39,8 +39,9 @@ class ConnectionPool;
 /// A response whose headers have arrived. Move-only.
 class UpstreamResponse {
  public:
+  /// `home`: the execution context the connection's socket is bound to (see ConnectionPool).
   UpstreamResponse(std::unique_ptr<UpstreamConnection> connection,
-                   std::shared_ptr<ConnectionPool> pool);
+                   std::shared_ptr<ConnectionPool> pool, const void* home = nullptr);
   UpstreamResponse(UpstreamResponse&&) noexcept;
   UpstreamResponse& operator=(UpstreamResponse&&) noexcept;
   UpstreamResponse(const UpstreamResponse&) = delete;
