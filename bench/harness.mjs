@@ -282,8 +282,12 @@ async function startNginx(conf, port) {
 // ---------------------------------------------------------------------------------------------
 function gatewayConfig(name, extra = '') {
   const file = path.join(WORK, `${name}.yaml`);
+  // auth_throttle off: the `auth` scenario measures rejecting a wrong key, which the throttle
+  // would turn into 429s after ten (nginx's map has no throttle either).
   fs.writeFileSync(file, `claudegate:
   threads: ${opts.threads}
+  auth_throttle:
+    max_failures: 0
   limits:
     max_connections: 30000
   upstream:

@@ -97,6 +97,24 @@ error_code ParseBufferedHeader(beast::flat_buffer& buffer,
   return ec;
 }
 
+// Feeds a body that is already buffered (it usually arrives with the header) to an eager parser
+// without an asynchronous read. Returns need_more when the parser wants bytes not yet here.
+error_code ParseBufferedBody(http::request_parser<http::string_body>& parser,
+                             beast::flat_buffer& buffer) {
+  error_code ec;
+  while (buffer.size() > 0 && !parser.is_done()) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec || used == 0) {
+      break;
+    }
+  }
+  if (!ec && !parser.is_done()) {
+    ec = http::error::need_more;
+  }
+  return ec;
+}
+
 // The rest of a header that did not arrive whole: reads until ParseBufferedHeader is satisfied.
 template <typename Stream>
 Awaitable<error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
@@ -245,7 +263,8 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     }
     if (!parser.is_done() && buffer.size() > 0) {
       parser.eager(true);  // the body too, when it came with the header
-      if (const error_code ec = ParseBuffered(parser, buffer); ec && ec != http::error::need_more) {
+      if (const error_code ec = ParseBufferedBody(parser, buffer);
+          ec && ec != http::error::need_more) {
         if (auto error = ParseFailure(ec)) {
           co_await SendParseFailure(stream, parser.get().version(), parser.get().target(), *error,
                                     deps, peer);
