@@ -1,5 +1,7 @@
 #include "claudegate/translate/message_accumulator.hpp"
 
+#include "claudegate/translate/surrogate_repair.hpp"
+
 #include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/response_common.hpp"
 
@@ -62,8 +64,17 @@ void MessageAccumulator::OnEvent(const sse::Event& event) {
     return;
   }
   nlohmann::json data = nlohmann::json::parse(event.data, nullptr, false);
+  if (data.is_discarded()) {  // a surrogate pair split across deltas, as the stream path repairs
+    data = nlohmann::json::parse(RepairSurrogates(event.data, pending_high_surrogate_), nullptr,
+                                 false);
+  }
   if (!data.is_object()) {
-    return;
+    if (IsAnthropicStreamEvent(event.event)) {
+      error_ = MapStreamError("api_error", kMalformedEventMessage);
+      error_->status = 502;  // a broken response from upstream: bad gateway, as a truncated one
+      done_ = true;
+    }
+    return;  // Unparseable data of an event we do not know: ignored.
   }
   const std::string* type = StringField(data, "type");
   if (type == nullptr) {

@@ -44,7 +44,10 @@ void ResponsesStreamTranslator::OnEvent(const sse::Event& event, std::string& ou
       type = *t;
     }
   } else if (type != "ping") {
-    return;
+    if (IsAnthropicStreamEvent(type)) {
+      Abort("api_error", kMalformedEventMessage, out);
+    }
+    return;  // Unparseable data of an event we do not know: ignored.
   }
   if (type == "content_block_delta") {
     HandleBlockDelta(data, out);

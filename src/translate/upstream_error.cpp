@@ -190,4 +190,10 @@ UpstreamError MapStreamErrorEvent(const nlohmann::json& data) {
   return MapStreamError(type, message);
 }
 
+bool IsAnthropicStreamEvent(std::string_view name) {
+  return name == "message_start" || name == "content_block_start" ||
+         name == "content_block_delta" || name == "content_block_stop" ||
+         name == "message_delta" || name == "message_stop" || name == "error";
+}
+
 }  // namespace claudegate::translate

@@ -49,6 +49,7 @@ class MessageAccumulator {
   std::vector<std::string> tool_json_;  // Per block index: joined input_json_delta fragments.
   std::optional<UpstreamError> error_;
   std::string scratch_;  // Unescaped delta text on the fast path, reused.
+  std::string pending_high_surrogate_;  // A `\uD8xx` escape that ended the previous delta.
   bool done_ = false;
 };
 

@@ -48,4 +48,12 @@ struct UpstreamError {
 /// (`{"type":"error","error":{"type","message"}}`); a missing type counts as `api_error`.
 [[nodiscard]] UpstreamError MapStreamErrorEvent(const nlohmann::json& data);
 
+/// True for the event names of Anthropic's Messages stream whose data must be JSON. Their data
+/// failing to parse means the answer would silently lose content, so the consumers turn it into
+/// a stream error (`kMalformedEventMessage`); other unparseable events are ignored, as the SSE
+/// spec's tolerance asks.
+[[nodiscard]] bool IsAnthropicStreamEvent(std::string_view name);
+inline constexpr std::string_view kMalformedEventMessage =
+    "Anthropic sent a stream event whose data is not valid JSON; the answer would be incomplete.";
+
 }  // namespace claudegate::translate

@@ -56,6 +56,46 @@ TEST(MessageAccumulator, TruncatedStreamIsA502) {
   EXPECT_EQ(reply["error"]["status"], 502);
 }
 
+// An Anthropic event whose data is not JSON would lose content: an error, never a short answer.
+// Unknown events with unparseable data are ignored (the SSE spec's tolerance).
+TEST(MessageAccumulator, MalformedAnthropicEventsFailTheAnswerUnknownOnesAreIgnored) {
+  const std::string start =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\","
+      "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\","
+      "\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":1,\"output_tokens\":0}}}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+  const std::string end =
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+      "\"end_turn\"},\"usage\":{\"output_tokens\":1}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  struct Case {
+    std::string name;
+    std::string middle;
+    bool fails;
+  };
+  const std::vector<Case> cases = {
+      {"truncated delta", "event: content_block_delta\ndata: {\"type\":\"content_block_delta\"\n\n",
+       true},
+      {"garbage delta", "event: content_block_delta\ndata: not json\n\n", true},
+      {"garbage message_delta", "event: message_delta\ndata: {oops}\n\n", true},
+      {"unknown event, not json", "event: future_thing\ndata: <<binary>>\n\n", false},
+      {"comment and retry", ": keep-alive\nretry: 100\n\n", false},
+  };
+  for (const auto& c : cases) {
+    const auto reply = NonStreamReply(start + c.middle + end);
+    if (c.fails) {
+      EXPECT_EQ(reply["error"]["status"], 502) << c.name;
+      EXPECT_NE(reply["error"]["message"].get<std::string>().find("not valid JSON"),
+                std::string::npos)
+          << c.name;
+    } else {
+      EXPECT_FALSE(reply.contains("error")) << c.name << ": " << reply.dump();
+    }
+  }
+}
+
 TEST(MessageAccumulator, UpstreamErrorEventKeepsMappedStatus) {
   const auto reply = NonStreamReply(ReadFile(DataDir() / "sse" / "error_midstream.sse"));
   EXPECT_EQ(reply["error"]["upstream_status"], 503);

@@ -216,6 +216,26 @@ TEST(StreamTranslator, TruncatedStreamEndsWithServerErrorFrame) {
   EXPECT_EQ(out.find("finish_reason\":\"stop"), std::string::npos);
 }
 
+TEST(StreamTranslator, AMalformedAnthropicEventEndsTheStreamWithAnErrorFrame) {
+  StreamTranslator translator(Options());
+  std::string out;
+  translator.OnEvent({"content_block_delta", "{\"type\":\"content_block_delta\",\"ind", ""}, out);
+  ASSERT_TRUE(translator.done());
+  const auto lines = DataLines(out);
+  ASSERT_GE(lines.size(), 2U);
+  EXPECT_EQ(lines.back(), "[DONE]");
+  const auto error = nlohmann::json::parse(lines[lines.size() - 2]);
+  EXPECT_EQ(error["error"]["type"], "api_error");
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("not valid JSON"),
+            std::string::npos);
+
+  StreamTranslator tolerant(Options());
+  std::string ignored;
+  tolerant.OnEvent({"future_thing", "<<binary>>", ""}, ignored);
+  EXPECT_FALSE(tolerant.done());
+  EXPECT_TRUE(ignored.empty());
+}
+
 TEST(StreamTranslator, StopReasonWithoutMessageStopFinishesNormally) {
   const std::string out = Translate(ReadFile(DataDir() / "sse" / "delta_without_stop.sse"), {});
   EXPECT_NE(out.find("\"finish_reason\":\"stop\""), std::string::npos);
