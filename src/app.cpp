@@ -180,6 +180,7 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
   for (auto& thread : pool) {
     thread.join();
   }
+  server::DrainStoppedContexts(workers);
   spdlog::default_logger()->flush();
   return kExitOk;
 }

@@ -146,4 +146,11 @@ void Server::Shutdown(std::function<void()> on_done) {
   });
 }
 
+void DrainStoppedContexts(const std::vector<net::io_context*>& contexts) {
+  for (net::io_context* context : contexts) {
+    context->restart();
+    context->poll();
+  }
+}
+
 }  // namespace claudegate::server

@@ -81,6 +81,11 @@ TestGateway::~TestGateway() {
   for (auto& thread : threads_) {
     thread.join();
   }
+  std::vector<net::io_context*> contexts{&io_};
+  for (auto& worker : more_io_) {
+    contexts.push_back(worker.get());
+  }
+  server::DrainStoppedContexts(contexts);
 }
 
 }  // namespace claudegate::testing

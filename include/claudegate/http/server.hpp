@@ -61,4 +61,11 @@ class Server {
   std::size_t next_worker_ = 0;
 };
 
+/// Runs what is left ready on `contexts` after their threads have stopped, listener's first, so
+/// that no completed operation is destroyed with its io_context. Needed because the listener's
+/// pending accept holds a socket made for a worker's io_context: destroyed with the listener's
+/// context after the worker's, it would touch the freed worker (found by ASan at exit). Call
+/// after joining the io threads, while the gateway still exists.
+void DrainStoppedContexts(const std::vector<net::io_context*>& contexts);
+
 }  // namespace claudegate::server
