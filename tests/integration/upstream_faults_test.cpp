@@ -216,13 +216,14 @@ std::vector<FaultCase> FaultCases() {
   };
 }
 
-// Short timeouts so that every timeout case costs a fraction of a second.
+// Short timeouts so that every timeout case costs little, yet long enough that a healthy request
+// under ThreadSanitizer on a loaded 2-core CI machine never hits them (300 ms did).
 config::Config FaultConfig(const FakeUpstream& upstream) {
   auto config = ConfigFor(upstream);
   config.upstream.connect_timeout = 2s;
-  config.upstream.tls_timeout = 300ms;
-  config.upstream.first_byte_timeout = 300ms;
-  config.upstream.stream_idle_timeout = 500ms;
+  config.upstream.tls_timeout = 1500ms;
+  config.upstream.first_byte_timeout = 1500ms;
+  config.upstream.stream_idle_timeout = 2000ms;
   config.upstream.heartbeat_interval = 100ms;
   config.upstream.max_sse_event_bytes = kMaxEventBytes;
   return config;
@@ -520,6 +521,9 @@ TEST(UpstreamFaults, TranslatesAnEventOfSeveralMiBUnderTheDefaultCap) {
   auto config = FaultConfig(upstream);
   config.upstream.max_sse_event_bytes = config::Upstream{}.max_sse_event_bytes;
   ASSERT_GT(config.upstream.max_sse_event_bytes, 2 * kHugeEventBytes);
+  // Not a timeout case: a 3 MiB event takes a while to translate under the sanitizers.
+  config.upstream.first_byte_timeout = 30s;
+  config.upstream.stream_idle_timeout = 30s;
   TestGateway gw(std::move(config));
   const auto response = Send(gw.port(), Route::kChat);
   ASSERT_TRUE(response);
