@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/hostile.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -36,17 +37,14 @@ std::optional<TestResponse> GetFrom(std::string_view source, std::uint16_t port,
   return client.Request(http::verb::get, target, {}, std::move(headers));
 }
 
-// Counters are recorded after the response is written, so poll (bounded) for the last one.
+// Counters are recorded after the response is written (no event to await): poll, bounded.
 bool MetricsEventuallyContain(std::uint16_t port, const std::string& line) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto metrics = GetFrom("127.0.0.3", port, "/metrics", kTestMasterKey);
-    if (metrics && metrics->body().find(line) != std::string::npos) {
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
+  return PollUntil(
+      [&] {
+        auto metrics = GetFrom("127.0.0.3", port, "/metrics", kTestMasterKey);
+        return metrics && metrics->body().find(line) != std::string::npos;
+      },
+      5s);
 }
 
 TEST(AuthThrottle, RefusesAGuessingClientButNotTheOwnerElsewhere) {
@@ -105,17 +103,15 @@ TEST(AuthThrottle, LetsTheClientBackInWhenTheBlockEnds) {
   EXPECT_EQ(blocked->status, 429);
   EXPECT_EQ(blocked->header("retry-after"), "1");  // rounded up, never 0
 
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  // The block ends at a time, not on an event: poll, bounded.
   unsigned status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto again = GetFrom("127.0.0.1", gw.port(), "/v1/models", kTestMasterKey);
-    ASSERT_TRUE(again);
-    status = again->status;
-    if (status != 429) {
-      break;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
+  PollUntil(
+      [&] {
+        auto again = GetFrom("127.0.0.1", gw.port(), "/v1/models", kTestMasterKey);
+        status = again ? again->status : 0;
+        return status != 429;
+      },
+      5s);
   EXPECT_EQ(status, 200);
 }
 

@@ -7,6 +7,7 @@
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/hostile.hpp"
 #include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
@@ -251,12 +252,9 @@ TEST(Server, EndsTheSessionWhenTheClientHangsUpRightAfterItsResponse) {
     ASSERT_TRUE(response);
     ASSERT_EQ(response->status, 200);
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (gw.gateway().server().active_connections() != 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a gauge: nothing to await
-  }
-  EXPECT_EQ(gw.gateway().server().active_connections(), 0U);
+  EXPECT_TRUE(PollUntil([&] { return gw.gateway().server().active_connections() == 0; },
+                        std::chrono::seconds(5)))  // a gauge: nothing to await
+      << gw.gateway().server().active_connections();
 }
 
 // The connection limit (503 when every slot is busy, eviction of the oldest idle connection
