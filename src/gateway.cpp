@@ -1,5 +1,7 @@
 #include "claudegate/gateway.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "claudegate/middleware/access_log.hpp"
@@ -124,7 +126,12 @@ Gateway::~Gateway() = default;
 Result<tcp::endpoint> Gateway::Start() {
   auto endpoint = server_->Listen();
   if (endpoint) {
-    net::co_spawn(pool_sweep_.get_executor(), SweepIdleUpstreamConnections(), net::detached);
+    net::co_spawn(pool_sweep_.get_executor(), SweepIdleUpstreamConnections(),
+                  [](const std::exception_ptr& error) {
+                    if (error) {
+                      spdlog::error("idle upstream connection sweep ended by an exception (a bug)");
+                    }
+                  });
   }
   return endpoint;
 }

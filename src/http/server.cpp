@@ -118,6 +118,12 @@ Result<tcp::endpoint> Server::Listen() {
                    {}, {}};
     }
   }
+  // Asio creates an io_context's reactor (epoll, eventfd and timerfd descriptors) with its first
+  // socket. The first connection dealt to a worker while descriptors were exhausted made that
+  // creation throw out of io_context::run and ended the process; create them now instead.
+  for (net::io_context* worker : workers_) {
+    const tcp::socket warm_up(*worker);
+  }
   const tcp::endpoint endpoint{address, config_.port};
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) {

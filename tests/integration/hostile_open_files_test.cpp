@@ -4,6 +4,7 @@
 // EMFILE, logs at most once per second, and the daemon fits max_connections to its limit.
 #include <atomic>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -135,6 +136,11 @@ TEST(HostileOpenFiles, TheListenerPausesOnEmfileInsteadOfSpinning) {
   {
     LoweredOpenFiles lowered(open_now + 64);
     ASSERT_TRUE(lowered.ok());
+    // A few fillers first, to trade for queued connections below.
+    for (int i = 0; i < 8; ++i) {
+      held.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      ASSERT_GE(held.back(), 0);
+    }
     // Idle connections until the process is out of descriptors (each takes a client and, once
     // accepted, a server descriptor).
     for (int i = 0; i < 200; ++i) {
@@ -154,14 +160,14 @@ TEST(HostileOpenFiles, TheListenerPausesOnEmfileInsteadOfSpinning) {
     std::size_t queued = 0;
     for (int attempt = 0; attempt < 40 && queued < 3; ++attempt) {
       std::size_t filler = held.size();
-      while (filler > 0) {
-        --filler;
+      for (std::size_t i = held.size(); i > 0; --i) {
         struct stat info {};
-        if (::fstat(held[filler], &info) == 0 && S_ISCHR(info.st_mode)) {
+        if (::fstat(held[i - 1], &info) == 0 && S_ISCHR(info.st_mode)) {
+          filler = i - 1;
           break;
         }
       }
-      if (filler == 0) {
+      if (filler == held.size()) {
         break;
       }
       ::close(held[filler]);
@@ -260,12 +266,12 @@ class LogDrain {
 
 // Starts build/claudegate with soft and hard RLIMIT_NOFILE set to `open_files` (what
 // `prlimit --nofile=N:N` does), stderr to a pipe.
-Daemon StartDaemonWithOpenFiles(rlim_t open_files) {
+Daemon StartDaemonWithOpenFiles(rlim_t open_files, const std::string& config_file) {
   int out[2];
   EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  Daemon daemon;
-  daemon.pid = ::fork();
-  if (daemon.pid == 0) {
+  Daemon started;
+  started.pid = ::fork();
+  if (started.pid == 0) {
     ::dup2(out[1], 2);
     ::dup2(out[1], 1);
     rlimit limit{open_files, open_files};
@@ -273,13 +279,13 @@ Daemon StartDaemonWithOpenFiles(rlim_t open_files) {
     ::clearenv();
     ::setenv("LITELLM_MASTER_KEY", kTestMasterKey.c_str(), 1);
     ::setenv("HOME", "/tmp/claudegate-no-home", 1);
-    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--host", "127.0.0.1", "--port", "0",
-            static_cast<char*>(nullptr));
+    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--config", config_file.c_str(), "--host",
+            "127.0.0.1", "--port", "0", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(out[1]);
-  daemon.log_fd = out[0];
-  return daemon;
+  started.log_fd = out[0];
+  return started;
 }
 
 // utime + stime of `pid` in seconds, from /proc/<pid>/stat (fields 14 and 15).
@@ -312,30 +318,39 @@ TEST(HostileOpenFiles, TheDaemonFitsItsConnectionLimitToALowOpenFileLimit) {
   if (!EnsureOpenFiles(kIdleSockets + 256)) {
     GTEST_SKIP() << "needs " << kIdleSockets + 256 << " open files in the test process";
   }
-  Daemon daemon = StartDaemonWithOpenFiles(kDaemonOpenFiles);
-  ASSERT_GT(daemon.pid, 0);
+  // Two io threads whatever the machine, so the descriptor budget does not depend on its CPUs.
+  char dir_pattern[] = "/tmp/claudegate-nofile-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_pattern);
+  const std::string config_file = dir + "/config.yaml";
+  std::ofstream(config_file) << "claudegate:\n  threads: 2\n";
+  Daemon child = StartDaemonWithOpenFiles(kDaemonOpenFiles, config_file);
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() { std::filesystem::remove_all(path); }
+  } remove_dir{dir};
+  ASSERT_GT(child.pid, 0);
   double cpu_spent = 0;
   std::size_t log_growth = 0;
   bool owner_served = false;
   {
-    LogDrain log(daemon.log_fd);
-    daemon.port = log.WaitForPort(seconds(20));
-    if (daemon.port != 0) {
+    LogDrain log(child.log_fd);
+    child.port = log.WaitForPort(seconds(20));
+    if (child.port != 0) {
       // Said once at start: what was clamped and why.
       EXPECT_NE(log.Text().find("open-files limit 256"), std::string::npos) << log.Text();
       EXPECT_NE(log.Text().find("serving at most"), std::string::npos) << log.Text();
       const std::size_t log_before = log.bytes();
-      const double cpu_before = DaemonCpuSeconds(daemon.pid);
+      const double cpu_before = DaemonCpuSeconds(child.pid);
       std::vector<int> flood;
       for (std::size_t i = 0; i < kIdleSockets; ++i) {
-        const int fd = ConnectRaw(daemon.port);
+        const int fd = ConnectRaw(child.port);
         if (fd >= 0) {
           flood.push_back(fd);
         }
       }
       // Hold the flood: a window to measure, not a wait for an event.
       std::this_thread::sleep_for(seconds(3));
-      cpu_spent = DaemonCpuSeconds(daemon.pid) - cpu_before;
+      cpu_spent = DaemonCpuSeconds(child.pid) - cpu_before;
       log_growth = log.bytes() - log_before;
       for (const int fd : flood) {
         ::close(fd);
@@ -343,18 +358,18 @@ TEST(HostileOpenFiles, TheDaemonFitsItsConnectionLimitToALowOpenFileLimit) {
       // The owner is served within a bounded time once the flood is gone.
       const auto deadline = steady_clock::now() + seconds(15);
       while (!owner_served && steady_clock::now() < deadline) {
-        auto response = Fetch(daemon.port, http::verb::get, "/v1/models", kTestMasterKey);
+        auto response = Fetch(child.port, http::verb::get, "/v1/models", kTestMasterKey);
         owner_served = response && response->status == 200;
         if (!owner_served) {
           std::this_thread::sleep_for(milliseconds(100));  // retry pacing; bounded by deadline
         }
       }
     }
-    ::kill(daemon.pid, SIGTERM);
+    ::kill(child.pid, SIGTERM);
     int status = 0;
-    ::waitpid(daemon.pid, &status, 0);
+    ::waitpid(child.pid, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << status;
-    if (daemon.port == 0) {
+    if (child.port == 0) {
       ADD_FAILURE() << "the daemon did not start: " << log.Text();
     }
   }  // joins the log reader
