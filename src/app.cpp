@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "claudegate/config/open_files.hpp"
 #include "claudegate/credentials/make_credential_source.hpp"
 #include "claudegate/gateway.hpp"
 #include "claudegate/upstream/https_token_endpoint.hpp"
@@ -30,6 +31,35 @@ unsigned ThreadCount(const config::Config& config) {
     return config.threads;
   }
   return std::max(1U, std::thread::hardware_concurrency());
+}
+
+// Raises the open-files soft limit to the hard one and fits the connection limits into it, so the
+// listener never runs out of descriptors before its own limit (docs/configuration.md, "Open
+// files"). Logged once: what was raised, and what was clamped and why.
+void FitLimitsToOpenFiles(config::Config& config, unsigned threads) {
+  const auto limit = config::RaiseOpenFilesLimit();
+  if (limit.soft == 0) {
+    return;  // getrlimit failed; keep the configured limits
+  }
+  if (limit.soft > limit.before) {
+    spdlog::info("open-files limit raised from {} to {}", limit.before, limit.soft);
+  }
+  const auto reserve = config::OpenFilesReserve(threads);
+  const auto budget = config::FitConnectionsToOpenFiles(
+      config.limits.max_connections, config.upstream.max_idle_connections, limit.soft, reserve);
+  if (budget.clamped) {
+    spdlog::warn(
+        "open-files limit {} (hard {}) is too low for max_connections {} and "
+        "upstream.max_idle_connections {}: serving at most {} connection(s) with {} idle upstream "
+        "connection(s) (each connection may hold an upstream connection; {} descriptors are kept "
+        "for the rest). Raise the limit (ulimit -n, systemd LimitNOFILE=, docker --ulimit nofile=) "
+        "to serve more",
+        limit.soft, limit.hard, config.limits.max_connections,
+        config.upstream.max_idle_connections, budget.max_connections,
+        budget.max_idle_connections, reserve);
+  }
+  config.limits.max_connections = budget.max_connections;
+  config.upstream.max_idle_connections = budget.max_idle_connections;
 }
 
 // `claudegate healthcheck [URL]` for Docker's HEALTHCHECK: no curl in the image, so the binary
@@ -94,7 +124,7 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
     err << "claudegate: configuration error: " << loaded.error().message << "\n";
     return kExitBadConfig;
   }
-  const config::Config& config = *loaded;
+  config::Config& config = *loaded;
   if (command_line->check_config) {
     out << config::DescribeConfig(config);
     return kExitOk;
@@ -107,6 +137,7 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
   // The io_context is created first so it outlives everything holding sockets (the upstream
   // pool's idle connections are destroyed with the client).
   const unsigned threads = ThreadCount(config);
+  FitLimitsToOpenFiles(config, threads);
   // One io_context per thread (concurrency hint 1), connections dealt round-robin by the
   // listener: a connection and its upstream socket stay on one thread, with no strands and no
   // cross-thread hand-offs. `io` also runs the listener, signals and the credential source.

@@ -1,5 +1,9 @@
 #include "claudegate/gateway.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 #include "claudegate/middleware/access_log.hpp"
 #include "claudegate/middleware/auth.hpp"
 #include "claudegate/middleware/metrics_middleware.hpp"
@@ -97,6 +101,8 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
                  std::shared_ptr<credentials::CredentialSource> credentials,
                  upstream::UpstreamClient& upstream)
     : config_(config),
+      upstream_(upstream),
+      pool_sweep_(io),
       credentials_(std::move(credentials)),
       metrics_(std::make_unique<metrics::GatewayMetrics>(config.models)),
       handlers_(std::make_unique<Handlers>(Handlers{
@@ -117,8 +123,38 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
 
 Gateway::~Gateway() = default;
 
-Result<tcp::endpoint> Gateway::Start() { return server_->Listen(); }
+Result<tcp::endpoint> Gateway::Start() {
+  auto endpoint = server_->Listen();
+  if (endpoint) {
+    net::co_spawn(pool_sweep_.get_executor(), SweepIdleUpstreamConnections(),
+                  [](const std::exception_ptr& error) {
+                    if (error) {
+                      spdlog::error("idle upstream connection sweep ended by an exception (a bug)");
+                    }
+                  });
+  }
+  return endpoint;
+}
 
-void Gateway::Shutdown(std::function<void()> on_done) { server_->Shutdown(std::move(on_done)); }
+Awaitable<void> Gateway::SweepIdleUpstreamConnections() {
+  // Half the idle timeout: a connection is closed between one and one and a half timeouts after
+  // its last use.
+  const auto interval = std::max<std::chrono::milliseconds>(config_.upstream.pool_idle_timeout / 2,
+                                                            std::chrono::milliseconds(10));
+  for (;;) {
+    pool_sweep_.expires_after(interval);
+    auto [ec] = co_await pool_sweep_.async_wait();
+    if (ec) {
+      co_return;  // cancelled by Shutdown
+    }
+    upstream_.CloseExpiredIdleConnections();
+  }
+}
+
+void Gateway::Shutdown(std::function<void()> on_done) {
+  // The timer belongs to the listener's io_context; Shutdown may be called from any thread.
+  net::post(pool_sweep_.get_executor(), [this] { pool_sweep_.cancel(); });
+  server_->Shutdown(std::move(on_done));
+}
 
 }  // namespace claudegate

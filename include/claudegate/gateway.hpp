@@ -47,7 +47,13 @@ class Gateway {
   struct Handlers;  ///< The route handlers (defined in gateway.cpp).
 
  private:
+  // Closes pooled upstream connections once idle past upstream.pool_idle_timeout, so that a pool
+  // sized for the connection limit holds no descriptors when the gateway is idle.
+  Awaitable<void> SweepIdleUpstreamConnections();
+
   const config::Config& config_;
+  upstream::UpstreamClient& upstream_;
+  Timer pool_sweep_;
   std::shared_ptr<credentials::CredentialSource> credentials_;
   std::unique_ptr<metrics::GatewayMetrics> metrics_;
   std::unique_ptr<Handlers> handlers_;

@@ -449,6 +449,8 @@ class YamlReader {
         step = Millis(entry.second, where, upstream.heartbeat_interval);
       } else if (key == "max_sse_event_bytes") {
         step = Size(entry.second, where, upstream.max_sse_event_bytes);
+      } else if (key == "max_response_bytes") {
+        step = Size(entry.second, where, upstream.max_response_bytes);
       } else if (key == "max_idle_connections") {
         step = Size(entry.second, where, upstream.max_idle_connections);
       } else if (key == "pool_idle_timeout_ms") {

@@ -25,6 +25,13 @@ class SessionSink final : public ResponseSink {
     response.prepare_payload();
     RecordHead(status);
     beast::get_lowest_layer(stream_).expires_after(timeout_);
+    if (omits_body()) {
+      // HEAD: the Content-Length a GET would have had, then nothing (RFC 9110 §9.3.2).
+      http::response_serializer<http::string_body> serializer{response};
+      auto [ec, n] = co_await http::async_write_header(stream_, serializer, Token{});
+      finished_ = !ec;
+      co_return ec;
+    }
     auto [ec, n] = co_await http::async_write(stream_, response, Token{});
     RecordBytes(response.body().size());
     finished_ = !ec;
@@ -45,7 +52,7 @@ class SessionSink final : public ResponseSink {
   }
 
   Awaitable<error_code> WriteChunk(std::string_view data) override {
-    if (data.empty()) {
+    if (data.empty() || (omits_body() && !failed_)) {
       co_return error_code{};
     }
     if (failed_) {
@@ -64,6 +71,10 @@ class SessionSink final : public ResponseSink {
   Awaitable<error_code> Finish() override {
     if (failed_) {
       co_return net::error::broken_pipe;
+    }
+    if (omits_body()) {
+      finished_ = true;
+      co_return error_code{};
     }
     beast::get_lowest_layer(stream_).expires_after(timeout_);
     auto [ec, n] = co_await net::async_write(stream_, http::make_chunk_last(), Token{});

@@ -12,6 +12,19 @@ void Router::AddPrefix(http::verb method, std::string prefix, std::string patter
   routes_.push_back({method, std::move(prefix), std::move(pattern), true, std::move(handler)});
 }
 
+namespace {
+
+void AddAllowed(std::string& allow, std::string_view method) {
+  // Whole names only: "GET" must not be taken for a part of another name.
+  const std::string padded = ", " + allow + ",";
+  if (padded.find(", " + std::string(method) + ",") == std::string::npos) {
+    allow += allow.empty() ? "" : ", ";
+    allow += method;
+  }
+}
+
+}  // namespace
+
 bool Router::Matches(const Route& route, std::string_view path) const {
   if (!route.is_prefix) {
     return path == route.path;
@@ -26,14 +39,17 @@ Awaitable<Outcome> Router::Handle(RequestContext& ctx, Next /*next*/) const {
     if (!Matches(route, path)) {
       continue;
     }
-    if (route.method == ctx.request.method()) {
+    // HEAD is GET without content (RFC 9110 §9.3.2): every GET route answers it, and the
+    // pipeline made the sink header-only.
+    const bool head_of_get =
+        ctx.request.method() == http::verb::head && route.method == http::verb::get;
+    if (route.method == ctx.request.method() || head_of_get) {
       ctx.route = route.pattern;
       co_return co_await route.handler(ctx);
     }
-    const std::string_view name = http::to_string(route.method);
-    if (allow.find(name) == std::string::npos) {
-      allow += allow.empty() ? "" : ", ";
-      allow += name;
+    AddAllowed(allow, http::to_string(route.method));
+    if (route.method == http::verb::get) {
+      AddAllowed(allow, http::to_string(http::verb::head));
     }
   }
   if (!allow.empty()) {

@@ -16,7 +16,6 @@ namespace {
 using middleware::Outcome;
 using middleware::RequestContext;
 
-constexpr std::size_t kMaxJsonResponse = 64U * 1024U * 1024U;
 // The Anthropic error types the chat stream translator reports for gateway-detected failures.
 constexpr AbortTypes kChatAbortTypes{"timeout_error", "api_error"};
 
@@ -44,7 +43,7 @@ Awaitable<Outcome> ReplyTranslated(RequestContext& ctx, const nlohmann::json& me
 Awaitable<Outcome> RelayJson(RequestContext& ctx, upstream::UpstreamResponse& response,
                              const translate::AnthropicRequest& request,
                              const config::Upstream& config) {
-  auto body = co_await response.ReadAll(kMaxJsonResponse, config.stream_idle_timeout);
+  auto body = co_await response.ReadAll(config.max_response_bytes, config.stream_idle_timeout);
   if (!body) {
     co_return co_await middleware::LocalReply(ctx, body.error(), "upstream_failed");
   }

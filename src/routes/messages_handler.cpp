@@ -15,7 +15,6 @@ namespace {
 using middleware::Outcome;
 using middleware::RequestContext;
 
-constexpr std::size_t kMaxJsonResponse = 64U * 1024U * 1024U;
 // Anthropic requires the header; clients that omit it get the version every SDK line accepts.
 constexpr std::string_view kDefaultAnthropicVersion = "2023-06-01";
 
@@ -128,7 +127,8 @@ Awaitable<Outcome> RelayWhole(RequestContext& ctx, upstream::AuthorizedResponse&
   if (answer.error_body) {
     body = std::move(*answer.error_body);
   } else {
-    auto read = co_await answer.response.ReadAll(kMaxJsonResponse, config.stream_idle_timeout);
+    auto read =
+        co_await answer.response.ReadAll(config.max_response_bytes, config.stream_idle_timeout);
     if (!read) {
       co_return co_await middleware::LocalReply(ctx, read.error(), "upstream_failed");
     }

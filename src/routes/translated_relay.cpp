@@ -12,6 +12,13 @@ constexpr std::size_t kMaxErrorBody = 1024U * 1024U;
 
 }  // namespace
 
+Error ResponseTooLarge(std::size_t limit) {
+  return Error(ErrorKind::kUpstreamUnreachable,
+               "The Claude API answer is larger than upstream.max_response_bytes (" +
+                   std::to_string(limit) + " bytes); ask for fewer tokens or stream it.",
+               {}, "upstream_response_too_large");
+}
+
 std::optional<unsigned> RetryAfterSeconds(std::string_view value) {
   unsigned seconds = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
@@ -58,6 +65,9 @@ Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestConte
   sse::Decoder decoder(config.max_sse_event_bytes);
   auto silence = std::chrono::milliseconds::zero();
   std::optional<Error> failure;
+  // The answer is held whole until it ends: bound it like ReadAll bounds a JSON answer, so a
+  // hostile or broken upstream cannot grow it without end (issue 14, finding 13).
+  std::size_t received = 0;
   while (!accumulator.done()) {
     auto piece = co_await response.Read(config.heartbeat_interval);
     if (!piece && piece.error().code == "idle") {
@@ -77,6 +87,11 @@ Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestConte
       break;
     }
     silence = std::chrono::milliseconds::zero();
+    received += piece->size();
+    if (received > config.max_response_bytes) {
+      failure = ResponseTooLarge(config.max_response_bytes);
+      break;
+    }
     auto fed = decoder.Feed(*piece, [&](const sse::Event& event) { accumulator.OnEvent(event); });
     if (!fed) {
       failure = fed.error();

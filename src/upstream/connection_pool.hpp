@@ -1,4 +1,10 @@
 // The bounded pool of idle keep-alive connections to one upstream. Private to the client.
+//
+// Sized to hold every connection's upstream connection (docs/configuration.md,
+// upstream.max_idle_connections): a pool smaller than the concurrency opens a new TLS connection
+// for every request past it. A large pool costs nothing when idle: connections idle longer than
+// the idle timeout are closed by CloseExpired(), which Take and Return call and the gateway runs
+// periodically.
 #pragma once
 
 #include <deque>
@@ -20,6 +26,7 @@ class ConnectionPool {
   std::unique_ptr<UpstreamConnection> Take(const void* home) {
     const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
+    CloseExpiredLocked(now);
     for (auto it = idle_.end(); it != idle_.begin();) {
       --it;
       if (it->home != home) {
@@ -40,6 +47,11 @@ class ConnectionPool {
   void Return(std::unique_ptr<UpstreamConnection> connection, const void* home) {
     connection->idle_since = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
+    CloseExpiredLocked(connection->idle_since);
+    if (max_idle_ == 0) {
+      connection->Close();
+      return;
+    }
     if (idle_.size() >= max_idle_) {
       // Drop the oldest: it is the likeliest to have been closed by the server.
       idle_.front().connection->Close();
@@ -48,10 +60,30 @@ class ConnectionPool {
     idle_.push_back(Idle{home, std::move(connection)});
   }
 
+  /// Closes every connection idle longer than the idle timeout. Any thread: an idle connection has
+  /// no operation outstanding, so closing it from another thread than its home is safe.
+  void CloseExpired() {
+    const std::lock_guard lock(mutex_);
+    CloseExpiredLocked(std::chrono::steady_clock::now());
+  }
+
+  [[nodiscard]] std::size_t idle() const {
+    const std::lock_guard lock(mutex_);
+    return idle_.size();
+  }
+
  private:
+  // The deque is in the order connections came back, oldest first.
+  void CloseExpiredLocked(std::chrono::steady_clock::time_point now) {
+    while (!idle_.empty() && now - idle_.front().connection->idle_since >= idle_timeout_) {
+      idle_.front().connection->Close();
+      idle_.pop_front();
+    }
+  }
+
   const std::size_t max_idle_;
   const std::chrono::milliseconds idle_timeout_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   struct Idle {
     const void* home;
     std::unique_ptr<UpstreamConnection> connection;

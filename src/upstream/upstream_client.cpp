@@ -285,6 +285,10 @@ UpstreamClient::UpstreamClient(const config::Upstream& config, UpstreamTarget ta
 
 UpstreamClient::~UpstreamClient() = default;
 
+void UpstreamClient::CloseExpiredIdleConnections() { pool_->CloseExpired(); }
+
+std::size_t UpstreamClient::idle_connections() const { return pool_->idle(); }
+
 Awaitable<Result<UpstreamResponse>> UpstreamClient::SendOnce(const UpstreamTarget& target,
                                                              const UpstreamRequest& request,
                                                              std::shared_ptr<ConnectionPool> pool,

@@ -1,4 +1,6 @@
 // The real listener, session and middleware chain on 127.0.0.1:0, driven over real sockets.
+#include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -124,7 +126,58 @@ TEST(Server, Answers404ForUnknownRoutesAnd405WithAllow) {
   auto wrong_method = Fetch(gw.port(), http::verb::delete_, "/v1/models", kTestMasterKey);
   ASSERT_TRUE(wrong_method);
   EXPECT_EQ(wrong_method->status, 405);
-  EXPECT_EQ(wrong_method->header("allow"), "GET");
+  EXPECT_EQ(wrong_method->header("allow"), "GET, HEAD");
+}
+
+// Issue 14, finding 14: probes that use HEAD got 405. Every GET route answers HEAD with the GET's
+// status and header fields and no content (RFC 9110 §9.3.2); the connection stays usable.
+TEST(Server, AnswersHeadOnEveryGetRouteWithoutABody) {
+  TestGateway gw(TestConfig());
+  const std::string auth = "Authorization: Bearer " + kTestMasterKey + "\r\n";
+  for (const std::string target :
+       {"/health/liveliness", "/health/liveness", "/health/readiness", "/health", "/metrics",
+        "/v1/models", "/models", "/v1/models/sonnet"}) {
+    TestClient client(gw.port());
+    // HEAD, then GET on the same connection: a body after the HEAD answer would be read as the
+    // start of the GET's answer.
+    client.SendRaw("HEAD " + target + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n" + "GET " +
+                   target + " HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n");
+    const std::string raw = client.ReadAll();
+    const auto second = raw.find("HTTP/1.1 ", 1);
+    ASSERT_TRUE(raw.starts_with("HTTP/1.1 200 ")) << target << ": " << raw.substr(0, 200);
+    ASSERT_NE(second, std::string::npos) << target << ": " << raw;
+    const std::string head_answer = raw.substr(0, second);
+    const std::string get_answer = raw.substr(second);
+    EXPECT_TRUE(head_answer.ends_with("\r\n\r\n")) << target << ": no content after the head";
+    EXPECT_TRUE(get_answer.starts_with("HTTP/1.1 200 ")) << target << ": " << get_answer;
+    // The header fields a GET would have, Content-Length included.
+    const auto get_length = get_answer.find("Content-Length: ");
+    ASSERT_NE(get_length, std::string::npos) << target;
+    if (target != "/metrics" && target != "/health") {  // both change between the two requests
+      const auto end = get_answer.find("\r\n", get_length);
+      const auto line = get_answer.substr(get_length, end - get_length);
+      EXPECT_NE(head_answer.find(line), std::string::npos) << target << ": " << head_answer;
+    }
+  }
+  // Refusals to HEAD are header-only too, and a route without GET still says 405.
+  TestClient refused(gw.port());
+  refused.SendRaw("HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /health/liveness HTTP/1.1\r\n"
+                  "Host: x\r\nConnection: close\r\n\r\n");
+  const std::string raw = refused.ReadAll();
+  ASSERT_TRUE(raw.starts_with("HTTP/1.1 401 ")) << raw.substr(0, 200);
+  const auto next = raw.find("HTTP/1.1 ", 1);
+  ASSERT_NE(next, std::string::npos) << raw;
+  EXPECT_TRUE(raw.substr(0, next).ends_with("\r\n\r\n"));
+  EXPECT_TRUE(raw.substr(next).starts_with("HTTP/1.1 200 ")) << raw.substr(next, 200);
+  TestClient post_only(gw.port());
+  post_only.SendRaw("HEAD /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + auth +
+                    "Connection: close\r\n\r\n");
+  std::string answer = post_only.ReadAll();
+  std::transform(answer.begin(), answer.end(), answer.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  EXPECT_TRUE(answer.starts_with("http/1.1 405 ")) << answer;
+  EXPECT_NE(answer.find("\r\nallow: post\r\n"), std::string::npos) << answer;
+  EXPECT_TRUE(answer.ends_with("\r\n\r\n")) << answer;
 }
 
 TEST(Server, EchoesOrGeneratesRequestIds) {

@@ -37,6 +37,8 @@ class TestGateway {
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] const Gateway& gateway() const { return *gateway_; }
   [[nodiscard]] const config::Config& config() const { return *config_; }
+  /// The gateway's upstream client (its pool can be inspected).
+  [[nodiscard]] const upstream::UpstreamClient& upstream() const { return *upstream_; }
   /// The gateway's live metrics (gauges and counters can be read directly).
   [[nodiscard]] metrics::GatewayMetrics& metrics() const { return gateway_->metrics(); }
 

@@ -51,7 +51,12 @@ struct Upstream {
   /// Largest single upstream SSE event the translating routes buffer; a bigger one fails the
   /// stream (the /v1/messages relay forwards bytes without buffering events).
   std::size_t max_sse_event_bytes = 16U * 1024U * 1024U;
-  std::size_t max_idle_connections = 32;         ///< Keep-alive pool bound.
+  /// Largest whole answer buffered for a non-streaming client (the JSON body, or the SSE bytes a
+  /// streamed answer is assembled from); a bigger one fails the request with a 502.
+  std::size_t max_response_bytes = 64U * 1024U * 1024U;
+  /// Keep-alive pool bound: as many as the default `limits.max_connections`, so that every
+  /// connection can keep its upstream connection warm; the daemon caps it at max_connections.
+  std::size_t max_idle_connections = 4096;
   Milliseconds pool_idle_timeout{60'000};        ///< Pooled connections older than this are closed.
   std::string ssl_cert_file;                     ///< CA bundle; empty = system store.
 };

@@ -42,6 +42,10 @@ class ResponseSink {
   /// Ends a chunked response.
   virtual Awaitable<error_code> Finish() = 0;
 
+  /// The response to a HEAD request: status and header fields as for GET, no content (RFC 9110
+  /// §9.3.2). Writes after this send the header only; `WriteChunk` and `Finish` send nothing.
+  void OmitBody() { omit_body_ = true; }
+  [[nodiscard]] bool omits_body() const { return omit_body_; }
   /// Asks the session to close the connection after this response.
   void CloseAfterResponse() { close_after_ = true; }
   [[nodiscard]] bool close_after() const { return close_after_; }
@@ -60,6 +64,7 @@ class ResponseSink {
   unsigned status_ = 0;
   std::size_t bytes_written_ = 0;
   bool close_after_ = false;
+  bool omit_body_ = false;
 };
 
 }  // namespace claudegate::server

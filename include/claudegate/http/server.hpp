@@ -57,6 +57,7 @@ class Server {
   std::unique_ptr<ssl::context> tls_;
   Acceptor acceptor_;
   Timer grace_timer_;
+  Timer accept_pause_;  // the accept loop's pause after EMFILE and friends
   std::vector<net::io_context*> workers_;
   std::size_t next_worker_ = 0;
 };

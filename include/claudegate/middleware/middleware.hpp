@@ -55,6 +55,11 @@ class Pipeline {
   /// Runs the whole chain for `ctx`. A coroutine, not a forwarding call: awaitables start lazily,
   /// so the `Next` must live in this frame rather than in a temporary.
   Awaitable<Outcome> Run(RequestContext& ctx) const {
+    if (ctx.request.method() == http::verb::head) {
+      // Every answer to HEAD, refusals included, is header-only (RFC 9110 §9.3.2); a body would
+      // be read as the start of the next response.
+      ctx.sink.OmitBody();
+    }
     const Next first(*this, 0);
     co_return co_await first(ctx);
   }

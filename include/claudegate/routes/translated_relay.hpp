@@ -43,6 +43,9 @@ struct AbortTypes {
   std::string_view broken;   ///< The connection broke or the stream was malformed.
 };
 
+/// The 502 for an answer over `upstream.max_response_bytes` that a non-streaming client waits for.
+[[nodiscard]] Error ResponseTooLarge(std::size_t limit);
+
 /// Outcome of reading a whole streamed upstream answer.
 struct AccumulatedMessage {
   std::optional<nlohmann::json> message;      ///< The assembled Anthropic message.

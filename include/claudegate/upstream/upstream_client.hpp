@@ -91,6 +91,12 @@ class UpstreamClient {
   /// Sends to an absolute https:// URL (the OAuth token endpoint), no pooling.
   Awaitable<Result<UpstreamResponse>> SendTo(std::string_view url, const UpstreamRequest& request);
 
+  /// Closes pooled connections idle longer than `pool_idle_timeout`; the gateway calls it
+  /// periodically so that idle connections do not outlive the timeout. Safe on any thread.
+  void CloseExpiredIdleConnections();
+  /// Connections idle in the pool now.
+  [[nodiscard]] std::size_t idle_connections() const;
+
   /// Connections opened so far (for tests and metrics).
   [[nodiscard]] std::size_t connections_opened() const { return connections_opened_; }
 
