@@ -640,6 +640,9 @@ void FileCredentialSource::Finish(Outcome out) {
     if (out.dead) {
       dead_refresh_token_ = out.dead_refresh_token;
       dead_reason_ = "the refresh was refused: " + error;
+      if (pending_ && pending_->refresh_token == out.dead_refresh_token) {
+        pending_.reset();  // Nothing worth saving: the unsaved refresh token itself was refused.
+      }
     }
     if (out.failure && !out.dead) {
       ++consecutive_failures_;
