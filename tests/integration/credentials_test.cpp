@@ -236,7 +236,7 @@ TEST(Credentials, ReadinessShowsNoCredentialDetails) {
   const auto body = json::parse(ready->body());
   EXPECT_EQ(body["status"], "unhealthy");
   EXPECT_EQ(body["reason"], "token_expired");
-  for (const std::string secret_ish : {claude.dir(), std::string("max"), std::string("expires"),
+  for (const std::string& secret_ish : {claude.dir(), std::string("max"), std::string("expires"),
                                        std::string("client-secret-detail-xyz"),
                                        std::string("invalid_client"), std::string("credentials_file")}) {
     EXPECT_EQ(ready->body().find(secret_ish), std::string::npos) << secret_ish;
