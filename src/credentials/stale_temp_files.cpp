@@ -1,10 +1,11 @@
 // Start-up housekeeping: temporary files that a crashed write left next to .credentials.json.
+#include <cctype>
+#include <optional>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cctype>
-#include <spdlog/spdlog.h>
-#include <system_error>
 
 #include "claudegate/credentials/credentials_file.hpp"
 
@@ -46,8 +47,8 @@ std::optional<std::chrono::seconds> MinAgeFor(std::string_view name, const std::
 std::size_t RemoveStaleTempFiles(const std::filesystem::path& credentials_path,
                                  std::chrono::system_clock::time_point now,
                                  StaleTempPolicy policy) {
-  const auto dir =
-      credentials_path.has_parent_path() ? credentials_path.parent_path() : std::filesystem::path(".");
+  const auto dir = credentials_path.has_parent_path() ? credentials_path.parent_path()
+                                                      : std::filesystem::path(".");
   const std::string base = credentials_path.filename().string();
   std::size_t removed = 0;
   std::error_code ec;
@@ -63,7 +64,8 @@ std::size_t RemoveStaleTempFiles(const std::filesystem::path& credentials_path,
     }
     const auto mtime = std::chrono::system_clock::time_point(
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+            std::chrono::seconds(st.st_mtim.tv_sec) +
+            std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     if (now - mtime < *min_age) {
       continue;  // Possibly a write in progress (ours in another replica, or the CLI's).
     }
