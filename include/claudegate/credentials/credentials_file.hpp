@@ -48,7 +48,7 @@ inline constexpr std::string_view kTempInfix = ".tmp.claudegate.";
 /// abandoned by a crash (kill -9, power loss) between creating and renaming it.
 struct StaleTempPolicy {
   std::chrono::seconds ours{60};  ///< `<path>.tmp.claudegate.<8 hex>`.
-  /// `<path>.tmp.<8 hex>`: what claudegate up to 0.x wrote, and also the CLI 2.1.197's pattern, so
+  /// `<path>.tmp.<8 hex>`: what earlier claudegate versions wrote, and also CLI 2.1.197's pattern, so
   /// only removed once no live writer can possibly own it.
   std::chrono::seconds legacy{3600};
 };

@@ -581,7 +581,7 @@ TEST_F(FileCredentialSourceTest, RemovesAbandonedTemporaryFilesAtStart) {
   };
   const auto stale_ours = at(".tmp.claudegate.0badc0de");
   testing::Age(stale_ours, 120s);
-  const auto stale_legacy = at(".tmp.1234abcd");  // Pre-0.x claudegate and CLI 2.1.197 pattern.
+  const auto stale_legacy = at(".tmp.1234abcd");  // Earlier claudegate and CLI 2.1.197 pattern.
   testing::Age(stale_legacy, 2h);
   const auto fresh_ours = at(".tmp.claudegate.feedf00d");
   const auto fresh_legacy = at(".tmp.89abcdef");  // Could be the CLI writing right now.
