@@ -106,6 +106,28 @@ bool OptionalString(const ordered_json& object, const char* key, std::optional<s
   return true;
 }
 
+const char* FileTypeName(mode_t mode) {
+  if (S_ISFIFO(mode)) {
+    return "a FIFO";
+  }
+  if (S_ISDIR(mode)) {
+    return "a directory";
+  }
+  if (S_ISSOCK(mode)) {
+    return "a socket";
+  }
+  if (S_ISCHR(mode) || S_ISBLK(mode)) {
+    return "a device";
+  }
+  return "not a regular file";
+}
+
+Error NotRegularError(const std::filesystem::path& path, mode_t mode) {
+  return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
+                   path.string() + " is " + FileTypeName(mode) +
+                       ", not a regular file; replace it with the file `claude login` writes");
+}
+
 }  // namespace
 
 Result<OAuthTokens> ParseOAuth(const ordered_json& document) {
@@ -200,7 +222,16 @@ FileStamp CredentialsFile::Stat() const {
 }
 
 Result<CredentialsDocument> CredentialsFile::Read() const {
-  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  // Never block: open(2) of a FIFO waits for a writer, and this runs on an io thread (a FIFO at
+  // this path once hung the whole daemon, liveness probe included). Symlinks are followed on
+  // purpose: a mounted CLI volume may legitimately link the file elsewhere. The type is checked
+  // before opening (so no device is ever opened) and again on the open descriptor (the path may
+  // have been swapped in between); O_NONBLOCK keeps even that window from blocking.
+  struct stat pre {};
+  if (::stat(path_.c_str(), &pre) == 0 && !S_ISREG(pre.st_mode)) {
+    return NotRegularError(path_, pre.st_mode);
+  }
+  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.Get() < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
@@ -211,9 +242,16 @@ Result<CredentialsDocument> CredentialsFile::Read() const {
                      "cannot read " + path_.string() + ": " + ErrnoText(err));
   }
   struct stat st {};
-  if (::fstat(fd.Get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxFileSize) {
+  if (::fstat(fd.Get(), &st) != 0) {
     return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
-                     path_.string() + " is not a regular file of sensible size");
+                     "cannot read " + path_.string() + ": " + ErrnoText(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return NotRegularError(path_, st.st_mode);
+  }
+  if (st.st_size > kMaxFileSize) {
+    return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
+                     path_.string() + " is too large for a credentials file");
   }
   std::string text;
   std::array<char, 8192> buffer{};
@@ -256,7 +294,7 @@ Result<void> CredentialsFile::Write(const ordered_json& document) const {
                      path_.string() + " is not a regular file; not replacing it");
   }
   const std::string text = document.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
-  const std::filesystem::path temp = path_.string() + ".tmp." + RandomHex8();
+  const std::filesystem::path temp = path_.string() + std::string(kTempInfix) + RandomHex8();
 
   if (const int err = hook(WriteStep::kCreateTemp); err != 0) {
     return WriteError("cannot create", temp, err);
@@ -317,6 +355,17 @@ Result<void> CredentialsFile::Write(const ordered_json& document) const {
 Result<CasResult> CredentialsFile::CompareAndSwap(
     const DirLock& write_lock, std::string_view expected_refresh_token,
     const std::function<void(ordered_json& oauth)>& mutate) const {
+  return CompareAndSwap(
+      write_lock,
+      [expected_refresh_token](const OAuthTokens& disk) {
+        return disk.refresh_token == expected_refresh_token;
+      },
+      mutate);
+}
+
+Result<CasResult> CredentialsFile::CompareAndSwap(
+    const DirLock& write_lock, const std::function<bool(const OAuthTokens& disk)>& accept,
+    const std::function<void(ordered_json& oauth)>& mutate) const {
   if (!write_lock.Held()) {
     return MakeError(ErrorKind::kInternal, kCodeWriteFailed,
                      "CompareAndSwap called without the storage-write lock");
@@ -325,7 +374,7 @@ Result<CasResult> CredentialsFile::CompareAndSwap(
   if (!current) {
     return current.error();
   }
-  if (current->oauth.refresh_token != expected_refresh_token) {
+  if (!accept(current->oauth)) {
     return CasResult{false, std::move(*current)};
   }
   CredentialsDocument updated = std::move(*current);

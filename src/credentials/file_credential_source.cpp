@@ -9,11 +9,13 @@
 #endif
 #include "claudegate/credentials/file_credential_source.hpp"
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <exception>
 #include <spdlog/spdlog.h>
 #include <variant>
+#include <vector>
 
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #pragma GCC diagnostic pop
@@ -71,6 +73,52 @@ Awaitable<T> OnStrand(Awaitable<T> work) {
 
 }  // namespace
 
+// Refreshed tokens that are not on disk yet. The token response is kept (rather than the new
+// `claudeAiOauth` object) so that a later save re-applies it to whatever the file holds then,
+// keeping concurrent changes to other fields, exactly as the first attempt does.
+struct FileCredentialSource::PendingSave {
+  std::uint64_t generation = 0;
+  std::string response_body;          // Holds tokens: never logged.
+  system_clock::time_point applied_at;  // The `now` the response is applied with.
+  std::string refresh_token;          // What the file must end up holding.
+  // Refresh tokens on disk that these tokens supersede: the one read before the request, the one
+  // the request sent, and the CLI's dead marker "" (written when a sibling tried the old token).
+  std::vector<std::string> replaceable;
+  system_clock::time_point since;
+  int attempts = 0;
+  std::string error;
+  bool not_writable = false;
+
+  [[nodiscard]] bool Replaces(const OAuthTokens& disk) const {
+    return std::find(replaceable.begin(), replaceable.end(), disk.refresh_token) !=
+           replaceable.end();
+  }
+  // The CAS mutation: these tokens applied to the file's current `claudeAiOauth`.
+  void ApplyTo(ordered_json& oauth) const {
+    const auto old_rt = oauth.is_object() ? oauth.find("refreshToken") : oauth.end();
+    const bool was_dead = !oauth.is_object() || old_rt == oauth.end() || !old_rt->is_string() ||
+                          old_rt->get<std::string>().empty();
+    if (auto updated = ApplyTokenResponse(oauth, response_body, applied_at)) {
+      oauth = std::move(*updated);
+    }
+    oauth["refreshToken"] = refresh_token;
+    if (was_dead) {
+      oauth.erase("loginEnded");  // CLI 2.1.330's reason for its dead marker; no longer true.
+    }
+  }
+  // The disk version with these tokens applied, as served while the save is pending.
+  [[nodiscard]] std::optional<CredentialsDocument> Overlay(const CredentialsDocument& disk) const {
+    CredentialsDocument doc = disk;
+    ApplyTo(doc.document["claudeAiOauth"]);
+    auto parsed = ParseOAuth(doc.document);
+    if (!parsed) {
+      return std::nullopt;
+    }
+    doc.oauth = std::move(*parsed);
+    return doc;
+  }
+};
+
 struct FileCredentialSource::Decision {
   std::optional<Result<Credential>> result;
   std::shared_ptr<DoneChannel> wait_on;
@@ -81,12 +129,11 @@ struct FileCredentialSource::Decision {
 struct FileCredentialSource::Outcome {
   std::string outcome;  // refreshed | adopted_sibling | failed | dead | logged_out
   std::optional<CredentialsDocument> doc;  // New state to adopt.
-  bool memory_only = false;
+  std::optional<PendingSave> pending;      // doc holds these tokens, not yet saved.
+  bool keep_pending = false;               // doc is the overlay of the save already pending.
   std::optional<RefreshFailure> failure;
   bool dead = false;
   std::string dead_refresh_token;
-  bool not_writable = false;
-  std::string write_error;
 };
 
 std::shared_ptr<FileCredentialSource> FileCredentialSource::Create(
@@ -103,7 +150,12 @@ FileCredentialSource::FileCredentialSource(PrivateTag, std::filesystem::path con
       file_(config_dir_ / ".credentials.json", options.write_hook),
       endpoint_(endpoint),
       executor_(std::move(executor)),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  // Leftovers of writes interrupted by a crash hold (old) tokens: remove ours once abandoned.
+  RemoveStaleTempFiles(file_.Path(), system_clock::now());
+}
+
+FileCredentialSource::~FileCredentialSource() = default;
 
 system_clock::time_point FileCredentialSource::Now() const {
   return options_.now ? options_.now() : system_clock::now();
@@ -128,8 +180,34 @@ void FileCredentialSource::ReloadIfChangedLocked() const {
     return;
   }
   loaded_ = true;
-  auto read = file_.Read();
-  memory_only_ = false;
+  ReconcileLocked(file_.Read(), current);
+}
+
+void FileCredentialSource::ReconcileLocked(Result<CredentialsDocument> read,
+                                           const FileStamp& current) const {
+  if (pending_) {
+    // Unsaved tokens are the only valid ones once the refresh rotated the refresh token: keep
+    // serving them over any version of the file they supersede (another field changed, or the
+    // CLI marked the old token dead), and over a file that cannot be read right now.
+    if (!read) {
+      stamp_ = current;
+      return;
+    }
+    if (pending_->Replaces(read->oauth)) {
+      if (auto overlay = pending_->Overlay(*read)) {
+        stamp_ = read->stamp;
+        doc_ = std::move(*overlay);
+        load_error_.reset();
+        return;
+      }
+    }
+    if (read->oauth.refresh_token != pending_->refresh_token) {
+      spdlog::warn(
+          "{} now holds a different login; dropping the refreshed tokens that were not saved yet",
+          file_.Path().string());
+    }
+    pending_.reset();  // Saved (the file holds our refresh token) or superseded by a new login.
+  }
   if (read) {
     stamp_ = read->stamp;
     doc_ = std::move(*read);
@@ -164,6 +242,8 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
     d.result = credential;
     return d;
   }
+  // A still-valid token is served at once while a proactive refresh runs in the background (a
+  // hanging token endpoint must not stall requests that have a working token).
   const bool usable = !rejected_current && now < tokens.ExpiresAt();
   const auto fallback = [&](std::string why) -> Result<Credential> {
     if (usable) {
@@ -181,7 +261,9 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
     d.result = fallback("the Claude refresh token in " + file_.Path().string() +
                         " is no longer valid (" + dead_reason_ + "): run `claude login` again");
   } else if (refreshing_) {
-    if (may_start) {
+    if (usable) {
+      d.result = credential;
+    } else if (may_start) {
       d.wait_on = done_;
     } else {
       d.result = fallback("timed out waiting for the Claude credential refresh in progress");
@@ -196,9 +278,13 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
   } else {
     refreshing_ = true;
     done_ = std::make_shared<DoneChannel>(executor_, 0);
-    d.wait_on = done_;
     d.start = true;
     d.access_at_start = tokens.access_token;
+    if (usable) {
+      d.result = credential;
+    } else {
+      d.wait_on = done_;
+    }
   }
   return d;
 }
@@ -213,9 +299,6 @@ Awaitable<Result<Credential>> FileCredentialSource::Obtain(
       const std::lock_guard lock(mutex_);
       d = DecideLocked(rejected_access_token, true);
     }
-    if (d.result) {
-      co_return std::move(*d.result);
-    }
     if (d.start) {
       // Spawned outside the mutex (co_spawn may run inline) and not tied to this caller, whose
       // cancellation must not abort a request that rotates the refresh token.
@@ -229,6 +312,9 @@ Awaitable<Result<Credential>> FileCredentialSource::Obtain(
                         }
                       }
                     });
+    }
+    if (d.result) {
+      co_return std::move(*d.result);
     }
     if (!co_await WaitForRefresh(std::move(d.wait_on))) {
       break;
@@ -293,10 +379,10 @@ Awaitable<Result<TokenHttpResponse>> FileCredentialSource::PostAndHeartbeat(
 Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     std::string access_at_start) {
   Outcome out;
-  const auto adopt = [&out](CredentialsDocument doc, bool memory_only) {
+  const auto adopt = [&out](CredentialsDocument doc, bool keep_pending) {
     out.outcome = "adopted_sibling";
     out.doc = std::move(doc);
-    out.memory_only = memory_only;
+    out.keep_pending = keep_pending;
   };
   const auto fail = [&out](RefreshFailure failure) {
     out.outcome = "failed";
@@ -338,26 +424,48 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     }
   }
 
-  // 2. Re-read under the lock. Tokens we hold only in memory (unwritable file) stay authoritative
-  //    while the disk version they derive from is unchanged.
-  std::optional<CredentialsDocument> memory_doc;
-  FileStamp memory_stamp;
-  {
-    const std::lock_guard lock(mutex_);
-    if (memory_only_ && doc_) {
-      memory_doc = doc_;
-      memory_stamp = stamp_;
+  // 2. The storage-write lock, before a refresh token is spent (CLI 2.1.330 likewise refuses to
+  //    refresh when it cannot save): a sibling in the middle of writing the file finishes first,
+  //    and the re-read below sees its result. Released again before the token request, which
+  //    must not hold up the CLI's own writes (it gives up after about 7 s of retries); the save
+  //    takes it again.
+  if (!lock_denied) {
+    auto write_lock =
+        co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
+    if (!write_lock && write_lock.error().code == kCodeLockDenied) {
+      lock_denied = true;
+    } else if (!write_lock) {
+      if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
+        adopt(std::move(*disk), false);
+      } else {
+        fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "storage_lock_busy",
+                            write_lock.error().message, {}});
+      }
+      co_return out;
     }
   }
+  // Waiting for the write lock took time the heartbeat did not cover.
+  refresh_lock.Touch();
+  legacy_lock.Touch();
+
+  // 3. Re-read under the locks. Unsaved tokens stay authoritative over the versions of the file
+  //    they supersede (ReconcileLocked).
   auto disk = file_.Read();
   if (!disk) {
     fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "unreadable", disk.error().message, {}});
     co_return out;
   }
-  const bool from_memory = memory_doc.has_value() && disk->stamp == memory_stamp;
-  CredentialsDocument base = from_memory ? *memory_doc : *disk;
-  base.stamp = disk->stamp;
   const std::string disk_rt = disk->oauth.refresh_token;
+  bool from_memory = false;
+  CredentialsDocument base;
+  {
+    const std::lock_guard lock(mutex_);
+    const FileStamp stamp = disk->stamp;
+    ReconcileLocked(*disk, stamp);
+    loaded_ = true;
+    from_memory = pending_ != nullptr;
+    base = doc_ ? *doc_ : *disk;
+  }
   if (base.oauth.access_token != access_at_start) {
     adopt(std::move(base), from_memory);  // Someone refreshed since we decided to.
     co_return out;
@@ -368,7 +476,7 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     co_return out;
   }
 
-  // 3. The token request; once more with the stored scopes after invalid_scope (CLI 2.1.330).
+  // 4. The token request; once more with the stored scopes after invalid_scope (CLI 2.1.330).
   ScopeChoice choice = ScopeChoice::kAuto;
   RefreshFailure failure;
   for (;;) {
@@ -426,36 +534,43 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
   memory.oauth = std::move(*parsed);
   out.outcome = "refreshed";
   out.doc = memory;
-  out.memory_only = true;  // Until the write below succeeds.
 
+  // From here on the old refresh token is spent: until the file holds the new one, it exists only
+  // in `pending`, which Finish() keeps retrying to save.
+  PendingSave pending;
+  pending.response_body = response_body;
+  pending.applied_at = now;
+  pending.refresh_token = memory.oauth.refresh_token;
+  pending.replaceable = {expected_disk_rt, base.oauth.refresh_token, ""};
+  pending.since = now;
+  pending.attempts = 1;
+  const auto unsaved = [&](std::string error, bool not_writable) {
+    pending.error = std::move(error);
+    pending.not_writable = not_writable;
+    out.pending = std::move(pending);
+  };
   if (lock_denied) {
-    out.not_writable = true;
-    out.write_error = "cannot create locks in " + config_dir_.string();
+    unsaved("cannot create locks in " + config_dir_.string(), true);
     co_return out;
   }
   auto write_lock = co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
   if (!write_lock) {
-    out.not_writable = write_lock.error().code == kCodeLockDenied;
-    out.write_error = write_lock.error().message;
+    unsaved(write_lock.error().message, write_lock.error().code == kCodeLockDenied);
     co_return out;
   }
   // Re-apply the response to what is on disk now, so a concurrent change to another field (the
   // CLI updating subscriptionType, say) survives.
-  auto cas = file_.CompareAndSwap(*write_lock, expected_disk_rt, [&](ordered_json& oauth) {
-    if (auto updated = ApplyTokenResponse(oauth, response_body, now)) {
-      oauth = std::move(*updated);
-    }
-  });
+  auto cas = file_.CompareAndSwap(
+      *write_lock, [&pending](const OAuthTokens& disk) { return pending.Replaces(disk); },
+      [&pending](ordered_json& oauth) { pending.ApplyTo(oauth); });
   if (!cas) {
-    out.not_writable = cas.error().code == kCodeNotWritable;
-    out.write_error = cas.error().message;
+    unsaved(cas.error().message, cas.error().code == kCodeNotWritable);
     co_return out;
   }
   if (!cas->written) {
-    out.outcome = "adopted_sibling";  // A sibling wrote newer tokens meanwhile: never clobber.
+    out.outcome = "adopted_sibling";  // A new login replaced the file meanwhile: never clobber.
   }
   out.doc = std::move(cas->document);
-  out.memory_only = false;
   co_return out;
 }
 
@@ -500,20 +615,34 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::HandleInvalidGran
 
 void FileCredentialSource::Finish(Outcome out) {
   std::shared_ptr<DoneChannel> done;
+  bool start_save_loop = false;
   {
     const std::lock_guard lock(mutex_);
     const auto now = Now();
     if (out.doc) {
       stamp_ = out.doc->stamp;
       doc_ = std::move(out.doc);
-      memory_only_ = out.memory_only;
       load_error_.reset();
       loaded_ = true;
+      if (out.pending) {
+        if (pending_) {
+          out.pending->since = pending_->since;  // Unsaved since the first unsaved refresh.
+        }
+        pending_ = std::make_unique<PendingSave>(std::move(*out.pending));
+        pending_->generation = ++pending_generation_;
+        start_save_loop = !save_loop_running_;
+        save_loop_running_ = true;
+      } else if (!out.keep_pending) {
+        pending_.reset();
+      }
     }
-    const std::string error = out.failure ? out.failure->Summary() : out.write_error;
+    const std::string error = out.failure ? out.failure->Summary() : std::string();
     if (out.dead) {
       dead_refresh_token_ = out.dead_refresh_token;
       dead_reason_ = "the refresh was refused: " + error;
+      if (pending_ && pending_->refresh_token == out.dead_refresh_token) {
+        pending_.reset();  // Nothing worth saving: the unsaved refresh token itself was refused.
+      }
     }
     if (out.failure && !out.dead) {
       ++consecutive_failures_;
@@ -542,17 +671,8 @@ void FileCredentialSource::Finish(Outcome out) {
                    out.outcome == "refreshed" ? "refreshed" : "updated by another process",
                    file_.Path().string(), FormatTime(expires), SecondsBetween(now, expires));
     }
-    if (!out.write_error.empty()) {
-      if (!out.not_writable) {
-        spdlog::warn("could not save refreshed Claude credentials: {}; keeping them in memory",
-                     out.write_error);
-      } else if (!not_writable_logged_) {
-        not_writable_logged_ = true;
-        spdlog::warn(
-            "{} cannot be rewritten ({}); refreshed tokens are kept in memory only, so the Claude "
-            "CLI sharing this file will have to log in again",
-            file_.Path().string(), out.write_error);
-      }
+    if (out.pending && pending_) {
+      LogUnsavedLocked();
     }
     last_refresh_ = LastRefresh{now, out.outcome, error};
     ++refresh_counts_[out.outcome];
@@ -562,6 +682,99 @@ void FileCredentialSource::Finish(Outcome out) {
   if (done) {
     done->close();  // Wakes every waiter; later receives complete at once.
   }
+  if (start_save_loop) {
+    net::co_spawn(executor_, SaveLoop(shared_from_this()), [](const std::exception_ptr& e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("bug: credential save task threw: {}", ex.what());
+        }
+      }
+    });
+  }
+}
+
+void FileCredentialSource::LogUnsavedLocked() const {
+  if (!pending_->not_writable) {
+    spdlog::warn(
+        "could not save the refreshed Claude credentials to {} ({}); holding them in memory and "
+        "retrying the save in the background (a restart before it lands would lose the new "
+        "refresh token)",
+        file_.Path().string(), pending_->error);
+  } else if (!not_writable_logged_) {
+    not_writable_logged_ = true;
+    spdlog::warn(
+        "{} cannot be rewritten ({}); refreshed tokens are kept in memory and the save is retried "
+        "in the background; until it lands the Claude CLI sharing this file will have to log in "
+        "again",
+        file_.Path().string(), pending_->error);
+  }
+}
+
+Awaitable<void> FileCredentialSource::SaveLoop(std::shared_ptr<FileCredentialSource> self) {
+  Timer timer(self->executor_);
+  std::minstd_rand rng{std::random_device{}()};
+  for (int attempt = 1;; ++attempt) {
+    timer.expires_after(self->options_.save_retry.Delay(
+        attempt, std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
+    auto [ec] = co_await timer.async_wait();
+    if (ec || co_await self->TrySavePending()) {
+      co_return;
+    }
+  }
+}
+
+Awaitable<bool> FileCredentialSource::TrySavePending() {
+  PendingSave pending;
+  {
+    const std::lock_guard lock(mutex_);
+    if (!pending_) {
+      save_loop_running_ = false;
+      co_return true;
+    }
+    pending = *pending_;
+  }
+  auto write_lock = co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
+  std::optional<Result<CasResult>> cas;
+  if (write_lock) {
+    cas = file_.CompareAndSwap(
+        *write_lock, [&pending](const OAuthTokens& disk) { return pending.Replaces(disk); },
+        [&pending](ordered_json& oauth) { pending.ApplyTo(oauth); });
+  }
+  const std::lock_guard lock(mutex_);
+  if (!pending_) {
+    save_loop_running_ = false;
+    co_return true;
+  }
+  if (pending_->generation != pending.generation) {
+    // A newer refresh replaced the pending tokens meanwhile (and sent the refresh token this
+    // attempt may just have written, so its save may replace it): go on with that one.
+    co_return false;
+  }
+  if (!write_lock || !*cas) {
+    const Error& error = write_lock ? cas->error() : write_lock.error();
+    ++pending_->attempts;
+    pending_->error = error.message;
+    pending_->not_writable = error.code == kCodeNotWritable || error.code == kCodeLockDenied;
+    co_return false;
+  }
+  CasResult& result = **cas;
+  if (result.written || result.document.oauth.refresh_token == pending_->refresh_token) {
+    spdlog::info("saved the refreshed Claude credentials to {} (after {} attempt(s))",
+                 file_.Path().string(), pending_->attempts + 1);
+  } else {
+    spdlog::warn(
+        "{} now holds a different login; dropping the refreshed tokens that were not saved yet",
+        file_.Path().string());
+  }
+  stamp_ = result.document.stamp;
+  doc_ = std::move(result.document);
+  load_error_.reset();
+  loaded_ = true;
+  pending_.reset();
+  save_loop_running_ = false;
+  co_return true;
 }
 
 nlohmann::json FileCredentialSource::Status() const {
@@ -582,7 +795,7 @@ nlohmann::json FileCredentialSource::Status() const {
         tokens.subscription_type ? nlohmann::json(*tokens.subscription_type) : nlohmann::json();
     status["rate_limit_tier"] =
         tokens.rate_limit_tier ? nlohmann::json(*tokens.rate_limit_tier) : nlohmann::json();
-    status["persisted"] = !memory_only_;
+    status["persisted"] = pending_ == nullptr;
     if (dead) {
       status["error"] = dead_reason_;
     }
@@ -605,20 +818,37 @@ nlohmann::json FileCredentialSource::Status() const {
   if (retry_after_ > now) {
     status["next_refresh_attempt_in_seconds"] = SecondsBetween(now, retry_after_);
   }
+  // Refreshed tokens not on disk yet: the only copy of the rotated refresh token is in memory.
+  if (pending_) {
+    status["unsaved"] = {{"since", FormatTime(pending_->since)},
+                         {"attempts", pending_->attempts},
+                         {"error", pending_->error}};
+  } else {
+    status["unsaved"] = nullptr;
+  }
   return status;
 }
 
-bool FileCredentialSource::Ready() const {
+bool FileCredentialSource::Ready() const { return ReadinessState() == Readiness::kReady; }
+
+Readiness FileCredentialSource::ReadinessState() const {
   const std::lock_guard lock(mutex_);
   ReloadIfChangedLocked();
-  if (!doc_ || doc_->oauth.LoggedOut()) {
-    return false;
+  return ReadinessLocked();
+}
+
+Readiness FileCredentialSource::ReadinessLocked() const {
+  if (!doc_) {
+    return load_error_ && load_error_->code == kCodeAbsent ? Readiness::kNotLoggedIn
+                                                           : Readiness::kUnusable;
   }
-  if (!dead_refresh_token_.empty() && dead_refresh_token_ == doc_->oauth.refresh_token) {
-    return false;
+  if (doc_->oauth.LoggedOut() ||
+      (!dead_refresh_token_.empty() && dead_refresh_token_ == doc_->oauth.refresh_token)) {
+    return Readiness::kNotLoggedIn;
   }
   const auto now = Now();
-  return now < doc_->oauth.ExpiresAt() || now >= retry_after_;
+  return now < doc_->oauth.ExpiresAt() || now >= retry_after_ ? Readiness::kReady
+                                                              : Readiness::kExpired;
 }
 
 }  // namespace claudegate::credentials

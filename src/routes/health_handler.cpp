@@ -8,12 +8,13 @@ Awaitable<middleware::Outcome> HealthHandler::Liveness(middleware::RequestContex
 }
 
 Awaitable<middleware::Outcome> HealthHandler::Readiness(middleware::RequestContext& ctx) const {
-  const bool ready = credentials_.Ready();
-  nlohmann::json body = {{"status", ready ? "healthy" : "unhealthy"},
-                         {"version", CLAUDEGATE_VERSION},
-                         {"credentials", credentials_.Status()}};
+  // Keyless: only ready or not, with a coarse reason. The credentials path, subscription type,
+  // exact expiry and token-endpoint error text are for the keyed /health (docs/security.md).
+  const credentials::Readiness state = credentials_.ReadinessState();
+  const bool ready = state == credentials::Readiness::kReady;
+  nlohmann::json body = {{"status", ready ? "healthy" : "unhealthy"}};
   if (!ready) {
-    body["reason"] = "no usable Claude credentials; see credentials.message";
+    body["reason"] = credentials::ReadinessName(state);
   }
   co_return co_await middleware::JsonReply(ctx, ready ? 200 : 503, body.dump());
 }

@@ -16,6 +16,7 @@
 #include "claudegate/credentials/file_credential_source.hpp"
 #include "claudegate/upstream/https_token_endpoint.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/hostile.hpp"
 #include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
@@ -83,15 +84,26 @@ Handler FakeClaude(bool accept_old) {
   };
 }
 
+// The upstream's 10-minute first-byte timeout, as in production: the token endpoint must not
+// inherit it.
+config::Config ProductionTimeouts(const FakeUpstream& upstream) {
+  auto config = ConfigFor(upstream);
+  config.upstream.first_byte_timeout = std::chrono::minutes(10);
+  return config;
+}
+
 struct FileGateway {
-  FileGateway(const FakeUpstream& upstream, const ClaudeDir& claude_dir)
-      : gateway(ConfigFor(upstream), [&](net::io_context& io, upstream::UpstreamClient& client) {
-          endpoint = std::make_unique<upstream::HttpsTokenEndpoint>(
-              client, upstream.base_url() + "/v1/oauth/token");
-          source = credentials::FileCredentialSource::Create(claude_dir.dir(), *endpoint,
-                                                             net::make_strand(io));
-          return source;
-        }) {}
+  FileGateway(const FakeUpstream& upstream, const ClaudeDir& claude_dir,
+              credentials::FileCredentialSourceOptions options = {},
+              std::chrono::milliseconds token_timeout = std::chrono::seconds(30))
+      : gateway(ProductionTimeouts(upstream),
+                [&](net::io_context& io, upstream::UpstreamClient& client) {
+                  endpoint = std::make_unique<upstream::HttpsTokenEndpoint>(
+                      client, upstream.base_url() + "/v1/oauth/token", token_timeout);
+                  source = credentials::FileCredentialSource::Create(
+                      claude_dir.dir(), *endpoint, net::make_strand(io), std::move(options));
+                  return source;
+                }) {}
 
   // The gateway holds the last reference then, so the source (and its strand) goes before the
   // gateway's io_context does.
@@ -202,6 +214,41 @@ TEST(Credentials, ReportsStateInHealthAndReadiness) {
   EXPECT_EQ(health->body().find("old-refresh"), std::string::npos);
 }
 
+// Finding 11 (issue 14): the keyless readiness probe says ready or not with a coarse reason; the
+// path, subscription type, expiry and token-endpoint error text are for the keyed /health only.
+TEST(Credentials, ReadinessShowsNoCredentialDetails) {
+  FakeUpstream upstream([](const RecordedRequest& request) {
+    if (request.target == "/v1/oauth/token") {
+      return JsonResponse(
+          {{"error", "invalid_client"}, {"error_description", "client-secret-detail-xyz"}}, 400);
+    }
+    return SseResponse(TextStreamTranscript("claude-sonnet-5-5", {"ok"}, 1, 1));
+  });
+  ClaudeDir claude(NowMs() - 1000);  // Expired, and the refresh fails.
+  FileGateway fg(upstream, claude);
+  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
+                    kChat);
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 503);
+  auto ready = Fetch(fg.gateway.port(), http::verb::get, "/health/readiness");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  const auto body = json::parse(ready->body());
+  EXPECT_EQ(body["status"], "unhealthy");
+  EXPECT_EQ(body["reason"], "token_expired");
+  for (const std::string& secret_ish : {claude.dir(), std::string("max"), std::string("expires"),
+                                       std::string("client-secret-detail-xyz"),
+                                       std::string("invalid_client"), std::string("credentials_file")}) {
+    EXPECT_EQ(ready->body().find(secret_ish), std::string::npos) << secret_ish;
+  }
+  // The keyed /health still has every detail.
+  auto health = Fetch(fg.gateway.port(), http::verb::get, "/health", kTestMasterKey);
+  ASSERT_TRUE(health);
+  EXPECT_NE(health->body().find(claude.dir()), std::string::npos);
+  EXPECT_NE(health->body().find("client-secret-detail-xyz"), std::string::npos);
+  EXPECT_NE(health->body().find("\"subscription_type\":\"max\""), std::string::npos);
+}
+
 TEST(Credentials, ReadinessExplainsALoggedOutFile) {
   FakeUpstream upstream(FakeClaude(true));
   ClaudeDir claude(0);
@@ -213,6 +260,7 @@ TEST(Credentials, ReadinessExplainsALoggedOutFile) {
   auto ready = Fetch(fg.gateway.port(), http::verb::get, "/health/readiness");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(json::parse(ready->body())["reason"], "not_logged_in");
   auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
                     kChat);
   ASSERT_TRUE(chat);
@@ -290,6 +338,206 @@ TEST(Credentials, SurvivesBeingKilledMidRefresh) {
   auto document = claude.Read();  // parses: never half-written
   EXPECT_EQ(document["claudeAiOauth"]["refreshToken"], "old-refresh");
   EXPECT_EQ(document["mcpOAuth"]["server"], "token-for-mcp");
+}
+
+Handler HangingTokenEndpoint(bool accept_old) {
+  return [accept_old](const RecordedRequest& request) {
+    if (request.target == "/v1/oauth/token") {
+      ScriptedResponse hang;
+      hang.fault = ScriptedResponse::Fault::kNeverRespond;
+      return hang;
+    }
+    if (!accept_old && request.header("authorization") == "Bearer old-access") {
+      return ErrorResponse(401, "authentication_error", "OAuth token has expired");
+    }
+    return SseResponse(TextStreamTranscript("claude-sonnet-5-5", {"ok"}, 1, 1));
+  };
+}
+
+// Finding 5 (issue 14): a token endpoint that accepts the connection and never answers. The
+// refresh fails after the token endpoint's own timeout (here 1 s), not the upstream's 10-minute
+// first-byte timeout, and the waiting request gets its 503 then.
+TEST(Credentials, HangingTokenEndpointFailsAfterItsOwnTimeout) {
+  FakeUpstream upstream(HangingTokenEndpoint(false));
+  ClaudeDir claude(NowMs() - 1000);  // Expired: the request has to wait for the refresh.
+  FileGateway fg(upstream, claude, {}, std::chrono::seconds(1));
+  // Fetch gives up after 10 s; before the fix the request was still waiting then (60 s).
+  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
+                    kChat);
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 503);
+  const auto status = fg.source->Status();
+  EXPECT_EQ(status["last_refresh"]["outcome"], "failed");
+  EXPECT_NE(status["last_refresh"]["error"].get<std::string>().find("did not answer within"),
+            std::string::npos);
+  EXPECT_EQ(TokenPosts(upstream), 1U);
+}
+
+// Finding 5 (issue 14): while that refresh hangs, requests whose token is still valid are served
+// at once. Before, each waited up to 60 s for the refresh in flight.
+TEST(Credentials, StillValidTokenIsServedAtOnceWhileTheRefreshHangs) {
+  FakeUpstream upstream(HangingTokenEndpoint(true));
+  ClaudeDir claude(NowMs() + 120'000);  // Inside the 5-minute margin, valid for two more.
+  FileGateway fg(upstream, claude, {}, std::chrono::minutes(5));
+  for (int i = 0; i < 3; ++i) {
+    // Fetch gives up after 10 s: far below the 60 s a caller used to wait, far above the time a
+    // served request takes.
+    auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions",
+                      kTestMasterKey, kChat);
+    ASSERT_TRUE(chat) << "request " << i << " waited for the hanging refresh";
+    EXPECT_EQ(chat->status, 200);
+  }
+  EXPECT_EQ(TokenPosts(upstream), 1U);
+  EXPECT_EQ(fg.source->Status()["refreshing"], true);  // Still hanging.
+  auto ready = Fetch(fg.gateway.port(), http::verb::get, "/health/readiness");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+}
+
+// Finding 6 (issue 14): another process holds .storage-write.lock when the new tokens arrive.
+// /health says they are unsaved; once the lock is free the file holds the new refresh token
+// (before: only in memory, never written, lost at restart).
+TEST(Credentials, UnsavedRefreshIsReportedAndSavedOnceTheWriteLockIsFree) {
+  ClaudeDir claude(NowMs() - 1000);
+  const std::string write_lock = claude.dir() + "/.storage-write.lock";
+  FakeUpstream upstream([&write_lock](const RecordedRequest& request) {
+    if (request.target == "/v1/oauth/token") {
+      ::mkdir(write_lock.c_str(), 0700);  // "Another process" takes the lock mid-refresh.
+      return JsonResponse(TokenAnswer());
+    }
+    return SseResponse(TextStreamTranscript("claude-sonnet-5-5", {"ok"}, 1, 1));
+  });
+  credentials::FileCredentialSourceOptions options;
+  options.write_lock.retries = 2;  // Give up on the lock quickly (the default waits ~7 s).
+  options.save_retry = credentials::BackoffPolicy{milliseconds(100), milliseconds(500), 0.0};
+  FileGateway fg(upstream, claude, options);
+  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
+                    kChat);
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 200);
+  EXPECT_EQ(claude.Read()["claudeAiOauth"]["refreshToken"], "old-refresh");
+
+  auto health = Fetch(fg.gateway.port(), http::verb::get, "/health", kTestMasterKey);
+  ASSERT_TRUE(health);
+  auto body = json::parse(health->body());
+  EXPECT_EQ(body["credentials"]["persisted"], false);
+  ASSERT_TRUE(body["credentials"]["unsaved"].is_object()) << health->body();
+  EXPECT_GE(body["credentials"]["unsaved"]["attempts"].get<int>(), 1);
+  EXPECT_EQ(health->body().find("new-refresh"), std::string::npos);
+  EXPECT_EQ(health->body().find("new-access"), std::string::npos);
+
+  ASSERT_EQ(::rmdir(write_lock.c_str()), 0);  // The other process is done.
+  EXPECT_TRUE(PollUntil(
+      [&] { return claude.Read()["claudeAiOauth"]["refreshToken"] == "new-refresh"; },
+      seconds(30)));
+  auto document = claude.Read();
+  EXPECT_EQ(document["claudeAiOauth"]["accessToken"], "new-access");
+  EXPECT_EQ(document["mcpOAuth"]["server"], "token-for-mcp");
+  struct stat st {};
+  ::stat(claude.path().c_str(), &st);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        auto after = Fetch(fg.gateway.port(), http::verb::get, "/health", kTestMasterKey);
+        return after && json::parse(after->body())["credentials"]["unsaved"].is_null();
+      },
+      seconds(30)));
+}
+
+// The daemon binary started with CLAUDE_CONFIG_DIR=`config_dir`: its pid, its port (0 when it did
+// not say it listens within 15 s) and the log read until then.
+struct Daemon {
+  pid_t pid = -1;
+  std::uint16_t port = 0;
+  std::string log;
+  int log_fd = -1;  // Kept open until the daemon is stopped: its later log lines must not EPIPE.
+};
+
+Daemon StartDaemon(const std::string& config_dir, const std::string& upstream_url) {
+  Daemon daemon;
+  int log_pipe[2];
+  if (::pipe(log_pipe) != 0) {
+    return daemon;
+  }
+  daemon.pid = ::fork();
+  if (daemon.pid == 0) {
+    ::setenv("LITELLM_MASTER_KEY", kTestMasterKey.c_str(), 1);
+    ::setenv("CLAUDE_CONFIG_DIR", config_dir.c_str(), 1);
+    ::setenv("ANTHROPIC_BASE_URL", upstream_url.c_str(), 1);
+    ::setenv("CLAUDE_OAUTH_TOKEN_URL", (upstream_url + "/v1/oauth/token").c_str(), 1);
+    ::setenv("SSL_CERT_FILE", SharedTestCerts().ca_file.c_str(), 1);
+    ::unsetenv("CLAUDE_CODE_OAUTH_TOKEN");
+    ::unsetenv("ANTHROPIC_API_KEY");
+    ::dup2(log_pipe[1], 2);
+    ::close(log_pipe[0]);
+    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--host", "127.0.0.1", "--port", "0",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(log_pipe[1]);
+  const auto deadline = std::chrono::steady_clock::now() + seconds(15);
+  while (daemon.port == 0 && std::chrono::steady_clock::now() < deadline) {
+    pollfd ready{log_pipe[0], POLLIN, 0};
+    if (::poll(&ready, 1, 1000) <= 0) {
+      continue;
+    }
+    char chunk[4096];
+    const auto n = ::read(log_pipe[0], chunk, sizeof chunk);
+    if (n <= 0) {
+      break;
+    }
+    daemon.log.append(chunk, static_cast<std::size_t>(n));
+    if (auto at = daemon.log.find("listening on http://127.0.0.1:"); at != std::string::npos) {
+      daemon.port = static_cast<std::uint16_t>(std::stoi(daemon.log.substr(at + 30)));
+    }
+  }
+  daemon.log_fd = log_pipe[0];
+  return daemon;
+}
+
+void StopDaemon(const Daemon& daemon) {
+  if (daemon.pid > 0) {
+    ::kill(daemon.pid, SIGKILL);
+    ::waitpid(daemon.pid, nullptr, 0);
+  }
+  if (daemon.log_fd >= 0) {
+    ::close(daemon.log_fd);
+  }
+}
+
+// Finding 9 (issue 14): a FIFO at .credentials.json. Opening it blocked until a writer came, on
+// an io thread: the daemon never even said it was listening. Now it serves the probes and says
+// what is wrong.
+TEST(Credentials, FifoAtTheCredentialsPathIsReportedNotAHang) {
+  FakeUpstream upstream(FakeClaude(true));
+  char pattern[] = "/tmp/claudegate-fifo-XXXXXX";
+  const std::string dir = ::mkdtemp(pattern);
+  const std::string fifo = dir + "/.credentials.json";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const Daemon daemon = StartDaemon(dir, upstream.base_url());
+  const std::uint16_t port = daemon.port;
+  if (port == 0) {
+    StopDaemon(daemon);
+    std::filesystem::remove_all(dir);
+    FAIL() << "daemon did not start: " << daemon.log;
+  }
+  auto alive = Fetch(port, http::verb::get, "/health/liveliness");
+  auto ready = Fetch(port, http::verb::get, "/health/readiness");
+  auto chat = Fetch(port, http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
+  auto health = Fetch(port, http::verb::get, "/health", kTestMasterKey);
+  StopDaemon(daemon);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(json::parse(ready->body())["reason"], "credentials_unusable");
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 503);
+  EXPECT_NE(chat->body().find("is a FIFO, not a regular file"), std::string::npos) << chat->body();
+  ASSERT_TRUE(health);
+  EXPECT_NE(health->body().find("is a FIFO, not a regular file"), std::string::npos);
+  EXPECT_EQ(upstream.requests().size(), 0U);
 }
 
 }  // namespace

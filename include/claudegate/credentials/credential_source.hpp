@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "claudegate/error.hpp"
 #include "claudegate/net.hpp"
@@ -25,6 +26,20 @@ struct Credential {
   CredentialKind kind = CredentialKind::kOAuth;
   std::string secret;
 };
+
+/// Whether `Current()` can be expected to succeed, and if not, roughly why. Coarse on purpose: the
+/// keyless `/health/readiness` shows it (details such as paths, expiry and error text are for the
+/// keyed `/health` only; docs/security.md).
+enum class Readiness {
+  kReady,
+  kNotConfigured,  ///< No credential source at all.
+  kNotLoggedIn,    ///< No login in the file, logged out, or the refresh token is dead.
+  kUnusable,       ///< The file cannot be read or is not a credentials file.
+  kExpired,        ///< The token expired and refreshing it currently fails.
+};
+
+/// Short stable name of a readiness state, e.g. `"not_logged_in"`.
+[[nodiscard]] std::string_view ReadinessName(Readiness readiness);
 
 /// Source of the credential for upstream requests.
 class CredentialSource {
@@ -45,6 +60,11 @@ class CredentialSource {
 
   /// True when `Current()` can be expected to succeed (for the readiness probe).
   [[nodiscard]] virtual bool Ready() const = 0;
+
+  /// `Ready()` with a coarse reason when not ready. The default knows no reason.
+  [[nodiscard]] virtual Readiness ReadinessState() const {
+    return Ready() ? Readiness::kReady : Readiness::kNotConfigured;
+  }
 };
 
 }  // namespace claudegate::credentials

@@ -39,6 +39,28 @@ inline constexpr std::string_view kCodeUnreadable = "credentials_unreadable";  /
 inline constexpr std::string_view kCodeNotWritable = "credentials_not_writable";
 inline constexpr std::string_view kCodeWriteFailed = "credentials_write_failed";  ///< ENOSPC, EIO…
 
+/// Our temporary files are `<path>.tmp.claudegate.<8 hex>`: distinct from the CLI's
+/// `<path>.tmp.<8 hex>`, so that clean-up can tell its own leftovers apart.
+inline constexpr std::string_view kTempInfix = ".tmp.claudegate.";
+
+/// How old a leftover temporary file must be before `RemoveStaleTempFiles()` deletes it. A write
+/// creates, fills and renames its temporary file within milliseconds, so anything this old was
+/// abandoned by a crash (kill -9, power loss) between creating and renaming it.
+struct StaleTempPolicy {
+  std::chrono::seconds ours{60};  ///< `<path>.tmp.claudegate.<8 hex>`.
+  /// `<path>.tmp.<8 hex>`: what earlier claudegate versions wrote, and also CLI 2.1.197's pattern, so
+  /// only removed once no live writer can possibly own it.
+  std::chrono::seconds legacy{3600};
+};
+
+/// Deletes abandoned temporary files next to `credentials_path` (regular files only, matching one
+/// of the two patterns exactly, older than the policy says; never anything else in the
+/// directory). Returns how many were removed. Errors are ignored: this is housekeeping, and a
+/// leftover temporary file never affects correctness (it is never read).
+std::size_t RemoveStaleTempFiles(const std::filesystem::path& credentials_path,
+                                 std::chrono::system_clock::time_point now,
+                                 StaleTempPolicy policy = {});
+
 /// The `claudeAiOauth` fields claudegate understands. Everything else stays in the JSON document.
 struct OAuthTokens {
   std::string access_token;
@@ -119,7 +141,7 @@ class CredentialsFile {
   [[nodiscard]] Result<CredentialsDocument> Read() const;
 
   /// Atomically replaces the file with `document` serialised compactly (like the CLI's
-  /// `JSON.stringify`): a temp file `<path>.tmp.<8 hex>` created `O_EXCL` with mode 0600 in the
+  /// `JSON.stringify`): a temp file `<path>.tmp.claudegate.<8 hex>` created `O_EXCL` with mode 0600 in the
   /// same directory (owner copied from the old file when permitted), written, fsynced, renamed over
   /// the target, then the directory fsynced. The target is never written in place, so readers see
   /// the old or the new complete document. Errors: `kCodeNotWritable`, `kCodeWriteFailed`; the
@@ -133,6 +155,13 @@ class CredentialsFile {
   /// Errors: those of `Read()` and `Write()`.
   [[nodiscard]] Result<CasResult> CompareAndSwap(
       const DirLock& write_lock, std::string_view expected_refresh_token,
+      const std::function<void(nlohmann::ordered_json& oauth)>& mutate) const;
+
+  /// As above, but writes when `accept(tokens on disk)` is true: used after a refresh, whose new
+  /// tokens replace not only the refresh token read before the request but also the one it sent
+  /// and the CLI's dead marker `""` (CLI 2.1.330 does the same; reference: docs/credentials.md).
+  [[nodiscard]] Result<CasResult> CompareAndSwap(
+      const DirLock& write_lock, const std::function<bool(const OAuthTokens& disk)>& accept,
       const std::function<void(nlohmann::ordered_json& oauth)>& mutate) const;
 
  private:

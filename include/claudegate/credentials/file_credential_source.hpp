@@ -7,16 +7,27 @@
 /// - Every call stats the file; a rewrite by another process (new inode, size or mtime) is picked
 ///   up before the token is used.
 /// - A refresh starts when the token expires within `refresh_margin` (5 min) of `now()`, or when
-///   `OnRejected()` reports the current token. Exactly one refresh runs per process; other callers
-///   wait for it (up to `wait_timeout`) on an Asio channel, without polling.
-/// - The refresh takes `.oauth_refresh.lock` (+ the legacy lock), re-reads the file and skips the
-///   request when the access token already changed; the write-back takes `.storage-write.lock` and
-///   compares-and-swaps on the refresh token, adopting a sibling's newer tokens instead of
-///   clobbering them.
+///   `OnRejected()` reports the current token. Exactly one refresh runs per process. While the
+///   current token is still valid (the proactive refresh) callers get it at once and the refresh
+///   runs in the background; only callers without a usable token (expired, or rejected upstream)
+///   wait for it, up to `wait_timeout`, on an Asio channel, without polling.
+/// - The refresh takes `.oauth_refresh.lock` (+ the legacy lock), then `.storage-write.lock`
+///   (proving the file can be saved before a refresh token is spent), re-reads the file under
+///   them and skips the request when the access token already changed. The storage-write lock is
+///   released during the token request (the CLI's own writes must not wait on the network) and
+///   taken again to compare-and-swap the new tokens in, adopting a sibling's newer tokens instead
+///   of clobbering them.
+/// - When that save fails (lock busy, disk full, read-only volume), the tokens are held in memory
+///   as *unsaved* and a background task retries the save with bounded backoff until it lands;
+///   `Status()` reports it. A rotated refresh token is the only valid one: losing it logs out the
+///   CLI sharing the file too.
 /// - `invalid_grant`: re-read first; adopt a sibling's rotation; only when the file still holds
 ///   the failed token, mark it dead (CAS-write the CLI's dead marker) and stop refreshing.
 /// - Other failures back off exponentially; a still-valid token keeps being served meanwhile.
-/// - A read-only file or volume: the refreshed tokens are kept in memory (logged once).
+/// - A read-only file or volume: the refreshed tokens are kept in memory (logged once) and the save
+///   retried at the capped backoff.
+/// - On creation, temporary files that crashed writes left behind are removed
+///   (`RemoveStaleTempFiles`).
 /// - Tokens never reach the logs; outcomes and expiry times do.
 ///
 /// @par Thread Safety
@@ -63,6 +74,8 @@ struct FileCredentialSourceOptions {
   /// current token if still valid, else an error). Covers lock waits plus a 30 s token request.
   std::chrono::milliseconds wait_timeout{std::chrono::seconds(60)};
   BackoffPolicy backoff;
+  /// Between attempts to save refreshed tokens that could not be written.
+  BackoffPolicy save_retry{std::chrono::seconds(1), std::chrono::seconds(60), 0.2};
   LockOptions refresh_lock = kRefreshLockOptions;
   LockOptions write_lock = kStorageWriteLockOptions;
   std::chrono::milliseconds heartbeat = kLockHeartbeat;
@@ -91,11 +104,13 @@ class FileCredentialSource final : public CredentialSource,
 
   /// `{"source":"credentials_file","path","logged_out","expires_at","expires_at_ms",
   /// "seconds_until_expiry","subscription_type","rate_limit_tier","persisted","refreshing",
-  /// "error","last_refresh":{"at","outcome","error"}}`; never a token.
+  /// "error","last_refresh":{"at","outcome","error"},"unsaved":{"since","attempts","error"}|null}`;
+  /// never a token. `unsaved` is set while refreshed tokens are held only in memory.
   [[nodiscard]] nlohmann::json Status() const override;
 
   /// True when a token is loaded, not logged out or dead, and either unexpired or refreshable now.
   [[nodiscard]] bool Ready() const override;
+  [[nodiscard]] Readiness ReadinessState() const override;
 
   /// Refresh attempts that reached the token endpoint so far (for tests and metrics).
   [[nodiscard]] std::size_t PostCount() const;
@@ -104,11 +119,15 @@ class FileCredentialSource final : public CredentialSource,
   struct PrivateTag {};
   FileCredentialSource(PrivateTag, std::filesystem::path config_dir, TokenEndpoint& endpoint,
                        net::any_io_executor executor, FileCredentialSourceOptions options);
+  ~FileCredentialSource() override;
+  FileCredentialSource(const FileCredentialSource&) = delete;
+  FileCredentialSource& operator=(const FileCredentialSource&) = delete;
 
  private:
   using DoneChannel = net::experimental::concurrent_channel<void(error_code)>;
   struct Decision;
   struct Outcome;
+  struct PendingSave;
   struct LastRefresh {
     std::chrono::system_clock::time_point at;
     std::string outcome;
@@ -119,6 +138,8 @@ class FileCredentialSource final : public CredentialSource,
   Awaitable<Result<Credential>> Obtain(std::optional<std::string> rejected_access_token);
   Decision DecideLocked(const std::optional<std::string>& rejected, bool may_start);
   void ReloadIfChangedLocked() const;
+  void ReconcileLocked(Result<CredentialsDocument> read, const FileStamp& current) const;
+  [[nodiscard]] Readiness ReadinessLocked() const;
   Awaitable<bool> WaitForRefresh(std::shared_ptr<DoneChannel> done) const;
   Awaitable<bool> WaitBounded(std::shared_ptr<DoneChannel> done) const;
   static Awaitable<void> RunRefresh(std::shared_ptr<FileCredentialSource> self,
@@ -135,6 +156,9 @@ class FileCredentialSource final : public CredentialSource,
                                         const std::string& disk_rt_at_start,
                                         const RefreshFailure& failure);
   void Finish(Outcome outcome);
+  void LogUnsavedLocked() const;
+  static Awaitable<void> SaveLoop(std::shared_ptr<FileCredentialSource> self);
+  Awaitable<bool> TrySavePending();
 
   const std::filesystem::path config_dir_;
   const CredentialsFile file_;
@@ -148,7 +172,10 @@ class FileCredentialSource final : public CredentialSource,
   mutable std::optional<CredentialsDocument> doc_;  ///< Last known tokens (disk or memory).
   mutable std::optional<Error> load_error_;         ///< Why doc_ is empty.
   mutable FileStamp stamp_;       ///< Disk version doc_ corresponds to.
-  mutable bool memory_only_ = false;  ///< doc_ is newer than the (unwritable) disk version.
+  /// Refreshed tokens not yet on disk; doc_ is then the disk version with them applied.
+  mutable std::unique_ptr<PendingSave> pending_;
+  std::uint64_t pending_generation_ = 0;
+  bool save_loop_running_ = false;
   bool refreshing_ = false;
   std::shared_ptr<DoneChannel> done_;  ///< Closed when the refresh in flight finishes.
   int consecutive_failures_ = 0;
@@ -157,7 +184,7 @@ class FileCredentialSource final : public CredentialSource,
   std::string dead_reason_;
   std::optional<LastRefresh> last_refresh_;
   std::map<std::string, std::uint64_t> refresh_counts_;  // by outcome, for /metrics
-  bool not_writable_logged_ = false;
+  mutable bool not_writable_logged_ = false;
   std::size_t post_count_ = 0;
   std::minstd_rand rng_{std::random_device{}()};
 };

@@ -1,6 +1,7 @@
 /// @file health_handler.hpp
 /// LiteLLM's probe paths: `/health/liveliness` (and `/health/liveness`) say the process serves;
-/// `/health/readiness` is 200 only with usable Claude credentials and explains itself otherwise;
+/// `/health/readiness` is 200 only with usable Claude credentials, else 503 with a coarse reason
+/// (no path, expiry or error text: it needs no key);
 /// `/health` (behind the key) reports credential and upstream state in detail.
 #pragma once
 

@@ -18,6 +18,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "claudegate/credentials/token_endpoint.hpp"
@@ -129,7 +130,8 @@ inline Result<TokenHttpResponse> Json(unsigned status, const std::string& body) 
   return TokenHttpResponse{status, body};
 }
 
-/// Runs `awaitable` on `ioc` until it completes (run_for is a safety limit only).
+/// Runs `awaitable` on `ioc` until it completes (run_for is a safety limit only). Work it started in
+/// the background (a proactive refresh, a save retry) stays queued: `RunUntil` drives it.
 template <typename T>
 T RunToCompletion(net::io_context& ioc, Awaitable<T> awaitable) {
   std::optional<T> result;
@@ -137,6 +139,7 @@ T RunToCompletion(net::io_context& ioc, Awaitable<T> awaitable) {
   net::co_spawn(ioc, std::move(awaitable), [&](std::exception_ptr e, T value) {
     error = e;
     result.emplace(std::move(value));
+    ioc.stop();
   });
   ioc.restart();
   ioc.run_for(std::chrono::seconds(20));
@@ -147,6 +150,23 @@ T RunToCompletion(net::io_context& ioc, Awaitable<T> awaitable) {
     throw std::runtime_error("coroutine did not complete");
   }
   return std::move(*result);
+}
+
+/// Runs `ioc` until `done()` holds, at most `limit`; returns whether it holds.
+inline bool RunUntil(net::io_context& ioc, const std::function<bool()>& done,
+                     std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  ioc.restart();
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    if (ioc.run_one_for(std::chrono::milliseconds(20)) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // Idle: nothing queued yet.
+    }
+    ioc.restart();
+  }
+  return true;
 }
 
 }  // namespace claudegate::credentials::testing

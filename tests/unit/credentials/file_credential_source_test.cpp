@@ -46,6 +46,11 @@ class FileCredentialSourceTest : public ::testing::Test {
     return testing::RunToCompletion(ioc_, source.Current());
   }
 
+  // Drives the background refresh started by a proactive (non-blocking) Current() to its end.
+  void Settle(const FileCredentialSource& source) {
+    ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return !source.Status()["refreshing"].get<bool>(); }));
+  }
+
   Result<Credential> Rejected(FileCredentialSource& source, const std::string& access) {
     return testing::RunToCompletion(
         ioc_, source.OnRejected(Credential{CredentialKind::kOAuth, access}));
@@ -86,8 +91,13 @@ TEST_P(ProactiveRefresh, RefreshesOnlyWithinFiveMinutesOfExpiry) {
   auto source = Make();
   auto credential = Current(*source);
   ASSERT_TRUE(credential.has_value()) << credential.error().message;
+  // A still-valid token is served at once (the refresh runs in the background); an expired one
+  // waits for the refresh.
+  const bool still_valid = GetParam().ms_left > 0;
+  EXPECT_EQ(credential->secret, GetParam().posts && !still_valid ? kNewAccess : kOldAccess);
+  Settle(*source);
   EXPECT_EQ(endpoint_.Calls(), GetParam().posts ? 1 : 0);
-  EXPECT_EQ(credential->secret, GetParam().posts ? kNewAccess : kOldAccess);
+  EXPECT_EQ(Current(*source)->secret, GetParam().posts ? kNewAccess : kOldAccess);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, ProactiveRefresh,
@@ -98,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(Table, ProactiveRefresh,
                                            ProactiveCase{-3'600'000, true}));
 
 TEST_F(FileCredentialSourceTest, RefreshWritesBackPreservingEverythingElse) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   const auto inode_before = testing::StatOf(path_).st_ino;
   auto source = Make();
   ASSERT_TRUE(Current(*source).has_value());
@@ -130,7 +140,7 @@ TEST_F(FileCredentialSourceTest, RefreshWritesBackPreservingEverythingElse) {
 }
 
 TEST_F(FileCredentialSourceTest, ResponseWithoutRefreshTokenKeepsTheOldOne) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   endpoint_.respond = [](const std::string&) {
     return Json(200, R"({"access_token":"sk-ant-oat01-NEW","expires_in":28800})");
   };
@@ -141,7 +151,7 @@ TEST_F(FileCredentialSourceTest, ResponseWithoutRefreshTokenKeepsTheOldOne) {
 }
 
 TEST_F(FileCredentialSourceTest, TwentyConcurrentCallersOnFourThreadsTriggerExactlyOnePost) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   auto gate = std::make_shared<testing::FakeTokenEndpoint::Gate>(ioc_, 0);
   endpoint_.gate = gate;  // Post() waits until every caller has started.
   auto source = Make();
@@ -225,7 +235,7 @@ TEST_F(FileCredentialSourceTest, SkipsTheRequestWhenTheTokenChangedBeforeTheLock
   ::utimensat(AT_FDCWD, path_.c_str(), times.data(), 0);
   ASSERT_EQ(testing::StatOf(path_).st_ino, before.st_ino);
 
-  now_ms_ += 3'600'000 - 60'000;  // Now due for refresh as far as the cache knows.
+  now_ms_ += 3'600'000 + 1'000;  // Expired as far as the cache knows: the caller waits.
   auto credential = Current(*source);
   ASSERT_TRUE(credential.has_value());
   EXPECT_EQ(credential->secret, "sk-ant-oat01-BBBB");
@@ -234,7 +244,7 @@ TEST_F(FileCredentialSourceTest, SkipsTheRequestWhenTheTokenChangedBeforeTheLock
 }
 
 TEST_F(FileCredentialSourceTest, AdoptsASiblingsWriteInsteadOfClobberingIt) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   endpoint_.respond = [this](const std::string&) {
     // A sibling (ignoring the locks) rotates the tokens while our request is in flight.
     CredentialsFile(path_).Write(ordered_json::parse(
@@ -250,7 +260,7 @@ TEST_F(FileCredentialSourceTest, AdoptsASiblingsWriteInsteadOfClobberingIt) {
 }
 
 TEST_F(FileCredentialSourceTest, InvalidGrantAfterSiblingRotationAdoptsTheRotatedTokens) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   endpoint_.respond = [this](const std::string&) {
     CredentialsFile(path_).Write(ordered_json::parse(
         CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB", kT0 + 7'200'000))).value();
@@ -265,7 +275,7 @@ TEST_F(FileCredentialSourceTest, InvalidGrantAfterSiblingRotationAdoptsTheRotate
 }
 
 TEST_F(FileCredentialSourceTest, InvalidGrantOnUnchangedFileMarksTheTokenDeadLikeTheCli) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   endpoint_.respond = [](const std::string&) {
     return Json(400, R"({"error":"invalid_grant","error_description":"Refresh token expired"})");
   };
@@ -292,6 +302,7 @@ TEST_F(FileCredentialSourceTest, TransientFailureBacksOffAndKeepsServingTheValid
   endpoint_.respond = [](const std::string&) { return Json(503, "unavailable"); };
   auto source = Make();
   EXPECT_EQ(Current(*source)->secret, kOldAccess);
+  Settle(*source);
   EXPECT_EQ(Current(*source)->secret, kOldAccess);
   EXPECT_EQ(endpoint_.Calls(), 1);  // Second call inside the 5 s backoff.
   EXPECT_EQ(source->Status()["last_refresh"]["outcome"], "failed");
@@ -299,15 +310,19 @@ TEST_F(FileCredentialSourceTest, TransientFailureBacksOffAndKeepsServingTheValid
 
   now_ms_ += 5'000;
   EXPECT_EQ(Current(*source)->secret, kOldAccess);
+  Settle(*source);
   EXPECT_EQ(endpoint_.Calls(), 2);
   now_ms_ += 5'000;  // Second failure doubled the delay to 10 s.
   EXPECT_EQ(Current(*source)->secret, kOldAccess);
+  Settle(*source);
   EXPECT_EQ(endpoint_.Calls(), 2);
 
   endpoint_.respond = [](const std::string&) { return Json(200, kSuccess); };
   now_ms_ += 5'000;
-  EXPECT_EQ(Current(*source)->secret, kNewAccess);
+  EXPECT_EQ(Current(*source)->secret, kOldAccess);  // Still valid: served while refreshing.
+  Settle(*source);
   EXPECT_EQ(endpoint_.Calls(), 3);
+  EXPECT_EQ(Current(*source)->secret, kNewAccess);
 }
 
 TEST_F(FileCredentialSourceTest, ExpiredTokenAndFailingRefreshIsAnError) {
@@ -324,7 +339,7 @@ TEST_F(FileCredentialSourceTest, ExpiredTokenAndFailingRefreshIsAnError) {
 }
 
 TEST_F(FileCredentialSourceTest, InvalidScopeRetriesOnceWithStoredScopes) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   endpoint_.respond = [](const std::string& body) {
     const auto scope = ordered_json::parse(body)["scope"].get<std::string>();
     return scope.find("user:plugins") != std::string::npos
@@ -352,13 +367,14 @@ TEST_P(HeldLock, FreshLockOfAnotherProcessIsRespected) {
   options_.refresh_lock.retries = 0;
   auto source = Make();
   EXPECT_EQ(Current(*source)->secret, kOldAccess);  // Still valid: served meanwhile.
+  Settle(*source);
   EXPECT_EQ(endpoint_.Calls(), 0);
   EXPECT_TRUE(std::filesystem::is_directory(lock));
   EXPECT_EQ(source->Status()["last_refresh"]["outcome"], "failed");
 }
 
 TEST_P(HeldLock, StaleLockIsTakenOver) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);
   const auto lock = GetParam().legacy ? LegacyLockPath(dir_) : RefreshLockPath(dir_);
   ASSERT_TRUE(std::filesystem::create_directory(lock));
   testing::Age(lock, 60s);
@@ -374,7 +390,7 @@ INSTANTIATE_TEST_SUITE_P(Table, HeldLock,
                          [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST_F(FileCredentialSourceTest, ReadOnlyFileKeepsRefreshedTokensInMemory) {
-  WriteCredentials(kOldAccess, kOldRefresh, 60'000);
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   const std::string original = testing::ReadText(path_);
   options_.write_hook = [](CredentialsFile::WriteStep step) {
     return step == CredentialsFile::WriteStep::kCreateTemp ? EROFS : 0;
@@ -429,6 +445,173 @@ TEST_F(FileCredentialSourceTest, CorruptFileIsReportedAsCorrupt) {
   EXPECT_EQ(credential.error().code, kCodeCorrupt);
   EXPECT_EQ(source->Status()["error"].get<std::string>().find("corrupt") != std::string::npos,
             true);
+}
+
+// Finding 5 (issue 14): a token endpoint that does not answer must not stall callers whose token
+// still works. Before, every caller waited for the refresh in flight (up to wait_timeout, here an
+// hour, so RunToCompletion would give up).
+TEST_F(FileCredentialSourceTest, StillValidTokenIsServedAtOnceWhileTheRefreshHangs) {
+  WriteCredentials(kOldAccess, kOldRefresh, 240'000);  // Inside the margin, still valid.
+  auto gate = std::make_shared<testing::FakeTokenEndpoint::Gate>(ioc_, 0);
+  endpoint_.gate = gate;  // The token request never answers until the gate closes.
+  options_.wait_timeout = std::chrono::hours(1);
+  auto source = Make();
+  EXPECT_EQ(Current(*source)->secret, kOldAccess);
+  ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return endpoint_.Calls() == 1; }));
+  EXPECT_EQ(Current(*source)->secret, kOldAccess);  // Again, with the refresh in flight.
+  EXPECT_EQ(Rejected(*source, "sk-ant-oat01-SOMETHING-OLDER")->secret, kOldAccess);
+  EXPECT_TRUE(source->Ready());
+  EXPECT_EQ(endpoint_.Calls(), 1);
+  gate->close();
+  Settle(*source);
+  EXPECT_EQ(Current(*source)->secret, kNewAccess);
+}
+
+// Only a caller without a usable token waits, and only up to wait_timeout.
+TEST_F(FileCredentialSourceTest, ExpiredTokenWaitsForTheHangingRefreshOnlyBoundedly) {
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);
+  auto gate = std::make_shared<testing::FakeTokenEndpoint::Gate>(ioc_, 0);
+  endpoint_.gate = gate;
+  options_.wait_timeout = 200ms;
+  auto source = Make();
+  auto credential = Current(*source);
+  ASSERT_FALSE(credential.has_value());
+  EXPECT_EQ(credential.error().kind, ErrorKind::kServiceUnavailable);
+  EXPECT_NE(credential.error().message.find("timed out waiting"), std::string::npos);
+  gate->close();
+  Settle(*source);
+  EXPECT_EQ(Current(*source)->secret, kNewAccess);
+}
+
+// Finding 6 (issue 14): another process holds .storage-write.lock when the new tokens come back.
+// Before, they stayed in memory and were never written: a restart lost the rotated refresh token.
+TEST_F(FileCredentialSourceTest, UnsavedTokensAreSavedInTheBackgroundOnceTheLockIsFree) {
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);
+  const auto write_lock = StorageWriteLockPath(dir_);
+  endpoint_.respond = [&](const std::string&) {
+    std::filesystem::create_directory(write_lock);  // "Another process" takes the lock now.
+    return Json(200, kSuccess);
+  };
+  options_.write_lock.retries = 0;
+  options_.save_retry = BackoffPolicy{50ms, 200ms, 0.0};
+  auto source = Make();
+  EXPECT_EQ(Current(*source)->secret, kNewAccess);
+  EXPECT_EQ(OnDisk()["claudeAiOauth"]["refreshToken"], kOldRefresh);
+  auto status = source->Status();
+  EXPECT_EQ(status["persisted"], false);
+  ASSERT_TRUE(status["unsaved"].is_object());
+  EXPECT_NE(status["unsaved"]["error"].get<std::string>().find("held by another process"),
+            std::string::npos);
+  EXPECT_EQ(status.dump().find("sk-ant"), std::string::npos) << "Status() leaked a token";
+
+  // Meanwhile the CLI, holding only the old (now spent) refresh token, marks it dead on disk
+  // (its invalid_grant handling), and rewrites another key: neither may cost us the new tokens.
+  auto dead = OnDisk();
+  dead["claudeAiOauth"]["refreshToken"] = "";
+  dead["claudeAiOauth"]["accessToken"] = "";
+  dead["claudeAiOauth"]["expiresAt"] = 0;
+  dead["claudeAiOauth"]["loginEnded"] = "time_limit";
+  dead["mcpOAuth"]["other"] = "written by the CLI";
+  testing::WriteText(path_, dead.dump());
+  EXPECT_EQ(Current(*source)->secret, kNewAccess);
+  EXPECT_TRUE(source->Ready());
+  EXPECT_EQ(endpoint_.Calls(), 1);
+
+  std::filesystem::remove(write_lock);  // The other process is done.
+  ASSERT_TRUE(testing::RunUntil(
+      ioc_, [&] { return OnDisk()["claudeAiOauth"]["refreshToken"] == kNewRefresh; }));
+  const auto disk = OnDisk();
+  EXPECT_EQ(disk["claudeAiOauth"]["accessToken"], kNewAccess);
+  EXPECT_EQ(disk["claudeAiOauth"]["expiresAt"], kT0 + 28'800'000);
+  EXPECT_FALSE(disk["claudeAiOauth"].contains("loginEnded"));
+  EXPECT_EQ(disk["mcpOAuth"]["other"], "written by the CLI");
+  EXPECT_EQ(disk["pluginSecrets"]["plugin"], "secret");
+  EXPECT_EQ(testing::StatOf(path_).st_mode & 0777, 0600);
+  ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return source->Status()["unsaved"].is_null(); }));
+  EXPECT_EQ(source->Status()["persisted"], true);
+  EXPECT_EQ(Current(*source)->secret, kNewAccess);
+}
+
+// The storage-write lock is taken before the refresh token is spent: while another process holds
+// it, no token request is sent (nothing can be lost), and a still-valid token keeps being served.
+TEST_F(FileCredentialSourceTest, NoTokenRequestWhileAnotherProcessHoldsTheWriteLock) {
+  WriteCredentials(kOldAccess, kOldRefresh, 240'000);
+  ASSERT_TRUE(std::filesystem::create_directory(StorageWriteLockPath(dir_)));
+  options_.write_lock.retries = 0;
+  auto source = Make();
+  EXPECT_EQ(Current(*source)->secret, kOldAccess);
+  Settle(*source);
+  EXPECT_EQ(endpoint_.Calls(), 0);
+  EXPECT_EQ(source->Status()["last_refresh"]["outcome"], "failed");
+  EXPECT_NE(source->Status()["last_refresh"]["error"].get<std::string>().find("storage_lock_busy"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(RefreshLockPath(dir_)));  // Released again.
+}
+
+// If a sibling refreshed while we waited for the write lock, its tokens are used without a request.
+TEST_F(FileCredentialSourceTest, AdoptsTheTokensASiblingWroteWhileWeWaitedForTheWriteLock) {
+  WriteCredentials(kOldAccess, kOldRefresh, -1'000);
+  const auto write_lock = StorageWriteLockPath(dir_);
+  ASSERT_TRUE(std::filesystem::create_directory(write_lock));
+  options_.write_lock = LockOptions{15s, 200, 20ms, 20ms};
+  auto source = Make();
+  std::optional<Result<Credential>> result;
+  net::co_spawn(ioc_, source->Current(), [&](std::exception_ptr, Result<Credential> r) {
+    result = std::move(r);
+  });
+  // The sibling writes its refreshed tokens, then releases the write lock.
+  ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return source->Status()["refreshing"] == true; }));
+  testing::WriteText(path_, CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB",
+                                            kT0 + 7'200'000));
+  std::filesystem::remove(write_lock);
+  ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return result.has_value(); }));
+  ASSERT_TRUE(result->has_value()) << result->error().message;
+  EXPECT_EQ((*result)->secret, "sk-ant-oat01-SIB");
+  EXPECT_EQ(endpoint_.Calls(), 0);
+}
+
+// Finding 12 (issue 14): temporary files of writes interrupted by a crash are removed at start;
+// a fresh one (a write in progress elsewhere) and anything not matching our patterns are kept.
+TEST_F(FileCredentialSourceTest, RemovesAbandonedTemporaryFilesAtStart) {
+  WriteCredentials(kOldAccess, kOldRefresh, 3'600'000);
+  const auto at = [this](const std::string& suffix) {
+    auto path = dir_ / (".credentials.json" + suffix);
+    testing::WriteText(path, "{}");
+    return path;
+  };
+  const auto stale_ours = at(".tmp.claudegate.0badc0de");
+  testing::Age(stale_ours, 120s);
+  const auto stale_legacy = at(".tmp.1234abcd");  // Earlier claudegate and CLI 2.1.197 pattern.
+  testing::Age(stale_legacy, 2h);
+  const auto fresh_ours = at(".tmp.claudegate.feedf00d");
+  const auto fresh_legacy = at(".tmp.89abcdef");  // Could be the CLI writing right now.
+  testing::Age(fresh_legacy, 120s);
+  const auto foreign = at(".tmp.not-ours");
+  testing::Age(foreign, 2h);
+  const auto backup = dir_ / "credentials.json.tmp.0badc0de";  // Another file's name.
+  testing::WriteText(backup, "{}");
+  testing::Age(backup, 2h);
+
+  auto source = Make();
+  EXPECT_FALSE(std::filesystem::exists(stale_ours));
+  EXPECT_FALSE(std::filesystem::exists(stale_legacy));
+  EXPECT_TRUE(std::filesystem::exists(fresh_ours));
+  EXPECT_TRUE(std::filesystem::exists(fresh_legacy));
+  EXPECT_TRUE(std::filesystem::exists(foreign));
+  EXPECT_TRUE(std::filesystem::exists(backup));
+  EXPECT_TRUE(std::filesystem::exists(path_));
+  EXPECT_EQ(Current(*source)->secret, kOldAccess);
+}
+
+// Finding 9 (issue 14): a FIFO at the path is reported, never opened blocking.
+TEST_F(FileCredentialSourceTest, FifoAtThePathIsAnErrorNotAHang) {
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  auto source = Make();
+  auto credential = Current(*source);
+  ASSERT_FALSE(credential.has_value());
+  EXPECT_EQ(credential.error().kind, ErrorKind::kServiceUnavailable);
+  EXPECT_NE(credential.error().message.find("FIFO"), std::string::npos);
+  EXPECT_EQ(source->ReadinessState(), Readiness::kUnusable);
 }
 
 }  // namespace
