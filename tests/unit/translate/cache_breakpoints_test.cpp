@@ -28,7 +28,8 @@ PromptCaching Settings(const json& spec) {
     settings.mode = PromptCachingMode::kOff;
   }
   settings.ttl = Ttl(spec.value("ttl", "5m"));
-  for (const auto& [model, points] : spec.value("injection_points", json::object()).items()) {
+  const json injection_points = spec.value("injection_points", json::object());
+  for (const auto& [model, points] : injection_points.items()) {
     for (const auto& p : points) {
       config::CacheInjectionPoint point;
       if (p.contains("role")) {
@@ -122,7 +123,8 @@ TEST(PlaceCacheBreakpoints, MatchesGoldenCases) {
     SCOPED_TRACE(test_case["name"].get<std::string>());
     json body = test_case["request"];
     const auto result = PlaceCacheBreakpoints(
-        body, Settings(test_case.value("settings", json::object())), test_case["model"]);
+        body, Settings(test_case.value("settings", json::object())),
+        test_case["model"].get<std::string>());
     const json actual = {
         {"body", body}, {"outcome", OutcomeName(result.outcome)}, {"added", result.added}};
     EXPECT_EQ(Canonical(body), Canonical(test_case["request"]));
