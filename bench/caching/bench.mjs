@@ -205,6 +205,7 @@ async function run(work, route, variant) {
       first_request_tokens: fake.model.perRequest[0].input_tokens + fake.model.perRequest[0].cache_creation_input_tokens,
       last_request_tokens: (({ input_tokens: a, cache_creation_input_tokens: b, cache_read_input_tokens: c }) => a + b + c)(fake.model.perRequest.at(-1)),
       misses: fake.model.perRequest.filter((r, i) => i > 0 && r.cache_read_input_tokens === 0).length,
+      per_request: fake.model.perRequest.map(({ input_tokens, cache_creation_input_tokens, cache_read_input_tokens }) => [input_tokens, cache_creation_input_tokens, cache_read_input_tokens]),
     };
   } finally {
     await stop(gateway.child);
