@@ -20,8 +20,8 @@ constexpr std::size_t kMaxBreakpoints = 4;
 // Block types that accept `cache_control`. Thinking and redacted-thinking blocks do not (Anthropic
 // answers 400), and a type this list does not know is skipped rather than risked.
 constexpr std::array<std::string_view, 8> kMarkableTypes = {
-    "text",     "image",           "document",   "search_result",
-    "tool_use", "tool_result",     "server_tool_use", "web_search_tool_result",
+    "text",     "image",       "document",        "search_result",
+    "tool_use", "tool_result", "server_tool_use", "web_search_tool_result",
 };
 
 enum class Area { kTools, kSystem, kMessages };
@@ -36,8 +36,8 @@ struct Block {
 };
 
 bool HasNonBlank(const json& text) {
-  return text.is_string() && text.get_ref<const std::string&>().find_first_not_of(" \t\r\n") !=
-                                 std::string::npos;
+  return text.is_string() &&
+         text.get_ref<const std::string&>().find_first_not_of(" \t\r\n") != std::string::npos;
 }
 
 bool IsMarkable(const json& block) {
@@ -73,8 +73,9 @@ class Prompt {
 
   [[nodiscard]] std::string_view Role(std::size_t message) const {
     const json* role = Find((*Find(body_, "messages"))[message], "role");
-    return role != nullptr && role->is_string() ? std::string_view(role->get_ref<const std::string&>())
-                                                : std::string_view();
+    return role != nullptr && role->is_string()
+               ? std::string_view(role->get_ref<const std::string&>())
+               : std::string_view();
   }
 
   // The last markable block at a position < `end` whose area is `area`.
@@ -211,8 +212,8 @@ void AddPlacement(std::vector<Placement>& out, std::optional<std::size_t> block,
   if (!block || out.size() >= kMaxBreakpoints) {
     return;
   }
-  const bool seen = std::any_of(out.begin(), out.end(),
-                                [&](const Placement& p) { return p.block == *block; });
+  const bool seen =
+      std::any_of(out.begin(), out.end(), [&](const Placement& p) { return p.block == *block; });
   if (!seen) {
     out.push_back({*block, ttl});
   }
@@ -272,9 +273,10 @@ std::vector<Placement> InjectedPlacement(const Prompt& prompt,
       if (has_system && index == 0) {
         AddPlacement(out, system, ttl);
       } else {
-        AddPlacement(out, prompt.LastMarkableInMessage(static_cast<std::size_t>(index) -
-                                                       (has_system ? 1U : 0U)),
-                     ttl);
+        AddPlacement(
+            out,
+            prompt.LastMarkableInMessage(static_cast<std::size_t>(index) - (has_system ? 1U : 0U)),
+            ttl);
       }
       continue;
     }
@@ -341,10 +343,9 @@ CacheMarkingResult PlaceCacheBreakpoints(json& body, const config::PromptCaching
   }
   Prompt prompt(body);
   const auto points = settings.injection_points.find(model_name);
-  std::vector<Placement> placements =
-      points != settings.injection_points.end()
-          ? InjectedPlacement(prompt, points->second, settings.ttl)
-          : AutoPlacement(prompt, settings.ttl);
+  std::vector<Placement> placements = points != settings.injection_points.end()
+                                          ? InjectedPlacement(prompt, points->second, settings.ttl)
+                                          : AutoPlacement(prompt, settings.ttl);
   if (placements.empty()) {
     return {CacheMarking::kNothingToMark, 0};
   }

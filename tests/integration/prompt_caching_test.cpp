@@ -1,7 +1,6 @@
 // Automatic prompt caching through the real gateway (docs/prompt-caching.md): which routes get
 // cache_control breakpoints added, with which settings, as the TLS fake upstream receives them.
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "support/fake_upstream.hpp"
@@ -39,8 +38,8 @@ const std::string kChatBody =
 TEST(PromptCaching, ChatRouteMarksTailPreviousTurnAndSystemByDefault) {
   FakeUpstream upstream([](const RecordedRequest&) { return StreamReply(); });
   TestGateway gw(ConfigFor(upstream));
-  auto response = Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                        kChatBody);
+  auto response =
+      Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChatBody);
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
   const json sent = SentBody(upstream);
@@ -72,8 +71,8 @@ TEST(PromptCaching, OffSendsNoMarkers) {
   auto config = ConfigFor(upstream);
   config.prompt_caching.mode = config::PromptCachingMode::kOff;
   TestGateway gw(config);
-  auto response = Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                        kChatBody);
+  auto response =
+      Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChatBody);
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
   EXPECT_EQ(SentBody(upstream).dump().find("cache_control"), std::string::npos);
@@ -86,8 +85,8 @@ TEST(PromptCaching, LiteLlmInjectionPointsReplaceTheAutomaticPlacement) {
   system.role = "system";
   config.prompt_caching.injection_points["sonnet"] = {system};
   TestGateway gw(config);
-  auto response = Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                        kChatBody);
+  auto response =
+      Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChatBody);
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
   const json sent = SentBody(upstream);
@@ -95,9 +94,8 @@ TEST(PromptCaching, LiteLlmInjectionPointsReplaceTheAutomaticPlacement) {
   EXPECT_EQ(sent["messages"].dump().find("cache_control"), std::string::npos);
 }
 
-const std::string kMessagesBody =
-    R"({"model":"sonnet","max_tokens":5,"system":"Be brief.",)"
-    R"("messages":[{"role":"user","content":"Hello"}]})";
+const std::string kMessagesBody = R"({"model":"sonnet","max_tokens":5,"system":"Be brief.",)"
+                                  R"("messages":[{"role":"user","content":"Hello"}]})";
 const Headers kAnthropicHeaders = {{"x-api-key", kTestMasterKey},
                                    {"anthropic-version", "2023-06-01"}};
 

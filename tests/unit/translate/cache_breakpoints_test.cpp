@@ -1,8 +1,8 @@
 #include "claudegate/translate/cache_breakpoints.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "golden_util.hpp"
 
@@ -122,9 +122,9 @@ TEST(PlaceCacheBreakpoints, MatchesGoldenCases) {
   for (auto& test_case : cases) {
     SCOPED_TRACE(test_case["name"].get<std::string>());
     json body = test_case["request"];
-    const auto result = PlaceCacheBreakpoints(
-        body, Settings(test_case.value("settings", json::object())),
-        test_case["model"].get<std::string>());
+    const auto result =
+        PlaceCacheBreakpoints(body, Settings(test_case.value("settings", json::object())),
+                              test_case["model"].get<std::string>());
     const json actual = {
         {"body", body}, {"outcome", OutcomeName(result.outcome)}, {"added", result.added}};
     EXPECT_EQ(Canonical(body), Canonical(test_case["request"]));
@@ -170,7 +170,8 @@ TEST(PlaceCacheBreakpoints, EveryTurnMarksThePreviousTail) {
           for (std::size_t k = 0; k <= m; ++k) {
             prefix.push_back(messages[k]);
           }
-          prefix.back()["content"] = json(content.begin(), content.begin() + static_cast<long>(b) + 1);
+          prefix.back()["content"] =
+              json(content.begin(), content.begin() + static_cast<long>(b) + 1);
           marked_prefixes.push_back(Canonical({{"messages", prefix}}));
         }
       }
@@ -230,7 +231,10 @@ TEST(HasCacheMarkers, IgnoresLookalikesInToolInputAndSchemas) {
       {"messages",
        {{{"role", "assistant"},
          {"content",
-          {{{"type", "tool_use"}, {"id", "x"}, {"name", "t"}, {"input", {{"cache_control", "a"}}}}}}}}}};
+          {{{"type", "tool_use"},
+            {"id", "x"},
+            {"name", "t"},
+            {"input", {{"cache_control", "a"}}}}}}}}}};
   EXPECT_FALSE(HasCacheMarkers(body));
 }
 
