@@ -42,7 +42,7 @@ TEST(PromptCaching, ChatRouteMarksTailPreviousTurnAndSystemByDefault) {
       Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChatBody);
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
-  const json sent = SentBody(upstream);
+  json sent = SentBody(upstream);  // non-const: a missing marker reads as null, not an assert
   EXPECT_EQ(sent["system"][0]["cache_control"], kEphemeral);
   EXPECT_EQ(sent["messages"][0]["content"][0]["cache_control"], kEphemeral);  // previous turn
   EXPECT_FALSE(sent["messages"][1]["content"][0].contains("cache_control"));
@@ -60,7 +60,7 @@ TEST(PromptCaching, ResponsesRouteMarksByDefaultWithTheConfiguredTtl) {
                         R"("prompt_cache_key":"codex-session"})");
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
-  const json sent = SentBody(upstream);
+  json sent = SentBody(upstream);  // non-const: a missing marker reads as null, not an assert
   const json one_hour = {{"type", "ephemeral"}, {"ttl", "1h"}};
   EXPECT_EQ(sent["system"][0]["cache_control"], one_hour);
   EXPECT_EQ(sent["messages"][0]["content"][0]["cache_control"], one_hour);
@@ -89,7 +89,7 @@ TEST(PromptCaching, LiteLlmInjectionPointsReplaceTheAutomaticPlacement) {
       Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChatBody);
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
-  const json sent = SentBody(upstream);
+  json sent = SentBody(upstream);  // non-const: a missing marker reads as null, not an assert
   EXPECT_EQ(sent["system"][0]["cache_control"], kEphemeral);
   EXPECT_EQ(sent["messages"].dump().find("cache_control"), std::string::npos);
 }
@@ -122,7 +122,7 @@ TEST(PromptCaching, MessagesRouteMarksWhenConfiguredButNeverOverClientMarkers) {
       Fetch(gw.port(), http::verb::post, "/v1/messages", {}, kMessagesBody, kAnthropicHeaders);
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
-  const json sent = SentBody(upstream);
+  json sent = SentBody(upstream);  // non-const: a missing marker reads as null, not an assert
   EXPECT_EQ(sent["model"], "claude-sonnet-5-5");
   EXPECT_EQ(sent["system"], json::parse(R"([{"type":"text","text":"Be brief.",)"
                                         R"("cache_control":{"type":"ephemeral"}}])"));
