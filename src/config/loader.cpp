@@ -215,6 +215,14 @@ std::string DescribeConfig(const Config& config) {
       << "  drop_params:           " << (config.translation.drop_params ? "true" : "false")
       << "\n"
       << "  default max_tokens:    " << config.translation.default_max_tokens << "\n"
+      << "  prompt caching:        "
+      << (config.prompt_caching.mode == PromptCachingMode::kOff
+              ? std::string("off")
+              : std::string("auto, ttl ") +
+                    (config.prompt_caching.ttl == CacheTtl::kOneHour ? "1h" : "5m") +
+                    (config.prompt_caching.messages_route ? ", also /v1/messages"
+                                                          : ", OpenAI routes only"))
+      << "\n"
       << "  plan guard:            "
       << (config.plan_guard.enabled
               ? std::string("on") + (config.plan_guard.refuse_overage ? " (also overage)" : "")
@@ -239,7 +247,12 @@ std::string DescribeConfig(const Config& config) {
   out << "\n"
       << "  models:\n";
   for (const auto& alias : config.models.aliases()) {
-    out << "    " << alias.name << " -> " << alias.upstream_id << "\n";
+    out << "    " << alias.name << " -> " << alias.upstream_id;
+    if (const auto points = config.prompt_caching.injection_points.find(alias.name);
+        points != config.prompt_caching.injection_points.end()) {
+      out << " (" << points->second.size() << " cache_control injection point(s))";
+    }
+    out << "\n";
   }
   for (const auto& warning : config.warnings) {
     out << "  warning: " << warning << "\n";

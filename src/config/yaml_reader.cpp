@@ -100,6 +100,17 @@ class YamlReader {
         continue;
       }
       configured.push_back({*name, *resolved});
+      if (const YAML::Node params = item["litellm_params"];
+          params && params["cache_control_injection_points"]) {
+        auto points = ReadInjectionPoints(params["cache_control_injection_points"],
+                                          where + ".litellm_params.cache_control_injection_points");
+        if (!points) {
+          return points.error();
+        }
+        if (!points->empty()) {
+          config_.prompt_caching.injection_points[*name] = std::move(*points);
+        }
+      }
     }
     // Configured names first (they are what /v1/models lists first); the built-in aliases stay
     // resolvable unless the file redefines them.
@@ -112,6 +123,97 @@ class YamlReader {
     }
     config_.models = ModelCatalog(std::move(configured));
     return {};
+  }
+
+  // LiteLLM's `cache_control_injection_points` (docs/prompt-caching.md): a list of
+  // {location: message, role | index, control?}. Other locations (LiteLLM's Bedrock-only
+  // `tool_config`) are ignored with a warning.
+  Result<std::vector<CacheInjectionPoint>> ReadInjectionPoints(const YAML::Node& node,
+                                                               const std::string& where) {
+    if (!node.IsSequence()) {
+      return FailError(where + " must be a list of {location: message, role or index}");
+    }
+    std::vector<CacheInjectionPoint> points;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node entry = node[i];
+      const std::string at = where + "[" + std::to_string(i) + "]";
+      if (!entry.IsMap()) {
+        return FailError(at + " must be a mapping {location: message, role or index}");
+      }
+      auto location = entry["location"] ? String(entry["location"], at + ".location")
+                                        : Result<std::string>(std::string("message"));
+      if (!location) {
+        return location.error();
+      }
+      if (*location != "message") {
+        Warn(at + ": location '" + *location + "' is not supported (only message); ignored");
+        continue;
+      }
+      CacheInjectionPoint point;
+      if (entry["index"]) {
+        auto index = Integer<int>(entry["index"], at + ".index");
+        if (!index) {
+          return index.error();
+        }
+        point.index = *index;
+      }
+      if (entry["role"]) {
+        auto role = String(entry["role"], at + ".role");
+        if (!role) {
+          return role.error();
+        }
+        if (*role == "developer") {
+          *role = "system";  // Hoisted into Anthropic's system prompt like system messages.
+        }
+        if (*role != "system" && *role != "user" && *role != "assistant" && *role != "tool") {
+          return FailError(at + ".role must be system, user, assistant or tool, got '" + *role +
+                           "'");
+        }
+        point.role = *role;
+      }
+      if (!point.index && !point.role) {
+        return FailError(at + " needs a role or an index");
+      }
+      if (const YAML::Node control = entry["control"]; control && control["ttl"]) {
+        auto ttl = CacheTtlValue(control["ttl"], at + ".control.ttl");
+        if (!ttl) {
+          return ttl.error();
+        }
+        point.ttl = *ttl;
+      }
+      points.push_back(std::move(point));
+    }
+    return points;
+  }
+
+  Result<CacheTtl> CacheTtlValue(const YAML::Node& node, const std::string& where) const {
+    auto text = String(node, where);
+    if (!text) {
+      return text.error();
+    }
+    if (*text == "5m") {
+      return CacheTtl::kFiveMinutes;
+    }
+    if (*text == "1h") {
+      return CacheTtl::kOneHour;
+    }
+    return FailError(where + " must be 5m or 1h (Anthropic's two cache lifetimes), got '" + *text +
+                     "'");
+  }
+
+  Result<PromptCachingMode> CachingMode(const YAML::Node& node, const std::string& where) const {
+    auto text = String(node, where);
+    if (!text) {
+      return text.error();
+    }
+    const std::string lower = Lower(*text);
+    if (lower == "auto" || lower == "true" || lower == "on") {
+      return PromptCachingMode::kAuto;
+    }
+    if (lower == "off" || lower == "false") {
+      return PromptCachingMode::kOff;
+    }
+    return FailError(where + " must be auto or off, got '" + *text + "'");
   }
 
   static std::vector<ModelAlias> BuiltinAliases() {
@@ -271,6 +373,17 @@ class YamlReader {
       } else if (key == "metrics_public") {
         auto flag = Bool(value, where);
         step = flag ? (config_.metrics_public = *flag, Result<void>{}) : Result<void>(flag.error());
+      } else if (key == "prompt_caching") {
+        auto mode = CachingMode(value, where);
+        step = mode ? (config_.prompt_caching.mode = *mode, Result<void>{})
+                    : Result<void>(mode.error());
+      } else if (key == "prompt_cache_ttl") {
+        auto ttl = CacheTtlValue(value, where);
+        step = ttl ? (config_.prompt_caching.ttl = *ttl, Result<void>{}) : Result<void>(ttl.error());
+      } else if (key == "prompt_caching_messages") {
+        auto flag = Bool(value, where);
+        step = flag ? (config_.prompt_caching.messages_route = *flag, Result<void>{})
+                    : Result<void>(flag.error());
       } else if (key == "plan_guard") {
         step = ReadPlanGuard(value);
       } else if (key == "auth_throttle") {

@@ -73,6 +73,7 @@ Awaitable<Outcome> ChatCompletionsHandler::Handle(RequestContext& ctx) const {
   options.drop_params = config_.translation.drop_params;
   options.default_max_tokens = config_.translation.default_max_tokens;
   options.anthropic_version = config_.upstream.anthropic_version;
+  options.caching = &config_.prompt_caching;
   auto translated = translate::ToAnthropic(json, options);
   if (!translated) {
     co_return co_await middleware::LocalReply(ctx, translated.error(), "invalid_request");
@@ -80,6 +81,10 @@ Awaitable<Outcome> ChatCompletionsHandler::Handle(RequestContext& ctx) const {
   ctx.model = translated->requested_model;
   for (const auto& warning : translated->warnings) {
     spdlog::debug("request {}: {}", ctx.request_id, warning);
+  }
+  if (translated->cache_breakpoints_added > 0) {
+    spdlog::debug("request {}: added {} cache breakpoint(s) (docs/prompt-caching.md)",
+                  ctx.request_id, translated->cache_breakpoints_added);
   }
 
   const bool upstream_streams = translated->body.value("stream", false);

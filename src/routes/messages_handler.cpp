@@ -8,6 +8,8 @@
 #include "claudegate/routes/request_accounting.hpp"
 #include "claudegate/routes/upstream_errors.hpp"
 #include "claudegate/sse/decoder.hpp"
+#include "claudegate/translate/cache_breakpoints.hpp"
+#include "claudegate/translate/json_depth.hpp"
 
 namespace claudegate::routes {
 namespace {
@@ -33,6 +35,21 @@ server::HeaderList ForwardedHeaders(const server::Request& request) {
   headers.emplace_back("anthropic-version",
                        std::string(version.empty() ? kDefaultAnthropicVersion : version));
   return headers;
+}
+
+// Opt-in automatic prompt caching on the Anthropic route (docs/prompt-caching.md). Claude Code
+// and the Anthropic SDKs place their own breakpoints, which are left alone; a body that is not a
+// JSON object, or nests too deep to re-serialise safely, goes through unchanged.
+void AddCacheBreakpoints(std::string& body, const config::PromptCaching& caching,
+                         std::string_view model) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object() || translate::ExceedsJsonDepth(json)) {
+    return;
+  }
+  if (translate::PlaceCacheBreakpoints(json, caching, model).outcome ==
+      translate::CacheMarking::kPlaced) {
+    body = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
 }
 
 // Watches the relayed events for the usage Anthropic reports (message_start, message_delta) and
@@ -186,6 +203,9 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
     request.body = *resolved == *fields->model ? body : ReplaceModel(body, *fields, *resolved);
   } else {
     request.body = body;  // Anthropic will explain what is missing.
+  }
+  if (config_.prompt_caching.messages_route) {
+    AddCacheBreakpoints(request.body, config_.prompt_caching, fields->model.value_or(""));
   }
   auto answer = co_await upstream::SendAuthorized(call_, std::move(request),
                                                   ctx.request["anthropic-beta"], {});

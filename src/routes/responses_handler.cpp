@@ -79,6 +79,7 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   options.drop_params = config_.translation.drop_params;
   options.default_max_tokens = config_.translation.default_max_tokens;
   options.anthropic_version = config_.upstream.anthropic_version;
+  options.caching = &config_.prompt_caching;
   options.always_stream_upstream = true;  // RelayAccumulated serves non-streaming clients.
   auto translated = translate::ResponsesToAnthropic(json, options);
   if (!translated) {
@@ -87,6 +88,10 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   ctx.model = translated->anthropic.requested_model;
   for (const auto& warning : translated->anthropic.warnings) {
     spdlog::debug("request {}: {}", ctx.request_id, warning);
+  }
+  if (translated->anthropic.cache_breakpoints_added > 0) {
+    spdlog::debug("request {}: added {} cache breakpoint(s) (docs/prompt-caching.md)",
+                  ctx.request_id, translated->anthropic.cache_breakpoints_added);
   }
 
   upstream::UpstreamRequest request;

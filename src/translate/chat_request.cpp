@@ -6,6 +6,7 @@
 
 #include <array>
 
+#include "claudegate/translate/cache_breakpoints.hpp"
 #include "claudegate/translate/generation.hpp"
 #include "claudegate/translate/messages.hpp"
 #include "claudegate/translate/tools.hpp"
@@ -201,6 +202,10 @@ Result<AnthropicRequest> Translate(const nlohmann::json& request, const Translat
   body["stream"] = out.stream || options.always_stream_upstream;
 
   LimitCacheBreakpoints(body, out.warnings);
+  if (options.caching != nullptr) {
+    out.cache_breakpoints_added =
+        PlaceCacheBreakpoints(body, *options.caching, out.requested_model).added;
+  }
   return out;
 }
 

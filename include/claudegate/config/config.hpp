@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "claudegate/config/model_catalog.hpp"
+#include "claudegate/config/prompt_caching.hpp"
 
 namespace claudegate::config {
 
@@ -106,6 +107,7 @@ struct Config {
   Credentials credentials;
   Logging logging;
   Translation translation;
+  PromptCaching prompt_caching;  ///< Automatic cache_control breakpoints (docs/prompt-caching.md).
   PlanGuard plan_guard;
   AuthThrottle auth_throttle;
   /// Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client.

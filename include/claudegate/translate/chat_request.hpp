@@ -3,6 +3,7 @@
 /// (reference §1 and §7). The entry point of `claudegate::translate` for the OpenAI route.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@ struct AnthropicRequest {
   std::vector<std::string> betas;     ///< Extra `anthropic-beta` values this request needs.
   std::vector<std::string> warnings;  ///< Parameters dropped or changed (log; optionally
                                       ///< `x-claudegate-warning`).
+  std::size_t cache_breakpoints_added = 0;  ///< By automatic prompt caching (for the log).
 };
 
 /// Translates `request` (the parsed client body).
@@ -33,9 +35,12 @@ struct AnthropicRequest {
 /// (whitespace-only entries dropped), `safety_identifier`/`user` → `metadata.user_id` as
 /// hex SHA-256, `response_format` → `output_config.format` or a JSON-only system instruction,
 /// `reasoning_effort` → `thinking` and `output_config.effort`, `service_tier`, `stream` and
-/// `stream_options`, top-level `cache_control`, and the 4-breakpoint cache limit. Parameters
-/// Anthropic cannot honour (`n`>1, `logprobs`, `logit_bias`, `seed`, penalties, audio, …) are a 400
-/// naming `param`, or dropped with `drop_params`; default-valued ones count as absent.
+/// `stream_options`, top-level `cache_control`, and the 4-breakpoint cache limit; then, with
+/// `options.caching`, automatic cache breakpoints (`PlaceCacheBreakpoints()`). OpenAI's
+/// `prompt_cache_key` and `prompt_cache_retention` have no Anthropic equivalent and are ignored
+/// (docs/prompt-caching.md). Parameters Anthropic cannot honour (`n`>1, `logprobs`, `logit_bias`,
+/// `seed`, penalties, audio, …) are a 400 naming `param`, or dropped with `drop_params`;
+/// default-valued ones count as absent.
 ///
 /// Never throws: JSON type errors inside become 400s.
 ///

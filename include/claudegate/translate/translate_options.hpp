@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "claudegate/config/model_catalog.hpp"
+#include "claudegate/config/prompt_caching.hpp"
 #include "claudegate/error.hpp"
 #include "claudegate/translate/model_traits.hpp"
 
@@ -30,6 +31,9 @@ struct TranslateOptions {
   /// default `max_tokens` makes long non-streamed calls time out. Non-streaming clients are then
   /// served through `MessageAccumulator` + `ToOpenAi()`.
   bool always_stream_upstream = true;
+  /// Automatic prompt caching (`PlaceCacheBreakpoints()`, docs/prompt-caching.md); nullptr adds
+  /// no breakpoints. The handlers pass `Config::prompt_caching`, whose default is `auto`.
+  const config::PromptCaching* caching = nullptr;
 };
 
 /// Shared by the request-translation helpers; internal to `claudegate::translate`.

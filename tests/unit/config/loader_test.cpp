@@ -262,6 +262,20 @@ TEST(LoadConfig, ExplainsBadFiles) {
       {"claudegate:\n  trusted_proxies: 10.0.0.1\n", "must be a list"},
       {"claudegate:\n  trusted_proxies: [10.0.0.300]\n", "not an IP address or CIDR"},
       {"claudegate:\n  trusted_proxies: [\"10.0.0.0/33\"]\n", "not an IP address or CIDR"},
+      {"claudegate:\n  prompt_caching: sometimes\n", "prompt_caching must be auto or off"},
+      {"claudegate:\n  prompt_cache_ttl: 24h\n", "must be 5m or 1h"},
+      {"model_list:\n  - model_name: s\n    litellm_params:\n      model: sonnet\n"
+       "      cache_control_injection_points: {location: message}\n",
+       "cache_control_injection_points must be a list"},
+      {"model_list:\n  - model_name: s\n    litellm_params:\n      model: sonnet\n"
+       "      cache_control_injection_points: [{location: message}]\n",
+       "needs a role or an index"},
+      {"model_list:\n  - model_name: s\n    litellm_params:\n      model: sonnet\n"
+       "      cache_control_injection_points: [{location: message, role: critic}]\n",
+       "role must be system, user, assistant or tool"},
+      {"model_list:\n  - model_name: s\n    litellm_params:\n      model: sonnet\n"
+       "      cache_control_injection_points: [{location: message, index: last}]\n",
+       "index must be a whole number"},
   };
   for (const auto& c : cases) {
     TempYaml yaml(c.yaml);
@@ -277,6 +291,61 @@ TEST(LoadConfig, ExplainsBadFiles) {
   auto missing = Load({{"LITELLM_MASTER_KEY", kKey}}, flags);
   ASSERT_TRUE(missing.has_error());
   EXPECT_NE(missing.error().message.find("cannot read config file"), std::string::npos);
+}
+
+TEST(LoadConfig, CachesAutomaticallyByDefault) {
+  const auto config = Load({{"LITELLM_MASTER_KEY", kKey}}).value();
+  EXPECT_EQ(config.prompt_caching.mode, PromptCachingMode::kAuto);
+  EXPECT_EQ(config.prompt_caching.ttl, CacheTtl::kFiveMinutes);
+  EXPECT_FALSE(config.prompt_caching.messages_route);
+  EXPECT_TRUE(config.prompt_caching.injection_points.empty());
+}
+
+TEST(LoadConfig, ReadsPromptCachingSettings) {
+  TempYaml yaml(R"(claudegate:
+  prompt_caching: off
+  prompt_cache_ttl: 1h
+  prompt_caching_messages: true
+)");
+  CommandLine flags;
+  flags.config_path = yaml.path();
+  const auto config = Load({{"LITELLM_MASTER_KEY", kKey}}, flags).value();
+  EXPECT_EQ(config.prompt_caching.mode, PromptCachingMode::kOff);
+  EXPECT_EQ(config.prompt_caching.ttl, CacheTtl::kOneHour);
+  EXPECT_TRUE(config.prompt_caching.messages_route);
+  EXPECT_NE(DescribeConfig(config).find("prompt caching:        off"), std::string::npos);
+}
+
+// LiteLLM drop-in: the injection points of a model_list entry, keyed by its model_name.
+TEST(LoadConfig, ReadsLiteLlmCacheControlInjectionPoints) {
+  TempYaml yaml(R"(model_list:
+  - model_name: claude-sonnet
+    litellm_params:
+      model: anthropic/claude-sonnet-5-5
+      cache_control_injection_points:
+        - location: message
+          role: system
+        - location: message
+          index: -1
+          control: {type: ephemeral, ttl: 1h}
+        - location: tool_config
+  - model_name: plain
+    litellm_params:
+      model: sonnet
+)");
+  CommandLine flags;
+  flags.config_path = yaml.path();
+  const auto config = Load({{"LITELLM_MASTER_KEY", kKey}}, flags).value();
+  const auto& points = config.prompt_caching.injection_points;
+  ASSERT_EQ(points.size(), 1U);
+  const auto& sonnet = points.at("claude-sonnet");
+  ASSERT_EQ(sonnet.size(), 2U);
+  EXPECT_EQ(sonnet[0].role, "system");
+  EXPECT_FALSE(sonnet[0].index.has_value());
+  EXPECT_EQ(sonnet[1].index, -1);
+  EXPECT_EQ(sonnet[1].ttl, CacheTtl::kOneHour);
+  ASSERT_EQ(config.warnings.size(), 1U);  // tool_config is Bedrock-only in LiteLLM
+  EXPECT_NE(config.warnings[0].find("tool_config"), std::string::npos);
 }
 
 TEST(LoadConfig, WarnsAboutUnknownKeysWithoutFailing) {

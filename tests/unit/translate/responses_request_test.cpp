@@ -31,6 +31,11 @@ Result<ResponsesRequest> RunCase(const nlohmann::json& test_case) {
   options.models = &Catalog();
   const nlohmann::json opts = test_case.value("options", nlohmann::json::object());
   options.drop_params = opts.value("drop_params", false);
+  // `"prompt_caching": true` runs the case with the daemon's default (automatic caching).
+  static const config::PromptCaching kAutoCaching;
+  if (opts.value("prompt_caching", false)) {
+    options.caching = &kAutoCaching;
+  }
   return ResponsesToAnthropic(test_case["request"], options);
 }
 
