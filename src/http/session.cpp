@@ -172,8 +172,8 @@ bool PeerHungUp(Stream& stream) {
 // short read "exhausted" and waits for the next edge before reading, and after EOF no edge ever
 // comes, so a second read would hang until the idle timeout (found by the hostile-client tests).
 // For the same reason a FIN that came with the request (a client that sends and hangs up at
-// once) is looked for with PeerHungUp before each read: the read alone missed it in about one run
-// of six, and the handler then waited for the upstream's first byte for nobody (issue 14, #15).
+// once) is looked for with PeerHungUp before each read: the read alone sometimes missed it, and
+// the handler then waited for the upstream's first byte for nobody (issue 14, #15).
 template <typename Stream>
 Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer, bool& peer_gone) {
   // Being cancelled when the handler finishes is the normal end: report it as an error code,
