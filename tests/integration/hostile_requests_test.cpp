@@ -20,8 +20,10 @@ using std::chrono::seconds;
 // wrong key would count an auth failure ("invalid").
 const std::string kSmuggled =
     "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-smuggled-wrong-key\r\n\r\n";
-// The carrier has no key: serving it would count an auth failure too ("missing").
-const std::string kCarrier = "POST /v1/models HTTP/1.1\r\nHost: x\r\n";
+// The carrier has the key, so the gateway reads its body (a keyless one is refused from its header
+// and closed before any body byte, which would hide body-level attacks such as a bad chunk size).
+const std::string kCarrier =
+    "POST /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kTestMasterKey + "\r\n";
 
 double AuthFailures(const TestGateway& gw) {
   return gw.metrics().auth_failures.Value({"missing"}) +
@@ -106,13 +108,11 @@ std::vector<Attack> SmugglingAttacks() {
 
 TEST(HostileRequests, ControlAPipelinedRequestAfterAProperBodyIsExecuted) {
   // Proves the smuggling test can fail: the same hidden request, correctly framed, is served and
-  // counted. The carrier has the key here: a keyless one is refused from its header and its
-  // connection closed before its body (or anything after it) is read.
+  // counted.
   TestGateway gw(TestConfig());
   const double before = AuthFailures(gw);
   TestClient client(gw.port(), seconds(3));
-  client.SendRaw(kCarrier + "Authorization: Bearer " + kTestMasterKey +
-                 "\r\nContent-Length: 2\r\n\r\n{}" + kSmuggled);
+  client.SendRaw(kCarrier + "Content-Length: 2\r\n\r\n{}" + kSmuggled);
   auto carrier = client.ReadResponse();
   auto smuggled = client.ReadResponse();
   ASSERT_TRUE(carrier);
