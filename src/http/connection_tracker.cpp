@@ -14,7 +14,7 @@ constexpr std::size_t kTrimAfterBurst = 256;
 }  // namespace
 
 std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Closer closer,
-                                                                            std::string client) {
+                                                                              std::string client) {
   Closer victim;
   std::optional<Registration> registration;
   {
@@ -24,8 +24,8 @@ std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Cl
     }
     // Over the client's own share, only its own idle connections make room; otherwise the
     // oldest idle connection of anyone.
-    const bool client_full = !client.empty() && per_client_.contains(client) &&
-                             per_client_[client] >= max_per_client_;
+    const bool client_full =
+        !client.empty() && per_client_.contains(client) && per_client_[client] >= max_per_client_;
     if (client_full || closers_.size() >= max_connections_) {
       const auto oldest_idle =
           std::find_if(closers_.begin(), closers_.end(), [&](const auto& entry) {

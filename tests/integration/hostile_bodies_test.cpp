@@ -34,8 +34,8 @@ std::string BigPostHeader(std::string_view path, std::string_view auth_header,
   if (!auth_header.empty()) {
     header += std::string(auth_header) + "\r\n";
   }
-  return header + "Content-Type: application/json\r\nContent-Length: " +
-         std::to_string(kBigBody) + "\r\n" + std::string(extra) + "\r\n";
+  return header + "Content-Type: application/json\r\nContent-Length: " + std::to_string(kBigBody) +
+         "\r\n" + std::string(extra) + "\r\n";
 }
 
 // The peak resident set of this process (gateway and clients), in MiB.
@@ -103,9 +103,9 @@ TEST(HostileBodies, TheKeyStillGets100ContinueAndItsBodyRead) {
   TestGateway gw(TestConfig());
   TestClient client(gw.port(), seconds(5));
   const std::string body = "not json";
-  client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                 kTestMasterKey + "\r\nExpect: 100-continue\r\nContent-Length: " +
-                 std::to_string(body.size()) + "\r\n\r\n");
+  client.SendRaw(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + kTestMasterKey +
+      "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
   auto go_on = client.ReadResponse();
   ASSERT_TRUE(go_on);
   EXPECT_EQ(go_on->status, 100);
@@ -180,8 +180,8 @@ TEST(HostileBodies, ManyKeylessBigBodiesKeepMemoryBounded) {
     ::close(fds[i]);
   }
   const std::size_t rss_after = PeakRssMiB();
-  EXPECT_LT(rss_after - rss_before, 256U) << "peak RSS grew from " << rss_before << " to "
-                                          << rss_after << " MiB";
+  EXPECT_LT(rss_after - rss_before, 256U)
+      << "peak RSS grew from " << rss_before << " to " << rss_after << " MiB";
   ExpectOwnerServed(gw.port(), "after 40 keyless 32 MiB bodies");
 }
 
@@ -202,8 +202,8 @@ TEST(HostileBodies, PartialHeadersAtTheConnectionLimitAreEvicted) {
               static_cast<ssize_t>(partial.size()));
     fds.push_back(fd);
   }
-  ASSERT_TRUE(PollUntil(
-      [&] { return gw.gateway().server().active_connections() == kLimit; }, seconds(5)));
+  ASSERT_TRUE(
+      PollUntil([&] { return gw.gateway().server().active_connections() == kLimit; }, seconds(5)));
   ExpectOwnerServed(gw.port(), "with every slot held by a partial header");
   ExpectOwnerServed(gw.port(), "again, with the limit still full of partial headers");
   for (const int fd : fds) {

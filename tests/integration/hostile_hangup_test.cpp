@@ -90,14 +90,13 @@ TEST_P(HangUp, WhileTheUpstreamHasNotAnsweredAlwaysClosesTheUpstreamRequest) {
         const std::size_t received = upstream.requests().size();
         ASSERT_TRUE(upstream.WaitForClientDisconnects(received, seconds(2)))
             << route.path << " stream=" << stream << " run " << i << ": "
-            << upstream.client_disconnects() << " of " << received
-            << " upstream requests closed";
+            << upstream.client_disconnects() << " of " << received << " upstream requests closed";
       }
     }
   }
   // A connection the gateway had not accepted yet when a check above ran is caught here.
-  EXPECT_TRUE(PollUntil([&] { return gw.gateway().server().active_connections() == 0; },
-                        seconds(5)));
+  EXPECT_TRUE(
+      PollUntil([&] { return gw.gateway().server().active_connections() == 0; }, seconds(5)));
   EXPECT_TRUE(upstream.WaitForClientDisconnects(upstream.requests().size(), seconds(2)));
   if (wait_for_upstream) {
     EXPECT_EQ(upstream.requests().size(), 2U * 3U * kRepeats);

@@ -21,8 +21,7 @@ using std::chrono::seconds;
 std::string HangingChat() {
   const std::string body = R"({"model":"sonnet","messages":[{"role":"user","content":"x"}]})";
   return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-         kTestMasterKey + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-         body;
+         kTestMasterKey + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 ScriptedResponse NeverRespond(const RecordedRequest&) {
@@ -96,16 +95,17 @@ TEST(HostileLimits, BodiesInFlightAreBoundedAcrossConnections) {
   config.limits.max_body_bytes = kBody;
   config.limits.max_body_bytes_in_flight = 2 * kBody;
   TestGateway gw(std::move(config));
-  const std::string header = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                             "Bearer " + kTestMasterKey + "\r\nContent-Length: " +
-                             std::to_string(kBody) + "\r\n\r\n";
+  const std::string header =
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: "
+      "Bearer " +
+      kTestMasterKey + "\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n";
   // Two uploads that send their header and then stall: each holds its whole reservation.
   auto one = std::make_unique<TestClient>(gw.port(), seconds(5));
   one->SendRaw(header + "{");
   TestClient two(gw.port(), seconds(5));
   two.SendRaw(header + "{");
-  ASSERT_TRUE(PollUntil(
-      [&] { return gw.gateway().server().body_bytes_in_flight() == 2 * kBody; }, seconds(5)))
+  ASSERT_TRUE(PollUntil([&] { return gw.gateway().server().body_bytes_in_flight() == 2 * kBody; },
+                        seconds(5)))
       << gw.gateway().server().body_bytes_in_flight();
   TestClient third(gw.port(), seconds(5));
   third.SendRaw(header);
@@ -116,8 +116,8 @@ TEST(HostileLimits, BodiesInFlightAreBoundedAcrossConnections) {
   EXPECT_TRUE(third.WaitForClose());
 
   one.reset();  // its reservation ends with its session
-  ASSERT_TRUE(PollUntil(
-      [&] { return gw.gateway().server().body_bytes_in_flight() == kBody; }, seconds(5)));
+  ASSERT_TRUE(
+      PollUntil([&] { return gw.gateway().server().body_bytes_in_flight() == kBody; }, seconds(5)));
   TestClient fourth(gw.port(), seconds(5));
   fourth.SendRaw(header + std::string(kBody, ' '));
   auto judged = fourth.ReadResponse();
@@ -148,8 +148,8 @@ TEST(HostileLimits, AChunkedBodyBeyondTheBudgetIs503) {
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 503);
   holder.reset();
-  EXPECT_TRUE(PollUntil([&] { return gw.gateway().server().body_bytes_in_flight() == 0; },
-                        seconds(5)));
+  EXPECT_TRUE(
+      PollUntil([&] { return gw.gateway().server().body_bytes_in_flight() == 0; }, seconds(5)));
 }
 
 }  // namespace
