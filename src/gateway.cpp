@@ -72,14 +72,17 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
 //   1. AccessLog wraps everything, so even refused requests are logged with their final status.
 //   2. Metrics likewise sees every outcome, including refusals.
 //   3. RequestId runs before anything can answer, so every reply carries x-request-id.
-//   4. Auth refuses before any route work (health probes are exempt inside it).
+//   4. Auth refuses before any route work (health probes are exempt inside it). It is also the
+//      header gate (`gate`): the session asks it before reading a body, and the refusal decided
+//      there is answered here, so it is logged and counted like any other.
 //   5. PlanGuard (opt-in) refuses usage-spending calls while the plan limit is reached; after
 //      Auth, so strangers learn nothing about the plan.
 //   6. Router is terminal: 404/405 or the route handler.
 std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config,
                                                     const Gateway::Handlers& handlers,
                                                     metrics::GatewayMetrics& metrics,
-                                                    std::function<std::size_t()> open_connections) {
+                                                    std::function<std::size_t()> open_connections,
+                                                    const middleware::HeaderGate*& gate) {
   std::vector<std::unique_ptr<middleware::Middleware>> steps;
   steps.push_back(std::make_unique<middleware::AccessLogMiddleware>(config.logging.json));
   steps.push_back(std::make_unique<middleware::MetricsMiddleware>(metrics));
@@ -87,9 +90,11 @@ std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config
   const middleware::AuthThrottleSettings throttle{.max_failures = config.auth_throttle.max_failures,
                                                   .window = config.auth_throttle.window,
                                                   .block = config.auth_throttle.block};
-  steps.push_back(std::make_unique<middleware::AuthMiddleware>(
+  auto auth = std::make_unique<middleware::AuthMiddleware>(
       config.master_key, config.metrics_public, throttle,
-      middleware::TrustedProxies(config.trusted_proxies)));
+      middleware::TrustedProxies(config.trusted_proxies));
+  gate = auth.get();
+  steps.push_back(std::move(auth));
   steps.push_back(std::make_unique<middleware::PlanGuardMiddleware>(config.plan_guard, metrics));
   steps.push_back(BuildRouter(handlers, std::move(open_connections)));
   return std::make_unique<middleware::Pipeline>(std::move(steps));
@@ -118,8 +123,9 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
               config,
               upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()})})),
       pipeline_(BuildPipeline(config, *handlers_, *metrics_,
-                              [this] { return server_ ? server_->active_connections() : 0; })),
-      server_(std::make_unique<server::Server>(io, config, *pipeline_)) {}
+                              [this] { return server_ ? server_->active_connections() : 0; },
+                              gate_)),
+      server_(std::make_unique<server::Server>(io, config, *pipeline_, gate_)) {}
 
 Gateway::~Gateway() = default;
 

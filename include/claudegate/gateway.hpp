@@ -12,6 +12,7 @@
 #include "claudegate/error.hpp"
 #include "claudegate/http/server.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
+#include "claudegate/middleware/header_gate.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
@@ -57,6 +58,7 @@ class Gateway {
   std::shared_ptr<credentials::CredentialSource> credentials_;
   std::unique_ptr<metrics::GatewayMetrics> metrics_;
   std::unique_ptr<Handlers> handlers_;
+  const middleware::HeaderGate* gate_ = nullptr;  ///< The auth step of `pipeline_`.
   std::unique_ptr<middleware::Pipeline> pipeline_;
   std::unique_ptr<server::Server> server_;
 };

@@ -195,7 +195,11 @@ std::string DescribeConfig(const Config& config) {
       << (config.logging.json ? " (json lines)" : " (text)") << "\n"
       << "  limits:                body " << config.limits.max_body_bytes << " B, headers "
       << config.limits.max_header_bytes << " B, connections " << config.limits.max_connections
-      << "\n"
+      << " (per client "
+      << (config.limits.max_connections_per_client == 0
+              ? std::string("auto")
+              : std::to_string(config.limits.max_connections_per_client))
+      << "), bodies in flight " << config.limits.max_body_bytes_in_flight << " B\n"
       << "  timeouts:              header " << ms(config.limits.header_timeout) << ", idle "
       << ms(config.limits.idle_timeout) << ", shutdown grace "
       << ms(config.limits.shutdown_grace) << "\n"

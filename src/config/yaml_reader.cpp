@@ -421,6 +421,10 @@ class YamlReader {
         step = Size(entry.second, where, limits.max_header_bytes);
       } else if (key == "max_connections") {
         step = Size(entry.second, where, limits.max_connections);
+      } else if (key == "max_connections_per_client") {
+        step = Size(entry.second, where, limits.max_connections_per_client);
+      } else if (key == "max_body_bytes_in_flight") {
+        step = Size(entry.second, where, limits.max_body_bytes_in_flight);
       } else if (key == "header_timeout_ms") {
         step = Millis(entry.second, where, limits.header_timeout);
       } else if (key == "body_timeout_ms") {

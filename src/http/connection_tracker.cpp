@@ -13,7 +13,8 @@ constexpr std::size_t kTrimAfterBurst = 256;
 
 }  // namespace
 
-std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Closer closer) {
+std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Closer closer,
+                                                                              std::string client) {
   Closer victim;
   std::optional<Registration> registration;
   {
@@ -21,9 +22,15 @@ std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Cl
     if (draining_) {
       return std::nullopt;
     }
-    if (closers_.size() >= max_connections_) {
-      const auto oldest_idle = std::find_if(closers_.begin(), closers_.end(),
-                                            [](const auto& entry) { return entry.second.idle; });
+    // Over the client's own share, only its own idle connections make room; otherwise the
+    // oldest idle connection of anyone.
+    const bool client_full =
+        !client.empty() && per_client_.contains(client) && per_client_[client] >= max_per_client_;
+    if (client_full || closers_.size() >= max_connections_) {
+      const auto oldest_idle =
+          std::find_if(closers_.begin(), closers_.end(), [&](const auto& entry) {
+            return entry.second.idle && (!client_full || entry.second.client == client);
+          });
       if (oldest_idle == closers_.end()) {
         return std::nullopt;
       }
@@ -32,7 +39,10 @@ std::optional<ConnectionTracker::Registration> ConnectionTracker::TryRegister(Cl
       victim = oldest_idle->second.closer;
     }
     const std::uint64_t id = next_id_++;
-    closers_.emplace(id, Entry{std::move(closer), true});
+    if (!client.empty()) {
+      ++per_client_[client];
+    }
+    closers_.emplace(id, Entry{std::move(closer), true, std::move(client)});
     burst_peak_ = std::max(burst_peak_, closers_.size());
     registration.emplace(this, id);
   }
@@ -54,7 +64,15 @@ void ConnectionTracker::Unregister(std::uint64_t id) {
   bool trim = false;
   {
     const std::lock_guard lock(mutex_);
-    closers_.erase(id);
+    if (const auto it = closers_.find(id); it != closers_.end()) {
+      if (!it->second.client.empty()) {
+        if (const auto count = per_client_.find(it->second.client);
+            count != per_client_.end() && --count->second == 0) {
+          per_client_.erase(count);
+        }
+      }
+      closers_.erase(it);
+    }
     if (draining_ && closers_.empty() && on_drained_) {
       drained = std::exchange(on_drained_, nullptr);
     }

@@ -82,11 +82,15 @@ std::string PeerString(const tcp::socket& socket) {
 }  // namespace
 
 Server::Server(net::io_context& io, const config::Config& config,
-               const middleware::Pipeline& pipeline)
+               const middleware::Pipeline& pipeline, const middleware::HeaderGate* gate)
     : io_(io),
       config_(config),
       pipeline_(pipeline),
-      tracker_(config.limits.max_connections),
+      gate_(gate),
+      trusted_proxies_(config.trusted_proxies),
+      tracker_(config.limits.max_connections, config.limits.max_connections_per_client),
+      // The largest body allowed must always fit.
+      body_budget_(std::max(config.limits.max_body_bytes_in_flight, config.limits.max_body_bytes)),
       acceptor_(net::make_strand(io)),
       grace_timer_(acceptor_.get_executor()),
       accept_pause_(acceptor_.get_executor()) {}
@@ -161,7 +165,8 @@ Awaitable<std::tuple<error_code, tcp::socket>> Server::AcceptNext() {
 }
 
 Awaitable<void> Server::AcceptLoop() {
-  const SessionDeps deps{&config_.limits, &pipeline_, &tracker_, tls_.get()};
+  const SessionDeps deps{&config_.limits, &pipeline_, &tracker_, tls_.get(),
+                         gate_,           &body_budget_, &trusted_proxies_};
   AcceptFailureLog failure_log;
   auto pause = kFirstAcceptPause;
   for (;;) {

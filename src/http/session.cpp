@@ -1,8 +1,11 @@
 #include "claudegate/http/session.hpp"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <type_traits>
 
 #include "claudegate/error.hpp"
 #include "claudegate/http/request_framing.hpp"
@@ -17,6 +20,16 @@ using namespace net::experimental::awaitable_operators;  // NOLINT(google-build-
 // bytes wait in the kernel instead of our memory.
 constexpr std::size_t kMaxReadAhead = 64U * 1024U;
 constexpr std::size_t kReadChunk = 4096;
+// Body reads, as large as Beast's own http::async_read makes them.
+constexpr std::size_t kBodyReadChunk = 64U * 1024U;
+// Lingering close after an answer given without reading the announced body (nginx's
+// lingering_close): long enough for the client to read the answer before a reset could destroy
+// it, short and small enough to stay O(header) for a client that keeps sending.
+constexpr std::size_t kLingerBytes = 256U * 1024U;
+constexpr auto kLingerTime = std::chrono::seconds(1);
+
+// The sentinel ReadBody returns when the body budget is exhausted (mapped to 503 below).
+const error_code kBodyBudgetExhausted = net::error::no_buffer_space;
 
 // Session state the tracker's closer reads. Touched only on the connection's strand.
 struct CloseState {
@@ -25,7 +38,8 @@ struct CloseState {
   std::function<void()> close;
   ConnectionTracker::Registration* registration = nullptr;
 
-  // Idle connections may be closed at shutdown, and evicted when the connection limit is reached.
+  // Idle connections (holding no request the gate let through for its body) may be closed at
+  // shutdown, and evicted when a connection limit is reached.
   void SetIdle(bool now_idle) {
     idle = now_idle;
     if (registration != nullptr) {
@@ -48,6 +62,10 @@ std::optional<Error> ParseFailure(const error_code& ec) {
   if (ec == beast::error::timeout) {
     return Error{ErrorKind::kRequestTimeout, "Timed out reading the request.", {},
                  "request_timeout"};
+  }
+  if (ec == kBodyBudgetExhausted) {
+    return Error{ErrorKind::kServiceUnavailable,
+                 "Too many request bodies in flight; retry shortly.", {}, "body_budget_exhausted"};
   }
   if (ec == http::error::end_of_stream || ec == net::error::eof ||
       ec == net::error::connection_reset || ec == net::error::operation_aborted ||
@@ -135,6 +153,17 @@ Awaitable<error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
   }
 }
 
+// True when the client has shut down its sending side (FIN) or the connection broke, asked of the
+// kernel directly (a level-triggered poll, no reactor involved). Needed because Asio's epoll
+// reactor (edge-triggered) marks a short read "exhausted" and queues the next read until a new
+// edge: a FIN that arrived together with the request's last bytes was announced by an edge that is
+// already spent, so a queued read would never see it.
+template <typename Stream>
+bool PeerHungUp(Stream& stream) {
+  pollfd polled{beast::get_lowest_layer(stream).socket().native_handle(), POLLRDHUP, 0};
+  return ::poll(&polled, 1, 0) > 0 && (polled.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 // Reads from the client while a handler runs. Returns when the client closed or reset the
 // connection (so the caller cancels the handler), and then sets `peer_gone`; read-ahead bytes
 // (pipelining) stay in `buffer`.
@@ -142,6 +171,9 @@ Awaitable<error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
 // Once a read has seen EOF the connection must not be read again: Asio's epoll reactor marks a
 // short read "exhausted" and waits for the next edge before reading, and after EOF no edge ever
 // comes, so a second read would hang until the idle timeout (found by the hostile-client tests).
+// For the same reason a FIN that came with the request (a client that sends and hangs up at
+// once) is looked for with PeerHungUp before each read: the read alone sometimes missed it, and
+// the handler then waited for the upstream's first byte for nobody (issue 14, #15).
 template <typename Stream>
 Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer, bool& peer_gone) {
   // Being cancelled when the handler finishes is the normal end: report it as an error code,
@@ -153,6 +185,10 @@ Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer, bool& peer
     // finish before this coroutine first runs), so check the state first.
     const net::cancellation_state state = co_await net::this_coro::cancellation_state;
     if (state.cancelled() != net::cancellation_type::none) {
+      co_return;
+    }
+    if (PeerHungUp(stream)) {
+      peer_gone = true;
       co_return;
     }
     if (buffer.size() >= kMaxReadAhead) {
@@ -169,6 +205,54 @@ Awaitable<void> WatchPeer(Stream& stream, beast::flat_buffer& buffer, bool& peer
   }
 }
 
+// Reads the rest of an announced body into `parser` (eager) under the stream's timeout. A chunked
+// body (size unknown) grows `reservation` before every read; a declared Content-Length was
+// reserved whole before the first body byte. Returns kBodyBudgetExhausted when the budget cannot
+// cover the next read.
+template <typename Stream>
+Awaitable<error_code> ReadBody(Stream& stream, beast::flat_buffer& buffer,
+                               http::request_parser<http::string_body>& parser,
+                               BodyBudget::Reservation* reservation) {
+  for (;;) {
+    const error_code ec = ParseBufferedBody(parser, buffer);
+    if (ec != http::error::need_more) {
+      co_return ec;
+    }
+    if (reservation != nullptr && !parser.content_length() &&
+        !reservation->Cover(parser.get().body().size() + kBodyReadChunk)) {
+      co_return kBodyBudgetExhausted;
+    }
+    auto [read_ec, n] = co_await stream.async_read_some(buffer.prepare(kBodyReadChunk), Token{});
+    buffer.commit(n);
+    if (read_ec) {
+      co_return read_ec;
+    }
+  }
+}
+
+// Ends a connection whose announced body was not read, after its answer. Closing with unread
+// bytes makes the kernel send a reset, which can destroy the answer before the client reads it;
+// so stop sending, then read and discard for a bounded while (plain TCP; a TLS session's shutdown
+// exchange follows in RunSession).
+template <typename Stream>
+Awaitable<void> LingerClose(Stream& stream) {
+  if constexpr (std::is_same_v<Stream, TcpStream>) {
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(kLingerTime);
+    std::array<char, kReadChunk> scratch{};
+    std::size_t discarded = 0;
+    while (discarded < kLingerBytes && !(PeerHungUp(stream) && stream.socket().available() == 0)) {
+      auto [ec, n] = co_await stream.async_read_some(net::buffer(scratch), Token{});
+      if (ec) {
+        break;
+      }
+      discarded += n;
+    }
+  }
+  co_return;
+}
+
 // Runs the pipeline with cancellation reported as error codes rather than exceptions, so a handler
 // cancelled by a client disconnect still unwinds through its middleware (the access log sees it).
 Awaitable<void> RunPipeline(const middleware::Pipeline& pipeline, RequestContext& ctx) {
@@ -182,7 +266,11 @@ Awaitable<void> SendParseFailure(Stream& stream, unsigned version, std::string_v
                                  const std::string& peer) {
   SessionSink<Stream> sink(stream, version == 0 ? 11 : version, false, deps.limits->write_timeout);
   const ApiFlavor flavor = FlavorForPath(target.substr(0, target.find('?')));
-  co_await sink.Send(ErrorStatus(error.kind), "application/json", ErrorBody(flavor, error), {});
+  HeaderList extra;
+  if (error.kind == ErrorKind::kServiceUnavailable) {
+    extra.emplace_back("retry-after", "1");
+  }
+  co_await sink.Send(ErrorStatus(error.kind), "application/json", ErrorBody(flavor, error), extra);
   spdlog::info("rejected {} {} peer={} details={}", ErrorStatus(error.kind),
                OpenAiErrorType(error.kind), peer, error.code);
 }
@@ -200,6 +288,9 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     // Keep-alive: wait for the first byte of the next request under the idle timeout; the
     // header timeout starts only once a request has begun.
     if (buffer.size() == 0) {
+      if (PeerHungUp(stream)) {
+        co_return;  // a FIN whose edge is spent would leave the read below waiting (WatchPeer)
+      }
       lowest.expires_after(deps.limits->idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(kReadChunk), Token{});
       buffer.commit(n);
@@ -207,7 +298,8 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
         co_return;
       }
     }
-    state->SetIdle(false);
+    // The connection stays evictable (`idle`) while it sends its header: until the gate has seen
+    // the master key it holds nothing worth protecting (docs/security.md).
 
     http::request_parser<http::string_body> parser;
     // The body limit is checked below, once the target is known, so a 413 speaks the route's
@@ -251,45 +343,67 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     if (parser.content_length() && *parser.content_length() > deps.limits->max_body_bytes) {
       co_await SendParseFailure(stream, parser.get().version(), parser.get().target(),
                                 *ParseFailure(http::error::body_limit), deps, peer);
+      co_await LingerClose(stream);
       co_return;
     }
     parser.body_limit(deps.limits->max_body_bytes);
-    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-      http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+
+    // The header is in: ask the gate before `100 Continue` or any body byte, so a client without
+    // the key (or a throttled one) costs O(header) (issue 14, #1).
+    server::Request& request = parser.get();
+    SessionSink<Stream> sink(stream, request.version(),
+                             request.keep_alive() && !deps.tracker->draining(),
+                             deps.limits->write_timeout);
+    RequestContext ctx(request, sink, peer);
+    ctx.flavor = FlavorForPath(ctx.Path());
+    const bool body_announced = !parser.is_done();
+    const middleware::HeaderVerdict verdict =
+        deps.gate != nullptr ? deps.gate->Check(ctx) : middleware::HeaderVerdict::kReadBody;
+    if (verdict == middleware::HeaderVerdict::kHeaderOnly && body_announced) {
+      // Answered from the header alone (a refusal, a probe); the unread body ends the connection.
+      sink.CloseAfterResponse();
+      co_await RunPipeline(*deps.pipeline, ctx);
+      co_await LingerClose(stream);
+      co_return;
+    }
+    state->SetIdle(verdict != middleware::HeaderVerdict::kReadBody);
+
+    // The body is held until the request ends: reserve it first (a chunked body as it grows).
+    std::optional<BodyBudget::Reservation> reservation;
+    if (body_announced && deps.body_budget != nullptr) {
+      reservation.emplace(deps.body_budget->Start());
+      if (!reservation->Cover(parser.content_length().value_or(0))) {
+        co_await SendParseFailure(stream, request.version(), request.target(),
+                                  *ParseFailure(kBodyBudgetExhausted), deps, peer);
+        co_await LingerClose(stream);
+        co_return;
+      }
+    }
+    if (body_announced && beast::iequals(request[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> go_on{http::status::continue_, request.version()};
       lowest.expires_after(deps.limits->write_timeout);
       if (auto [ec, n] = co_await http::async_write(stream, go_on, Token{}); ec) {
         co_return;
       }
     }
-    if (!parser.is_done() && buffer.size() > 0) {
-      parser.eager(true);  // the body too, when it came with the header
-      if (const error_code ec = ParseBufferedBody(parser, buffer);
-          ec && ec != http::error::need_more) {
-        if (auto error = ParseFailure(ec)) {
-          co_await SendParseFailure(stream, parser.get().version(), parser.get().target(), *error,
-                                    deps, peer);
-        }
-        co_return;
-      }
-    }
-    if (!parser.is_done()) {
+    if (body_announced) {
+      parser.eager(true);
       lowest.expires_after(deps.limits->body_timeout);
-      if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, Token{}); ec) {
+      const error_code ec = co_await ReadBody(stream, buffer, parser,
+                                              reservation ? &*reservation : nullptr);
+      if (ec) {
         if (auto error = ParseFailure(ec)) {
-          co_await SendParseFailure(stream, parser.get().version(), parser.get().target(), *error,
-                                    deps, peer);
+          co_await SendParseFailure(stream, request.version(), request.target(), *error, deps,
+                                    peer);
+          if (ec == kBodyBudgetExhausted) {
+            co_await LingerClose(stream);
+          }
         }
         co_return;
       }
     }
     lowest.expires_never();
 
-    server::Request request = parser.release();
-    SessionSink<Stream> sink(stream, request.version(),
-                             request.keep_alive() && !deps.tracker->draining(),
-                             deps.limits->write_timeout);
-    RequestContext ctx(request, sink, peer);
-    ctx.flavor = FlavorForPath(ctx.Path());
     // The handler races the peer watch: a client that hangs up cancels its handler (and with it
     // the upstream request) instead of letting it run for nobody.
     bool peer_gone = false;
@@ -326,13 +440,25 @@ Awaitable<void> ServeAndClose(Stream& stream, const std::shared_ptr<CloseState>&
 Awaitable<void> RunSession(TcpStream stream, std::string peer, SessionDeps deps) {
   auto state = std::make_shared<CloseState>();
   auto executor = stream.get_executor();
-  auto registration = deps.tracker->TryRegister([state, executor](bool force) {
-    net::post(executor, [state, force] {
-      if (state->alive && (force || state->idle) && state->close) {
-        state->close();
-      }
-    });
-  });
+  // Per-client connection limit by peer address (an IPv6 /64 counts as one client, as for the
+  // auth throttle). A trusted proxy speaks for many clients: not limited, since the client it
+  // forwards for is only known from a header (docs/security.md).
+  std::string client;
+  error_code remote_ec;
+  const auto remote = stream.socket().remote_endpoint(remote_ec);
+  if (!remote_ec &&
+      (deps.trusted_proxies == nullptr || !deps.trusted_proxies->Contains(remote.address()))) {
+    client = middleware::ClientKey(peer, {}, middleware::TrustedProxies());
+  }
+  auto registration = deps.tracker->TryRegister(
+      [state, executor](bool force) {
+        net::post(executor, [state, force] {
+          if (state->alive && (force || state->idle) && state->close) {
+            state->close();
+          }
+        });
+      },
+      std::move(client));
   if (!registration) {
     if (deps.tls == nullptr && !deps.tracker->draining()) {
       const Error busy{ErrorKind::kServiceUnavailable,

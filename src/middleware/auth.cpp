@@ -44,8 +44,9 @@ bool AuthMiddleware::Accepts(std::string_view presented) const {
   return CRYPTO_memcmp(digest.data(), expected_.data(), digest.size()) == 0;
 }
 
-Awaitable<Outcome> AuthMiddleware::RefuseThrottled(RequestContext& ctx,
-                                                   AuthThrottle::Clock::duration remaining) const {
+namespace {
+
+server::HeaderRefusal Throttled(AuthThrottle::Clock::duration remaining) {
   // Round up: a client that waits exactly Retry-After seconds must find the block over.
   const auto seconds = std::chrono::ceil<std::chrono::seconds>(remaining).count();
   server::HeaderList headers;
@@ -53,14 +54,13 @@ Awaitable<Outcome> AuthMiddleware::RefuseThrottled(RequestContext& ctx,
   headers.emplace_back("x-should-retry", "false");  // SDK retries would only extend the wait
   const std::string message = "Too many requests with a wrong API key from this address; try "
                               "again in " + std::to_string(seconds) + " s.";
-  const Error error(ErrorKind::kRateLimited, message, {}, "auth_throttled");
-  co_return co_await LocalReply(ctx, error, std::string(kAuthThrottled), headers);
+  return {Error(ErrorKind::kRateLimited, message, {}, "auth_throttled"),
+          std::string(kAuthThrottled), std::move(headers)};
 }
 
-Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const {
-  if (IsPublicPath(ctx.Path()) || (metrics_public_ && ctx.Path() == "/metrics")) {
-    co_return co_await next(ctx);
-  }
+}  // namespace
+
+std::optional<server::HeaderRefusal> AuthMiddleware::Decide(const RequestContext& ctx) const {
   // Who the client is matters only once some client has a wrong key on record.
   std::string client;
   auto client_key = [&]() -> const std::string& {
@@ -72,18 +72,17 @@ Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const 
   if (throttle_.enabled() && throttle_.HasRecords()) {
     const auto blocked = throttle_.BlockedFor(client_key(), AuthThrottle::Clock::now());
     if (blocked) {
-      co_return co_await RefuseThrottled(ctx, *blocked);
+      return Throttled(*blocked);
     }
   }
   const std::string_view presented = PresentedKey(ctx.request);
   if (presented.empty()) {
-    co_return co_await LocalReply(
-        ctx,
+    return server::HeaderRefusal{
         Error{ErrorKind::kAuthentication,
               "Missing API key. Send the gateway's master key (LITELLM_MASTER_KEY) as "
               "'Authorization: Bearer sk-...' or 'x-api-key: sk-...'.",
               {}, "invalid_api_key"},
-        std::string(kAuthMissing));
+        std::string(kAuthMissing), {}};
   }
   if (!Accepts(presented)) {
     std::string details(kAuthInvalid);
@@ -94,15 +93,35 @@ Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const 
                    throttle_.settings().max_failures, client,
                    std::chrono::ceil<std::chrono::seconds>(throttle_.settings().block).count());
     }
-    co_return co_await LocalReply(
-        ctx,
+    return server::HeaderRefusal{
         Error{ErrorKind::kAuthentication,
               "Invalid API key. Use the gateway's master key (LITELLM_MASTER_KEY).", {},
               "invalid_api_key"},
-        std::move(details));
+        std::move(details), {}};
   }
   if (throttle_.enabled() && throttle_.HasRecords()) {
     throttle_.RecordSuccess(client_key());
+  }
+  return std::nullopt;
+}
+
+HeaderVerdict AuthMiddleware::Check(RequestContext& ctx) const {
+  ctx.header_checked = true;
+  if (IsPublicPath(ctx.Path()) || (metrics_public_ && ctx.Path() == "/metrics")) {
+    return HeaderVerdict::kHeaderOnly;
+  }
+  ctx.refusal = Decide(ctx);
+  return ctx.refusal ? HeaderVerdict::kHeaderOnly : HeaderVerdict::kReadBody;
+}
+
+Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const {
+  if (!ctx.header_checked) {
+    Check(ctx);
+  }
+  if (ctx.refusal) {
+    const server::HeaderRefusal refusal = std::move(*ctx.refusal);
+    ctx.refusal.reset();
+    co_return co_await LocalReply(ctx, refusal.error, refusal.details, refusal.headers);
   }
   co_return co_await next(ctx);
 }

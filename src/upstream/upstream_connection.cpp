@@ -109,8 +109,18 @@ tcp::socket& UpstreamConnection::Socket() {
   return std::get<TlsStream>(stream_).next_layer();
 }
 
+// Write and ReadSome first look whether the calling coroutine was cancelled, even if the
+// cancellation reached no operation: one emitted while the coroutine was between two operations
+// (a completion queued, the next read not started yet) is only recorded in its cancellation
+// state. The pipeline runs with throw_if_cancelled(false), which would otherwise check this before
+// each operation; without the check a client that hung up in that window left the request
+// waiting for the upstream's first byte for 10 minutes (issue 14, #15; docs/architecture.md).
 Awaitable<error_code> UpstreamConnection::Write(const std::vector<net::const_buffer>& buffers,
                                                 std::chrono::milliseconds timeout) {
+  if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
+    reusable = false;
+    co_return net::error::operation_aborted;
+  }
   Timer timer(co_await net::this_coro::executor, timeout);
   auto write = [&]() -> Awaitable<std::tuple<error_code, std::size_t>> {
     if (auto* plain = std::get_if<PlainStream>(&stream_)) {
@@ -133,6 +143,10 @@ Awaitable<error_code> UpstreamConnection::Write(const std::vector<net::const_buf
 
 Awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::ReadSome(
     net::mutable_buffer buffer, std::chrono::milliseconds timeout) {
+  if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
+    reusable = false;
+    co_return std::tuple<error_code, std::size_t>{net::error::operation_aborted, 0};
+  }
   Timer timer(co_await net::this_coro::executor, timeout);
   auto read = [&]() -> Awaitable<std::tuple<error_code, std::size_t>> {
     if (auto* plain = std::get_if<PlainStream>(&stream_)) {

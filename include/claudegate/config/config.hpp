@@ -29,6 +29,12 @@ struct Limits {
   Milliseconds idle_timeout{60'000};                 ///< Keep-alive: time allowed between requests.
   Milliseconds write_timeout{60'000};                ///< A client that stops reading is dropped.
   std::size_t max_connections = 4096;                ///< Further connections get a 503 and close.
+  /// Connections one client address may hold (trusted proxies exempt); 0 = max_connections / 4,
+  /// at least 256.
+  std::size_t max_connections_per_client = 0;
+  /// Request body bytes held across all connections at once; a body that does not fit gets 503.
+  /// Never below max_body_bytes.
+  std::size_t max_body_bytes_in_flight = 256U * 1024U * 1024U;
   Milliseconds shutdown_grace{30'000};               ///< SIGTERM: time given to in-flight work.
 };
 

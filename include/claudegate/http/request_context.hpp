@@ -32,6 +32,15 @@ struct RequestUsage {
   std::string upstream_error;                ///< Anthropic error type when the call failed.
 };
 
+/// A refusal decided from the request header alone, before the body was read (see
+/// middleware/header_gate.hpp). The middleware that decided it answers it when the pipeline runs,
+/// so the reply, the access log and the metrics are those of any other refusal.
+struct HeaderRefusal {
+  Error error;
+  std::string details;  ///< Becomes `RequestContext::details`.
+  HeaderList headers;   ///< e.g. retry-after.
+};
+
 /// One request in flight.
 struct RequestContext {
   RequestContext(Request& req, ResponseSink& response_sink, std::string peer_address)
@@ -47,6 +56,8 @@ struct RequestContext {
   std::string details;               ///< Why a middleware answered locally (e.g. "auth_missing").
   std::string model;                 ///< Model alias asked for, when the route has one.
   RequestUsage usage;                ///< Filled in by the handler.
+  bool header_checked = false;       ///< The header gate has already decided about this request.
+  std::optional<HeaderRefusal> refusal;  ///< Set by the header gate when it refused.
 
   /// Seconds since the request arrived.
   [[nodiscard]] double ElapsedSeconds() const {

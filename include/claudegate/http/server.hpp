@@ -15,7 +15,10 @@
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/error.hpp"
+#include "claudegate/http/body_budget.hpp"
 #include "claudegate/http/connection_tracker.hpp"
+#include "claudegate/middleware/client_address.hpp"
+#include "claudegate/middleware/header_gate.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
 
@@ -23,8 +26,10 @@ namespace claudegate::server {
 
 class Server {
  public:
-  /// `config` and `pipeline` must outlive the server.
-  Server(net::io_context& io, const config::Config& config, const middleware::Pipeline& pipeline);
+  /// `config`, `pipeline` and `gate` must outlive the server. `gate` decides about each request
+  /// from its header before the body is read (see header_gate.hpp); nullptr reads every body.
+  Server(net::io_context& io, const config::Config& config, const middleware::Pipeline& pipeline,
+         const middleware::HeaderGate* gate = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -45,6 +50,8 @@ class Server {
   void Shutdown(std::function<void()> on_done);
 
   [[nodiscard]] std::size_t active_connections() const { return tracker_.active(); }
+  /// Request body bytes held right now across all connections (see body_budget.hpp).
+  [[nodiscard]] std::size_t body_bytes_in_flight() const { return body_budget_.in_use(); }
 
  private:
   Awaitable<void> AcceptLoop();
@@ -53,7 +60,10 @@ class Server {
   net::io_context& io_;
   const config::Config& config_;
   const middleware::Pipeline& pipeline_;
+  const middleware::HeaderGate* gate_;
+  middleware::TrustedProxies trusted_proxies_;  // exempt from the per-client connection limit
   ConnectionTracker tracker_;
+  BodyBudget body_budget_;
   std::unique_ptr<ssl::context> tls_;
   Acceptor acceptor_;
   Timer grace_timer_;

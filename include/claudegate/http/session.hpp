@@ -13,7 +13,10 @@
 #include <string>
 
 #include "claudegate/config/config.hpp"
+#include "claudegate/http/body_budget.hpp"
 #include "claudegate/http/connection_tracker.hpp"
+#include "claudegate/middleware/client_address.hpp"
+#include "claudegate/middleware/header_gate.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
 
@@ -25,10 +28,16 @@ struct SessionDeps {
   const middleware::Pipeline* pipeline;
   ConnectionTracker* tracker;
   ssl::context* tls;  ///< Non-null when the listener speaks HTTPS.
+  /// Asked after each header, before `100 Continue` or any body byte; nullptr reads every body.
+  const middleware::HeaderGate* gate = nullptr;
+  BodyBudget* body_budget = nullptr;  ///< Bounds the body bytes held across sessions; may be null.
+  /// Peers exempt from the per-client connection limit; may be null.
+  const middleware::TrustedProxies* trusted_proxies = nullptr;
 };
 
 /// Serves one accepted connection until it closes. The connection counts against the tracker's
-/// limit until the coroutine ends; over the limit it gets a 503 and is closed.
+/// limits (total and per peer address) until the coroutine ends; over them it gets a 503 and is
+/// closed. It is evictable while it holds no request the gate let through for its body.
 Awaitable<void> RunSession(TcpStream stream, std::string peer, SessionDeps deps);
 
 }  // namespace claudegate::server

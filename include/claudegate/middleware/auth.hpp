@@ -8,6 +8,10 @@
 /// Wrong keys are counted per client (auth_throttle.hpp): a client over the limit gets 429 with
 /// Retry-After for every request until its block ends, whatever key it presents, so a block
 /// cannot be used as an oracle.
+///
+/// The check runs once per request, at header time: the session calls `Check()` (the header gate)
+/// before `100 Continue` or any body byte, so a keyless or throttled client costs O(header). The
+/// refusal decided there is answered when the pipeline reaches this middleware.
 #pragma once
 
 #include <array>
@@ -16,6 +20,7 @@
 
 #include "claudegate/middleware/auth_throttle.hpp"
 #include "claudegate/middleware/client_address.hpp"
+#include "claudegate/middleware/header_gate.hpp"
 #include "claudegate/middleware/middleware.hpp"
 
 namespace claudegate::middleware {
@@ -39,7 +44,7 @@ inline constexpr std::string_view kAuthInvalidNowBlocked = "auth_invalid_now_blo
 inline constexpr std::string_view kAuthThrottled = "auth_throttled";
 
 /// Safe on any thread (the throttle has its own lock).
-class AuthMiddleware final : public Middleware {
+class AuthMiddleware final : public Middleware, public HeaderGate {
  public:
   /// `metrics_public`: serve `/metrics` without a key (for scrapers on a private network).
   /// `throttle`: limits on wrong keys per client; `trusted_proxies`: whose X-Forwarded-For to
@@ -51,14 +56,21 @@ class AuthMiddleware final : public Middleware {
         metrics_public_(metrics_public),
         throttle_(throttle),
         trusted_proxies_(std::move(trusted_proxies)) {}
+  /// Answers the refusal `Check()` decided, or passes the request on. Runs `Check()` itself when
+  /// no session did (a pipeline driven directly, as in tests).
   Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
+
+  /// The header gate: kReadBody for the right key, kHeaderOnly for health probes (no key needed,
+  /// no body used) and for refusals (missing or wrong key: 401; throttled client: 429). Counts a
+  /// wrong key against the client's throttle, once per request.
+  HeaderVerdict Check(RequestContext& ctx) const override;
 
   /// Constant-time check of a presented key.
   [[nodiscard]] bool Accepts(std::string_view presented) const;
 
  private:
-  Awaitable<Outcome> RefuseThrottled(RequestContext& ctx,
-                                     AuthThrottle::Clock::duration remaining) const;
+  // The refusal for `ctx`, or nullopt when its key is right.
+  std::optional<server::HeaderRefusal> Decide(const RequestContext& ctx) const;
 
   KeyDigest expected_;
   bool metrics_public_;

@@ -56,6 +56,48 @@ TEST(ConnectionTracker, FreesTheSlotWhenARegistrationEnds) {
   EXPECT_TRUE(log.calls.empty());
 }
 
+TEST(ConnectionTracker, AClientAtItsShareEvictsOnlyItsOwnIdleConnections) {
+  ConnectionTracker tracker(10, 2);
+  CloseLog log;
+  auto other = tracker.TryRegister(log.For(1), "10.0.0.9");  // oldest, idle
+  auto first = tracker.TryRegister(log.For(2), "10.0.0.1");
+  auto second = tracker.TryRegister(log.For(3), "10.0.0.1");
+  ASSERT_TRUE(other && first && second);
+  auto third = tracker.TryRegister(log.For(4), "10.0.0.1");
+  ASSERT_TRUE(third);
+  ASSERT_EQ(log.calls.size(), 1U);
+  EXPECT_EQ(log.calls[0], std::make_pair(2, false));
+}
+
+TEST(ConnectionTracker, AClientWhoseConnectionsAreAllBusyIsRefusedAtItsShare) {
+  ConnectionTracker tracker(10, 2);
+  CloseLog log;
+  auto first = tracker.TryRegister(log.For(1), "10.0.0.1");
+  auto second = tracker.TryRegister(log.For(2), "10.0.0.1");
+  ASSERT_TRUE(first && second);
+  first->SetIdle(false);
+  second->SetIdle(false);
+  EXPECT_FALSE(tracker.TryRegister(log.For(3), "10.0.0.1"));
+  EXPECT_TRUE(tracker.TryRegister(log.For(4), "10.0.0.2"));
+  EXPECT_TRUE(tracker.TryRegister(log.For(5)));  // no client key: not limited per client
+  EXPECT_TRUE(log.calls.empty());
+  first.reset();
+  EXPECT_TRUE(tracker.TryRegister(log.For(6), "10.0.0.1"));  // its count went down
+}
+
+TEST(ConnectionTracker, TheDefaultShareIsAQuarterButAtLeast256) {
+  ConnectionTracker small(8);
+  CloseLog log;
+  std::vector<ConnectionTracker::Registration> held;
+  for (int i = 0; i < 8; ++i) {
+    auto registration = small.TryRegister(log.For(i), "10.0.0.1");
+    ASSERT_TRUE(registration);
+    registration->SetIdle(false);
+    held.push_back(std::move(*registration));
+  }
+  EXPECT_TRUE(log.calls.empty());  // a small limit does not shrink one address's share below it
+}
+
 TEST(ConnectionTracker, RefusesEverythingWhileDraining) {
   ConnectionTracker tracker(4);
   bool drained = false;
