@@ -1,12 +1,11 @@
 #include "claudegate/logging.hpp"
 
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stderr_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 namespace claudegate::logging {
 namespace {
@@ -50,8 +49,7 @@ std::unique_ptr<spdlog::formatter> MakeFormatter(bool json) {
 void Configure(const config::Logging& logging) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   sink->set_formatter(MakeFormatter(logging.json));
-  const auto level =
-      spdlog::level::from_str(logging.level == "warning" ? "warn" : logging.level);
+  const auto level = spdlog::level::from_str(logging.level == "warning" ? "warn" : logging.level);
   auto logger = std::make_shared<spdlog::logger>("claudegate", sink);
   auto access = std::make_shared<spdlog::logger>(std::string(kAccessLoggerName), sink);
   for (const auto& each : {logger, access}) {

@@ -1,11 +1,12 @@
 /// @file logging.hpp
 /// The daemon's log set-up: one stderr sink, text or JSON lines (`CLAUDEGATE_LOG_JSON`).
 ///
-/// In JSON mode every line is one JSON object `{"time":…,"level":…,"msg":…}` that a log shipper
-/// can parse without rules. spdlog's `%v` pastes the message verbatim, so a quote, a newline or a
-/// non-UTF-8 byte in it (a path, a client-sent field) would break the line; the message is
-/// written by JsonMessageFlag instead, as a JSON string. Access lines, which are JSON objects
-/// already (access_log.hpp), go through their own logger and stay objects: `"msg":{"type":…}`.
+/// In JSON mode every line is one JSON object `{"time":…,"level":…,"msg":…}` that a log
+/// shipper can parse without rules. spdlog's `%v` pastes the message verbatim, so a quote, a
+/// newline or a non-UTF-8 byte in it (a path, a client-sent field) would break the line; the
+/// message is written by JsonMessageFlag instead, as a JSON string. Access lines, which are JSON
+/// objects already (access_log.hpp), go through their own logger and stay objects:
+/// `"msg":{"type":…}`.
 #pragma once
 
 #include <memory>

@@ -52,10 +52,10 @@ bool ExceedsJsonDepth(const nlohmann::json& value, std::size_t limit) {
 }
 
 Error JsonTooDeep(std::string_view what, std::string param) {
-  return Error(ErrorKind::kInvalidRequest,
-               std::string(what) + " nests JSON deeper than " + std::to_string(kMaxJsonDepth) +
-                   " levels.",
-               std::move(param), "json_too_deep");
+  return Error(
+      ErrorKind::kInvalidRequest,
+      std::string(what) + " nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels.",
+      std::move(param), "json_too_deep");
 }
 
 }  // namespace claudegate::translate

@@ -1,7 +1,6 @@
 // Deeply nested request bodies are refused on every route that reads a client body, from the bytes
 // alone, before a DOM is built or anything reaches the upstream (issue 14, finding 10).
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "support/fake_upstream.hpp"
@@ -61,18 +60,17 @@ TEST(JsonDepth, RefusesDeepToolArgumentsHiddenInAString) {
   });
   TestGateway gw(ConfigFor(upstream));
   const std::string arguments = R"({"a":)" + kDeep + "}";
-  json request = {
-      {"model", "sonnet"},
-      {"messages",
-       {{{"role", "user"}, {"content", "x"}},
-        {{"role", "assistant"},
-         {"tool_calls",
-          {{{"id", "call_1"},
-            {"type", "function"},
-            {"function", {{"name", "f"}, {"arguments", arguments}}}}}}},
-        {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "ok"}}}}};
-  auto response = Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                        request.dump());
+  json request = {{"model", "sonnet"},
+                  {"messages",
+                   {{{"role", "user"}, {"content", "x"}},
+                    {{"role", "assistant"},
+                     {"tool_calls",
+                      {{{"id", "call_1"},
+                        {"type", "function"},
+                        {"function", {{"name", "f"}, {"arguments", arguments}}}}}}},
+                    {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "ok"}}}}};
+  auto response =
+      Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, request.dump());
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 400) << response->body().substr(0, 300);
   const auto body = json::parse(response->body());
@@ -87,8 +85,9 @@ TEST(JsonDepth, BracketsInsideStringsAreJustText) {
   });
   TestGateway gw(ConfigFor(upstream));
   const json text = std::string(1000, '[') + "\\\"" + std::string(1000, '{');
-  const std::string body = R"({"model":"sonnet","max_tokens":5,"messages":[{"role":"user",)"
-                           R"("content":)" + text.dump() + "}]}";
+  const std::string body = R"({"model":"claude-sonnet-5-5","max_tokens":5,)"
+                           R"("messages":[{"role":"user","content":)" +
+                           text.dump() + "}]}";
   auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey, body);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200) << response->body();

@@ -2,19 +2,18 @@
 // warnings, wrong keys up to a block, a translated chat with hostile characters in a logged field,
 // odd request targets, SIGTERM), then every line of stderr must be one JSON object (issue 14,
 // finding 7: `"msg":` used to be pasted unquoted, so only access lines parsed).
-#include <gtest/gtest.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support/fake_upstream.hpp"
 #include "support/test_client.hpp"
@@ -27,7 +26,7 @@ using namespace std::chrono_literals;
 
 const std::string kKey = "sk-json-log-test-0123456789abcdef0123456789";
 // Quote, backslash, newline, a control character, DEL and bytes that are not UTF-8.
-const std::string kHostile = "q\"b\\s\nn\x01" "c\x7f" "d\xff\xfe" "end";
+const std::string kHostile = "q\"b\\s\nn\001c\177d\377\376end";
 
 // Reads `fd` until `done(text)` holds, EOF, or `timeout`; returns what was read.
 std::string ReadUntil(int fd, std::string text, const std::function<bool(const std::string&)>& done,
@@ -85,8 +84,8 @@ TEST(JsonLog, EveryLineOfAScriptedSessionIsOneJsonObject) {
     ::setenv("LOG_LEVEL", "debug", 1);
     ::setenv("ANTHROPIC_BASE_URL", upstream.base_url().c_str(), 1);
     ::setenv("CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-json-log-test-token", 1);
-    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--host", "127.0.0.1", "--port", "0",
-            "--config", config_path.c_str(), static_cast<char*>(nullptr));
+    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--host", "127.0.0.1", "--port", "0", "--config",
+            config_path.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(out[1]);
@@ -110,13 +109,12 @@ TEST(JsonLog, EveryLineOfAScriptedSessionIsOneJsonObject) {
                       {{"authorization", "Bearer sk-wrong-" + std::to_string(i)}});
     }
     // A chat whose dropped content part type is logged at debug level.
-    const json chat = {
-        {"model", "sonnet"},
-        {"messages",
-         {{{"role", "user"},
-           {"content",
-            {{{"type", "text"}, {"text", "hello"}},
-             {{"type", "q\"b\\s\nn\x01" "c\x7f" "d"}, {"x", 1}}}}}}}};
+    const json chat = {{"model", "sonnet"},
+                       {"messages",
+                        {{{"role", "user"},
+                          {"content",
+                           {{{"type", "text"}, {"text", "hello"}},
+                            {{"type", "q\"b\\s\nn\001c\177d"}, {"x", 1}}}}}}}};
     TestClient owner(port, 10s, "127.0.0.2");
     auto answer = owner.Request(http::verb::post, "/v1/chat/completions", chat.dump(),
                                 {{"authorization", "Bearer " + kKey}});
@@ -132,7 +130,8 @@ TEST(JsonLog, EveryLineOfAScriptedSessionIsOneJsonObject) {
     (void)broken.ReadResponse();
   }
   ::kill(pid, SIGTERM);
-  log = ReadUntil(out[0], std::move(log), [](const std::string&) { return false; }, 20s);
+  log = ReadUntil(
+      out[0], std::move(log), [](const std::string&) { return false; }, 20s);
   int status = 0;
   ::waitpid(pid, &status, 0);
   ::close(out[0]);
@@ -170,7 +169,7 @@ TEST(JsonLog, EveryLineOfAScriptedSessionIsOneJsonObject) {
   // The message survives escaping intact: the characters a shipper would see.
   EXPECT_TRUE(any([&](const json& line) {
     return line["level"] == "debug" &&
-           message_has(line, "dropped unsupported content part 'q\"b\\s\nn\x01" "c\x7f" "d'");
+           message_has(line, "dropped unsupported content part 'q\"b\\s\nn\001c\177d'");
   })) << log;
   EXPECT_TRUE(any([&](const json& line) {
     return line["level"] == "warning" && message_has(line, "wrong keys from 127.0.0.1");

@@ -4,9 +4,9 @@
 /// * JsonTextExceedsDepth() judges the raw bytes of a client body before any parser sees them. A
 ///   DOM of a 30 MB `[[[…]]]` takes seconds and close to 1 GiB to build (issue 14, finding 10), so
 ///   the nesting is refused before one is built.
-/// * ExceedsJsonDepth() checks a parsed value. nlohmann parses and destroys iteratively, but copying
-///   and dumping recurse, so a small request nested 100,000 levels deep would overflow the stack in
-///   the translator and take every stream in flight down with it.
+/// * ExceedsJsonDepth() checks a parsed value. nlohmann parses and destroys iteratively, but
+///   copying and dumping recurse, so a small request nested 100,000 levels deep would overflow the
+///   stack in the translator and take every stream in flight down with it.
 ///
 /// Both count arrays and objects alike, the outermost being level 1, so text that passes the first
 /// parses into a value that passes the second. Sizes are bounded earlier, by the session's body

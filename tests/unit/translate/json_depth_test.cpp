@@ -1,9 +1,9 @@
 #include "claudegate/translate/json_depth.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace claudegate::translate {
 namespace {
