@@ -145,6 +145,26 @@ TEST(AuthThrottle, TellsClientsApartBehindATrustedProxy) {
   EXPECT_EQ(direct->status, 200);
 }
 
+TEST(AuthThrottle, TheOwnersRightKeysDoNotGiveAnAttackerOnTheSameAddressFreshGuesses) {
+  // One NAT: attacker and owner share 127.0.0.1. Wrong keys count until the window ends, whatever
+  // right keys arrive in between (max_failures 3).
+  TestGateway gw(ThrottledConfig(60s));
+  for (int i = 0; i < 2; ++i) {
+    auto wrong = GetFrom("127.0.0.1", gw.port(), "/v1/models", "sk-wrong");
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 401);
+    auto owner = GetFrom("127.0.0.1", gw.port(), "/v1/models", kTestMasterKey);
+    ASSERT_TRUE(owner);
+    EXPECT_EQ(owner->status, 200);
+  }
+  auto third = GetFrom("127.0.0.1", gw.port(), "/v1/models", "sk-wrong");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 401);
+  auto blocked = GetFrom("127.0.0.1", gw.port(), "/v1/models", kTestMasterKey);
+  ASSERT_TRUE(blocked);
+  EXPECT_EQ(blocked->status, 429) << "the third wrong key in the window must start a block";
+}
+
 // A GET /v1/models through a proxy that appends its own X-Forwarded-For field line after the one
 // the client wrote (HAProxy's `option forwardfor`): two field lines on the wire.
 std::optional<TestResponse> GetThroughAppendingProxy(std::uint16_t port,
