@@ -1,6 +1,5 @@
 #include "claudegate/app.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <future>
@@ -9,22 +8,12 @@
 #include "claudegate/config/open_files.hpp"
 #include "claudegate/credentials/make_credential_source.hpp"
 #include "claudegate/gateway.hpp"
+#include "claudegate/logging.hpp"
 #include "claudegate/upstream/https_token_endpoint.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate {
 namespace {
-
-void ConfigureLogging(const config::Logging& logging) {
-  auto logger = spdlog::stderr_color_mt("claudegate");
-  // JSON lines keep the message as a field so log shippers need no parsing rules.
-  logger->set_pattern(logging.json
-                          ? R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":%v})"
-                          : "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  logger->set_level(spdlog::level::from_str(logging.level == "warning" ? "warn" : logging.level));
-  spdlog::set_default_logger(logger);
-  spdlog::flush_on(spdlog::level::info);
-}
 
 unsigned ThreadCount(const config::Config& config) {
   if (config.threads > 0) {
@@ -130,7 +119,7 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
     return kExitOk;
   }
 
-  ConfigureLogging(config.logging);
+  logging::Configure(config.logging);
   for (const auto& warning : config.warnings) {
     spdlog::warn("{}", warning);
   }

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "claudegate/translate/json_depth.hpp"
+
 namespace claudegate::anthropic {
 namespace {
 
@@ -62,6 +64,10 @@ Error Invalid(std::string message) {
 }  // namespace
 
 Result<BodyFields> ScanBodyFields(std::string_view body) {
+  // accept() builds no DOM but still walks every level; the byte count below refuses first.
+  if (translate::JsonTextExceedsDepth(body)) {
+    return translate::JsonTooDeep("The request body");
+  }
   // accept() validates without building a DOM; the scan below then relies on well-formedness.
   if (!nlohmann::json::accept(body)) {
     return Invalid("The request body is not valid JSON.");

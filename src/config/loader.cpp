@@ -110,7 +110,7 @@ Result<void> Validate(Config& config) {
   if (!config.upstream.base_url.starts_with("https://") &&
       !config.upstream.base_url.starts_with("http://")) {
     return ConfigError("ANTHROPIC_BASE_URL must be an https:// URL, got '" +
-                       config.upstream.base_url + "'");
+                       RedactUrlUserinfo(config.upstream.base_url) + "'");
   }
   return {};
 }
@@ -181,6 +181,24 @@ std::string RedactSecret(std::string_view secret) {
   return std::string(prefix) + "…" + std::string(secret.substr(secret.size() - 4));
 }
 
+std::string RedactUrlUserinfo(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return std::string(url);
+  }
+  const std::size_t authority = scheme_end + 3;
+  // The authority ends at the first '/', '?' or '#'; userinfo is whatever precedes its last '@'
+  // (a password may hold unescaped '@' in sloppy configs).
+  const auto authority_end = url.find_first_of("/?#", authority);
+  const std::string_view host_part = url.substr(authority, authority_end - authority);
+  const auto at = host_part.rfind('@');
+  if (at == std::string_view::npos) {
+    return std::string(url);
+  }
+  return std::string(url.substr(0, authority)) + "(redacted)@" +
+         std::string(url.substr(authority + at + 1));
+}
+
 std::string DescribeConfig(const Config& config) {
   std::ostringstream out;
   auto ms = [](Milliseconds value) { return std::to_string(value.count()) + " ms"; };
@@ -203,8 +221,8 @@ std::string DescribeConfig(const Config& config) {
       << "  timeouts:              header " << ms(config.limits.header_timeout) << ", idle "
       << ms(config.limits.idle_timeout) << ", shutdown grace "
       << ms(config.limits.shutdown_grace) << "\n"
-      << "  upstream:              " << config.upstream.base_url << " (anthropic-version "
-      << config.upstream.anthropic_version << ")\n"
+      << "  upstream:              " << RedactUrlUserinfo(config.upstream.base_url)
+      << " (anthropic-version " << config.upstream.anthropic_version << ")\n"
       << "  upstream timeouts:     connect " << ms(config.upstream.connect_timeout)
       << ", first byte " << ms(config.upstream.first_byte_timeout) << ", stream idle "
       << ms(config.upstream.stream_idle_timeout) << "\n"
@@ -215,7 +233,8 @@ std::string DescribeConfig(const Config& config) {
       << RedactSecret(config.credentials.oauth_token) << "; " << config.credentials.config_dir
       << "/.credentials.json; ANTHROPIC_API_KEY " << RedactSecret(config.credentials.api_key)
       << "\n"
-      << "  oauth token url:       " << config.credentials.oauth_token_url << "\n"
+      << "  oauth token url:       " << RedactUrlUserinfo(config.credentials.oauth_token_url)
+      << "\n"
       << "  drop_params:           " << (config.translation.drop_params ? "true" : "false")
       << "\n"
       << "  default max_tokens:    " << config.translation.default_max_tokens << "\n"

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "claudegate/logging.hpp"
+
 namespace claudegate::middleware {
 namespace {
 
@@ -19,6 +21,9 @@ std::string Printable(std::string_view text) {
 }
 
 }  // namespace
+
+AccessLogMiddleware::AccessLogMiddleware(bool json)
+    : json_(json), logger_(logging::AccessLogger()) {}
 
 Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) const {
   const Outcome outcome = co_await next(ctx);
@@ -55,7 +60,7 @@ Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) c
     if (!usage.upstream_error.empty()) {
       line["upstream_error"] = usage.upstream_error;
     }
-    spdlog::info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    logger_->info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     // The path is client-controlled: it is logged escaped by spdlog's {} formatting of a
     // string_view, and Beast already rejected control characters in the request target.
@@ -75,8 +80,8 @@ Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) c
     if (!ctx.details.empty()) {
       extra += " details=" + ctx.details;
     }
-    spdlog::info("{} {} {} {}B {:.3f}ms id={} peer={}{}", method, ctx.Path(), outcome.status,
-                 outcome.bytes, millis, ctx.request_id, ctx.peer, extra);
+    logger_->info("{} {} {} {}B {:.3f}ms id={} peer={}{}", method, ctx.Path(), outcome.status,
+                  outcome.bytes, millis, ctx.request_id, ctx.peer, extra);
   }
   co_return outcome;
 }

@@ -65,7 +65,7 @@ std::optional<server::HeaderRefusal> AuthMiddleware::Decide(const RequestContext
   std::string client;
   auto client_key = [&]() -> const std::string& {
     if (client.empty()) {
-      client = ClientKey(ctx.peer, ctx.request["x-forwarded-for"], trusted_proxies_);
+      client = ClientKey(ctx.peer, ctx.request, trusted_proxies_);
     }
     return client;
   };
@@ -99,9 +99,8 @@ std::optional<server::HeaderRefusal> AuthMiddleware::Decide(const RequestContext
               "invalid_api_key"},
         std::move(details), {}};
   }
-  if (throttle_.enabled() && throttle_.HasRecords()) {
-    throttle_.RecordSuccess(client_key());
-  }
+  // A right key does not clear the client's failures (docs/security.md#brute-force): they expire
+  // with the window, or an attacker sharing the owner's address would get fresh guesses.
   return std::nullopt;
 }
 

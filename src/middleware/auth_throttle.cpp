@@ -11,10 +11,19 @@ std::optional<AuthThrottle::Clock::duration> AuthThrottle::BlockedFor(const std:
   }
   const std::lock_guard lock(mutex_);
   const auto found = records_.find(client);
-  if (found == records_.end() || found->second.blocked_until <= now) {
+  if (found == records_.end()) {
     return std::nullopt;
   }
-  return found->second.blocked_until - now;
+  const Record& record = found->second;
+  if (record.blocked_until > now) {
+    return record.blocked_until - now;
+  }
+  if (Expired(record, now)) {
+    // Nothing left to remember: dropping it lets HasRecords() fall back to false.
+    records_.erase(found);
+    tracked_.store(records_.size(), std::memory_order_relaxed);
+  }
+  return std::nullopt;
 }
 
 bool AuthThrottle::RecordFailure(const std::string& client, Clock::time_point now) {
@@ -46,25 +55,17 @@ bool AuthThrottle::RecordFailure(const std::string& client, Clock::time_point no
   return true;
 }
 
-void AuthThrottle::RecordSuccess(const std::string& client) {
-  if (!enabled()) {
-    return;
-  }
-  const std::lock_guard lock(mutex_);
-  records_.erase(client);
-  tracked_.store(records_.size(), std::memory_order_relaxed);
-}
-
 std::size_t AuthThrottle::tracked_clients() const {
   const std::lock_guard lock(mutex_);
   return records_.size();
 }
 
+bool AuthThrottle::Expired(const Record& record, Clock::time_point now) const {
+  return record.blocked_until <= now && now - record.window_start >= settings_.window;
+}
+
 void AuthThrottle::MakeRoom(Clock::time_point now) {
-  std::erase_if(records_, [&](const auto& entry) {
-    const Record& record = entry.second;
-    return record.blocked_until <= now && now - record.window_start >= settings_.window;
-  });
+  std::erase_if(records_, [&](const auto& entry) { return Expired(entry.second, now); });
   tracked_.store(records_.size(), std::memory_order_relaxed);
   if (records_.size() < kMaxTrackedClients) {
     return;

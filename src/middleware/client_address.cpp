@@ -105,6 +105,26 @@ bool IsAddressOrNetwork(std::string_view entry) {
   }
 }
 
+std::string ForwardedFor(const http::fields& headers) {
+  std::string joined;
+  const auto [first, last] = headers.equal_range("x-forwarded-for");
+  for (auto line = first; line != last; ++line) {
+    if (line->value().empty()) {
+      continue;
+    }
+    if (!joined.empty()) {
+      joined += ", ";
+    }
+    joined.append(line->value());
+  }
+  return joined;
+}
+
+std::string ClientKey(std::string_view peer, const http::fields& headers,
+                      const TrustedProxies& trusted) {
+  return ClientKey(peer, ForwardedFor(headers), trusted);
+}
+
 std::string ClientKey(std::string_view peer, std::string_view forwarded_for,
                       const TrustedProxies& trusted) {
   auto client = PeerAddress(peer);

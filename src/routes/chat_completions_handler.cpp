@@ -8,6 +8,7 @@
 #include "claudegate/routes/translated_relay.hpp"
 #include "claudegate/translate/chat_request.hpp"
 #include "claudegate/translate/chat_response.hpp"
+#include "claudegate/translate/json_depth.hpp"
 #include "claudegate/translate/stream_translator.hpp"
 
 namespace claudegate::routes {
@@ -60,6 +61,11 @@ Awaitable<Outcome> RelayJson(RequestContext& ctx, upstream::UpstreamResponse& re
 
 Awaitable<Outcome> ChatCompletionsHandler::Handle(RequestContext& ctx) const {
   ctx.flavor = ApiFlavor::kOpenAi;
+  // Before any DOM is built: a deep body costs seconds and a GiB to parse (docs/security.md).
+  if (translate::JsonTextExceedsDepth(ctx.request.body())) {
+    co_return co_await middleware::LocalReply(ctx, translate::JsonTooDeep("The request body"),
+                                              "json_too_deep");
+  }
   const auto json = nlohmann::json::parse(ctx.request.body(), nullptr, false);
   if (json.is_discarded()) {
     const Error invalid(ErrorKind::kInvalidRequest,

@@ -1,5 +1,7 @@
 #include "claudegate/routes/health_handler.hpp"
 
+#include "claudegate/config/loader.hpp"
+
 namespace claudegate::routes {
 
 Awaitable<middleware::Outcome> HealthHandler::Liveness(middleware::RequestContext& ctx) const {
@@ -21,7 +23,7 @@ Awaitable<middleware::Outcome> HealthHandler::Readiness(middleware::RequestConte
 
 nlohmann::json HealthHandler::Upstream() const {
   nlohmann::json upstream = metrics_.UpstreamJson();
-  upstream["base_url"] = config_.upstream.base_url;
+  upstream["base_url"] = config::RedactUrlUserinfo(config_.upstream.base_url);
   return upstream;
 }
 

@@ -1,5 +1,6 @@
 #include "claudegate/routes/messages_handler.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,34 @@ void AddCacheBreakpoints(std::string& body, const config::PromptCaching& caching
       translate::CacheMarking::kPlaced) {
     body = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
+}
+
+// Query parameters that may reach Anthropic, as exact `name=value` pairs: Anthropic's SDKs send
+// `?beta=true` on beta calls. Everything else — a key pasted into a URL (`?key=sk-…`), tracking
+// ids — stays here, like the headers above.
+constexpr std::array<std::string_view, 2> kForwardedQueryParameters = {"beta=true", "beta=false"};
+
+// The client's target with its query string reduced to the allowed parameters, in their order.
+std::string UpstreamTarget(std::string_view client_target) {
+  const auto question = client_target.find('?');
+  std::string target(client_target.substr(0, question));
+  if (question == std::string_view::npos) {
+    return target;
+  }
+  std::string_view query = client_target.substr(question + 1);
+  char separator = '?';
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view parameter = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (std::find(kForwardedQueryParameters.begin(), kForwardedQueryParameters.end(),
+                  parameter) != kForwardedQueryParameters.end()) {
+      target += separator;
+      target += parameter;
+      separator = '&';
+    }
+  }
+  return target;
 }
 
 // Watches the relayed events for the usage Anthropic reports (message_start, message_delta) and
@@ -185,8 +214,9 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
     co_return co_await middleware::LocalReply(ctx, fields.error(), "invalid_json");
   }
   upstream::UpstreamRequest request;
-  // The path as the client sent it, query string included (Claude Code sends ?beta=true).
-  request.target = std::string(ctx.request.target());
+  // The path as the client sent it, with only the allowed query parameters (Claude Code sends
+  // ?beta=true).
+  request.target = UpstreamTarget(ctx.request.target());
   request.headers = ForwardedHeaders(ctx.request);
   if (fields->model) {
     ctx.model = *fields->model;

@@ -9,6 +9,7 @@
 #include "claudegate/routes/upstream_errors.hpp"
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/sse/encoder.hpp"
+#include "claudegate/translate/json_depth.hpp"
 #include "claudegate/translate/message_accumulator.hpp"
 #include "claudegate/translate/responses_output.hpp"
 #include "claudegate/translate/responses_request.hpp"
@@ -65,6 +66,11 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamRespo
 
 Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   ctx.flavor = ApiFlavor::kOpenAi;
+  // Before any DOM is built: a deep body costs seconds and a GiB to parse (docs/security.md).
+  if (translate::JsonTextExceedsDepth(ctx.request.body())) {
+    co_return co_await middleware::LocalReply(ctx, translate::JsonTooDeep("The request body"),
+                                              "json_too_deep");
+  }
   const auto json = nlohmann::json::parse(ctx.request.body(), nullptr, false);
   if (json.is_discarded()) {
     co_return co_await middleware::LocalReply(

@@ -1,5 +1,6 @@
 #include "claudegate/translate/tool_calls.hpp"
 
+#include "claudegate/translate/json_depth.hpp"
 #include "claudegate/translate/translate_options.hpp"
 
 namespace claudegate::translate {
@@ -34,6 +35,11 @@ Result<nlohmann::json> ToolUseFromCall(const nlohmann::json& call, const std::st
       return InvalidParam("function.arguments must be a JSON string",
                           param + ".function.arguments");
     } else if (!args->get_ref<const std::string&>().empty()) {
+      // A string inside a body that passed the depth check may itself nest deeply; the result
+      // would be copied and dumped recursively (json_depth.hpp).
+      if (JsonTextExceedsDepth(args->get_ref<const std::string&>())) {
+        return JsonTooDeep("function.arguments", param + ".function.arguments");
+      }
       input = nlohmann::json::parse(args->get_ref<const std::string&>(), nullptr, false);
       if (input.is_discarded()) {
         return InvalidParam("function.arguments is not valid JSON", param + ".function.arguments");

@@ -5,6 +5,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/url/parse.hpp>
 
+#include "claudegate/config/loader.hpp"
+
 namespace claudegate::upstream {
 namespace {
 
@@ -27,13 +29,13 @@ Result<UpstreamTarget> ParseUpstreamUrl(std::string_view url) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) {
     return Error(ErrorKind::kInvalidRequest,
-                 "ANTHROPIC_BASE_URL '" + std::string(url) + "' is not a valid URL");
+                 "ANTHROPIC_BASE_URL '" + config::RedactUrlUserinfo(url) + "' is not a valid URL");
   }
   UpstreamTarget target;
   const auto scheme = parsed->scheme();
   if (scheme != "https" && scheme != "http") {
-    return Error(ErrorKind::kInvalidRequest,
-                 "ANTHROPIC_BASE_URL must use https:// (got '" + std::string(url) + "')");
+    return Error(ErrorKind::kInvalidRequest, "ANTHROPIC_BASE_URL must use https:// (got '" +
+                                                 config::RedactUrlUserinfo(url) + "')");
   }
   target.tls = scheme == "https";
   target.host = parsed->encoded_host();

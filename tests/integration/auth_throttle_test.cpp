@@ -145,5 +145,59 @@ TEST(AuthThrottle, TellsClientsApartBehindATrustedProxy) {
   EXPECT_EQ(direct->status, 200);
 }
 
+TEST(AuthThrottle, TheOwnersRightKeysDoNotGiveAnAttackerOnTheSameAddressFreshGuesses) {
+  // One NAT: attacker and owner share 127.0.0.1. Wrong keys count until the window ends, whatever
+  // right keys arrive in between (max_failures 3).
+  TestGateway gw(ThrottledConfig(60s));
+  for (int i = 0; i < 2; ++i) {
+    auto wrong = GetFrom("127.0.0.1", gw.port(), "/v1/models", "sk-wrong");
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 401);
+    auto owner = GetFrom("127.0.0.1", gw.port(), "/v1/models", kTestMasterKey);
+    ASSERT_TRUE(owner);
+    EXPECT_EQ(owner->status, 200);
+  }
+  auto third = GetFrom("127.0.0.1", gw.port(), "/v1/models", "sk-wrong");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 401);
+  auto blocked = GetFrom("127.0.0.1", gw.port(), "/v1/models", kTestMasterKey);
+  ASSERT_TRUE(blocked);
+  EXPECT_EQ(blocked->status, 429) << "the third wrong key in the window must start a block";
+}
+
+// A GET /v1/models through a proxy that appends its own X-Forwarded-For field line after the one
+// the client wrote (HAProxy's `option forwardfor`): two field lines on the wire.
+std::optional<TestResponse> GetThroughAppendingProxy(std::uint16_t port,
+                                                     const std::string& client_line,
+                                                     const std::string& proxy_line,
+                                                     const std::string& key) {
+  TestClient client(port, 10s, "127.0.0.1");
+  client.SendRaw("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key +
+                 "\r\nX-Forwarded-For: " + client_line + "\r\nX-Forwarded-For: " + proxy_line +
+                 "\r\n\r\n");
+  return client.ReadResponse();
+}
+
+TEST(AuthThrottle, BelievesTheProxysAppendedForwardedForLineNotTheClients) {
+  auto config = ThrottledConfig(60s);
+  config.trusted_proxies = {"127.0.0.1"};
+  TestGateway gw(config);
+  // The attacker (198.51.100.1) rotates the line it writes itself, and names the owner in it.
+  for (const char* written : {"203.0.113.1", "203.0.113.2", "198.51.100.2"}) {
+    auto refused = GetThroughAppendingProxy(gw.port(), written, "198.51.100.1", "sk-wrong");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401) << written;
+  }
+  auto attacker =
+      GetThroughAppendingProxy(gw.port(), "203.0.113.4", "198.51.100.1", kTestMasterKey);
+  ASSERT_TRUE(attacker);
+  EXPECT_EQ(attacker->status, 429) << "a rotating first line must not escape the block";
+
+  // The owner behind the same proxy is not locked out by the attacker naming its address.
+  auto owner = GetThroughAppendingProxy(gw.port(), "198.51.100.2", "198.51.100.2", kTestMasterKey);
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->status, 200);
+}
+
 }  // namespace
 }  // namespace claudegate::testing

@@ -45,6 +45,33 @@ TEST(Messages, RelaysTheBodyByteForByte) {
   EXPECT_EQ(sent.target, "/v1/messages?beta=true");
 }
 
+TEST(Messages, ForwardsOnlyTheAllowedQueryParameters) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return JsonResponse(TextMessage("claude-opus-5-5", "hi", 3, 1));
+  });
+  TestGateway gw(ConfigFor(upstream));
+  const std::string body = R"({"model":"claude-opus-5-5","max_tokens":5,"messages":[]})";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/v1/messages?beta=true&key=" + kTestMasterKey, "/v1/messages?beta=true"},
+      {"/v1/messages?key=" + kTestMasterKey + "&beta=true", "/v1/messages?beta=true"},
+      {"/v1/messages?api_key=x&utm=y", "/v1/messages"},
+      {"/v1/messages/count_tokens?x=1&beta=true&beta=false",
+       "/v1/messages/count_tokens?beta=true&beta=false"},
+      {"/v1/messages?", "/v1/messages"},
+  };
+  for (const auto& [sent_target, expected] : cases) {
+    auto response = Fetch(gw.port(), http::verb::post, sent_target, {}, body, ClaudeCodeHeaders());
+    ASSERT_TRUE(response) << sent_target;
+    EXPECT_EQ(response->status, 200) << sent_target;
+  }
+  const auto requests = upstream.requests();
+  ASSERT_EQ(requests.size(), cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(requests[i].target, cases[i].second) << cases[i].first;
+    EXPECT_EQ(requests[i].target.find(kTestMasterKey), std::string::npos);
+  }
+}
+
 TEST(Messages, SubstitutesAnAliasWithoutTouchingTheRest) {
   FakeUpstream upstream([](const RecordedRequest&) {
     return JsonResponse(TextMessage("claude-sonnet-5-5", "ok", 1, 1));

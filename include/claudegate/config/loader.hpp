@@ -54,4 +54,8 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 /// `sk-…abcd` style redaction: enough to tell keys apart, never enough to use one.
 [[nodiscard]] std::string RedactSecret(std::string_view secret);
 
+/// `url` with any userinfo (`user:password@`, RFC 3986 §3.2.1) replaced by `(redacted)@`, for
+/// printing a configured URL; other URLs and non-URLs come back unchanged.
+[[nodiscard]] std::string RedactUrlUserinfo(std::string_view url);
+
 }  // namespace claudegate::config

@@ -4,18 +4,24 @@
 /// middleware answered locally. Never headers, never bodies, so no key or token can appear.
 #pragma once
 
+#include <memory>
+
+#include <spdlog/logger.h>
+
 #include "claudegate/middleware/middleware.hpp"
 
 namespace claudegate::middleware {
 
-/// Logs through spdlog's default logger at info level; `json` selects JSON lines.
+/// Logs at info level through logging::AccessLogger() (taken at construction); `json` selects
+/// one JSON object per line, which the JSON log format embeds as `"msg":{…}` (logging.hpp).
 class AccessLogMiddleware final : public Middleware {
  public:
-  explicit AccessLogMiddleware(bool json) : json_(json) {}
+  explicit AccessLogMiddleware(bool json);
   Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
 
  private:
   bool json_;
+  std::shared_ptr<spdlog::logger> logger_;
 };
 
 }  // namespace claudegate::middleware

@@ -2,6 +2,10 @@
 /// Slows down guessing of the master key: a client that presents wrong keys too often is
 /// refused for a while.
 ///
+/// Wrong keys are counted per window and expire with it; a right key does NOT reset the count.
+/// An attacker sharing the owner's address (one NAT, one proxy without X-Forwarded-For) would
+/// otherwise get `max_failures - 1` fresh guesses after every request of the owner.
+///
 /// State is per client key (see client_address.hpp), so an attacker blocks only itself and the
 /// owner keeps working from any other address. Memory is bounded: at most `kMaxTrackedClients`
 /// entries; when full, expired entries go first, then the entry whose block ends soonest (an
@@ -32,15 +36,13 @@ class AuthThrottle {
 
   explicit AuthThrottle(AuthThrottleSettings settings) : settings_(settings) {}
 
-  /// How long `client` is still refused, or nullopt when it may try a key.
+  /// How long `client` is still refused, or nullopt when it may try a key. Forgets the client's
+  /// record once its window and any block are over.
   [[nodiscard]] std::optional<Clock::duration> BlockedFor(const std::string& client,
                                                           Clock::time_point now);
 
   /// Counts a wrong key. Returns true when this failure starts a block.
   bool RecordFailure(const std::string& client, Clock::time_point now);
-
-  /// A right key: the client's failure count starts again from zero.
-  void RecordSuccess(const std::string& client);
 
   [[nodiscard]] bool enabled() const { return settings_.max_failures > 0; }
   /// False while no client has a wrong key on record: the owner's requests then skip the lock
@@ -56,6 +58,8 @@ class AuthThrottle {
     Clock::time_point blocked_until;  ///< In the past when not blocked.
   };
 
+  /// True when the record holds nothing any more: no block, and its window has passed.
+  [[nodiscard]] bool Expired(const Record& record, Clock::time_point now) const;
   void MakeRoom(Clock::time_point now);
 
   AuthThrottleSettings settings_;

@@ -3,7 +3,10 @@
 ///
 /// The TCP peer is the client unless it is one of the configured trusted proxies; then the
 /// client is the right-most `X-Forwarded-For` entry that is not itself a trusted proxy (entries
-/// to the left of it were written by the client and cannot be believed). IPv6 clients are
+/// to the left of it were written by the client and cannot be believed). A request may carry the
+/// header on several field lines (HAProxy's `option forwardfor` appends its own line after the
+/// client's): they are one list, joined in order (RFC 9110 §5.3), so the proxy's entry stays the
+/// right-most one. IPv6 clients are
 /// grouped by their /64: one subscriber usually holds a whole /64 and can rotate through it.
 #pragma once
 
@@ -33,10 +36,19 @@ class TrustedProxies {
 /// True when `entry` is an IP address or a network in CIDR notation.
 [[nodiscard]] bool IsAddressOrNetwork(std::string_view entry);
 
+/// Every `X-Forwarded-For` field line of `headers`, joined with ", " in the order received
+/// (RFC 9110 §5.3). Empty when there is none.
+[[nodiscard]] std::string ForwardedFor(const http::fields& headers);
+
 /// The key one client is known by: an IPv4 address, or an IPv6 /64 as `2001:db8:1:2::/64`.
 /// `peer` is the connection's "address:port"; `forwarded_for` is the X-Forwarded-For header
 /// (used only when the peer is trusted). Returns `peer` unchanged when it cannot be parsed.
 [[nodiscard]] std::string ClientKey(std::string_view peer, std::string_view forwarded_for,
+                                    const TrustedProxies& trusted);
+
+/// ClientKey() for a request: reads all of its `X-Forwarded-For` lines (see ForwardedFor()).
+/// Use this one wherever a request is at hand; the string form is for tests.
+[[nodiscard]] std::string ClientKey(std::string_view peer, const http::fields& headers,
                                     const TrustedProxies& trusted);
 
 }  // namespace claudegate::middleware

@@ -368,6 +368,36 @@ TEST(DescribeConfig, RedactsEverySecret) {
   EXPECT_NE(text.find("sk-…cdef"), std::string::npos);
 }
 
+TEST(DescribeConfig, RedactsPasswordsInPrintedUrls) {
+  auto config = Load({{"LITELLM_MASTER_KEY", kKey},
+                      {"ANTHROPIC_BASE_URL", "https://gateuser:gatepass@proxy.example:8443/a"},
+                      {"CLAUDE_OAUTH_TOKEN_URL", "https://tokuser:tokpass@auth.example/t"}})
+                    .value();
+  const std::string text = DescribeConfig(config);
+  EXPECT_EQ(text.find("gatepass"), std::string::npos) << text;
+  EXPECT_EQ(text.find("gateuser"), std::string::npos) << text;
+  EXPECT_EQ(text.find("tokpass"), std::string::npos) << text;
+  EXPECT_NE(text.find("https://(redacted)@proxy.example:8443/a"), std::string::npos) << text;
+  EXPECT_NE(text.find("https://(redacted)@auth.example/t"), std::string::npos) << text;
+}
+
+TEST(RedactUrlUserinfo, HidesUserinfoOnly) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"https://api.anthropic.com", "https://api.anthropic.com"},
+      {"https://u:p@h.example", "https://(redacted)@h.example"},
+      {"https://u:p@h.example:8443/v1?x=1", "https://(redacted)@h.example:8443/v1?x=1"},
+      {"http://token@h.example/", "http://(redacted)@h.example/"},
+      {"https://u:p@ss@h.example/", "https://(redacted)@h.example/"},  // unescaped '@'
+      {"https://h.example/path@not-userinfo", "https://h.example/path@not-userinfo"},
+      {"https://h.example?q=a@b", "https://h.example?q=a@b"},
+      {"not a url", "not a url"},
+      {"", ""},
+  };
+  for (const auto& [url, expected] : cases) {
+    EXPECT_EQ(RedactUrlUserinfo(url), expected) << url;
+  }
+}
+
 struct FlagCase {
   std::vector<std::string> args;
   bool ok;

@@ -37,16 +37,28 @@ TEST(AuthThrottle, ForgetsFailuresOutsideTheWindow) {
   EXPECT_TRUE(throttle.RecordFailure("typo", t0 + milliseconds(1200)));
 }
 
-TEST(AuthThrottle, ARightKeyResetsTheCount) {
+TEST(AuthThrottle, ARightKeyInBetweenDoesNotResetTheCount) {
+  // An attacker sharing the owner's address: the owner's right keys (BlockedFor is all the auth
+  // step calls for them) must not hand the attacker fresh guesses.
   AuthThrottle throttle(kThreePerSecond);
   const auto t0 = Clock::time_point{} + std::chrono::hours(1);
-  EXPECT_FALSE(throttle.RecordFailure("owner", t0));
-  EXPECT_FALSE(throttle.RecordFailure("owner", t0));
-  throttle.RecordSuccess("owner");
+  EXPECT_FALSE(throttle.RecordFailure("shared", t0));
+  EXPECT_FALSE(throttle.BlockedFor("shared", t0 + milliseconds(1)));  // the owner, served
+  EXPECT_FALSE(throttle.RecordFailure("shared", t0 + milliseconds(2)));
+  EXPECT_FALSE(throttle.BlockedFor("shared", t0 + milliseconds(3)));  // the owner again
+  EXPECT_TRUE(throttle.RecordFailure("shared", t0 + milliseconds(4)));
+  EXPECT_TRUE(throttle.BlockedFor("shared", t0 + milliseconds(5)));
+}
+
+TEST(AuthThrottle, ForgetsAClientWhoseWindowIsOver) {
+  AuthThrottle throttle(kThreePerSecond);
+  const auto t0 = Clock::time_point{} + std::chrono::hours(1);
+  EXPECT_FALSE(throttle.RecordFailure("typo", t0));
+  EXPECT_FALSE(throttle.BlockedFor("typo", t0 + milliseconds(500)));
+  EXPECT_TRUE(throttle.HasRecords());
+  EXPECT_FALSE(throttle.BlockedFor("typo", t0 + milliseconds(1000)));
   EXPECT_EQ(throttle.tracked_clients(), 0U);
-  EXPECT_FALSE(throttle.RecordFailure("owner", t0));
-  EXPECT_FALSE(throttle.RecordFailure("owner", t0));
-  EXPECT_FALSE(throttle.BlockedFor("owner", t0));
+  EXPECT_FALSE(throttle.HasRecords());  // the owner's requests skip the lock again
 }
 
 TEST(AuthThrottle, CountsAfreshAfterABlock) {

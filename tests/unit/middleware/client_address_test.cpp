@@ -36,6 +36,17 @@ TEST(ClientKey, TellsClientsApartAsDocumented) {
   }
 }
 
+TEST(ClientKey, JoinsEveryForwardedForLineInOrder) {
+  // HAProxy's `option forwardfor` appends its own field line after the one the client wrote.
+  http::fields headers;
+  headers.insert("x-forwarded-for", "6.6.6.6, 10.9.9.9");  // written by the client
+  headers.insert("x-forwarded-for", "");
+  headers.insert("X-Forwarded-For", "198.51.100.9");  // appended by the trusted proxy
+  EXPECT_EQ(ForwardedFor(headers), "6.6.6.6, 10.9.9.9, 198.51.100.9");
+  EXPECT_EQ(ClientKey("10.0.0.5:1", headers, TrustedProxies({"10.0.0.5"})), "198.51.100.9");
+  EXPECT_EQ(ForwardedFor(http::fields{}), "");
+}
+
 TEST(TrustedProxies, AcceptsAddressesAndNetworksOnly) {
   for (const char* good : {"10.0.0.5", "10.0.0.0/8", "::1", "fd00::/8", "0.0.0.0/0"}) {
     EXPECT_TRUE(IsAddressOrNetwork(good)) << good;
