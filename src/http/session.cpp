@@ -448,7 +448,7 @@ Awaitable<void> RunSession(TcpStream stream, std::string peer, SessionDeps deps)
   const auto remote = stream.socket().remote_endpoint(remote_ec);
   if (!remote_ec &&
       (deps.trusted_proxies == nullptr || !deps.trusted_proxies->Contains(remote.address()))) {
-    client = middleware::ClientKey(peer, {}, middleware::TrustedProxies());
+    client = middleware::ClientKey(peer, std::string_view{}, middleware::TrustedProxies());
   }
   auto registration = deps.tracker->TryRegister(
       [state, executor](bool force) {
