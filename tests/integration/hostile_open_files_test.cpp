@@ -121,7 +121,21 @@ double ProcessCpuSeconds() {
 // so the gateway's accept() runs out of descriptors with connections still queued. The gateway
 // must pause instead of spinning, log a bounded number of lines, and accept the queued
 // connections once descriptors are free again.
+// Whether this test binary runs under a sanitizer, whose runtime needs descriptors of its own.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kUnderSanitizer = true;
+#else
+constexpr bool kUnderSanitizer = false;
+#endif
+
 TEST(HostileOpenFiles, TheListenerPausesOnEmfileInsteadOfSpinning) {
+  // This test exhausts the descriptors of its own process. Sanitizer runtimes open descriptors
+  // too: UBSan's vptr check probes memory through a pipe (sanitizer_common's
+  // IsAccessibleMemoryRange), fails with EMFILE and reports a valid object as having an "invalid
+  // vptr". The Debug run covers the behaviour; the daemon-level test below runs everywhere.
+  if (kUnderSanitizer) {
+    GTEST_SKIP() << "exhausts this process's descriptors, which the sanitizer runtime needs";
+  }
   CapturedLog log;
   auto config = TestConfig();  // max_connections 4096: far above the limit, as in the review
   TestGateway gw(std::move(config));
