@@ -8,8 +8,8 @@
 // translation fails fast with a 502 and the fuzzer never waits for a network.
 //
 // Checks: no crash, UB, leak or hang (the gateway must close within 5 s of the client's EOF),
-// every answer starts with an HTTP/1.1 (or, to an HTTP/1.0 request, 1.0) status line, and every 500 inputs a fresh, well-formed
-// request is still answered 200 (the daemon keeps serving).
+// every answer starts with an HTTP/1.1 (or, to an HTTP/1.0 request, 1.0) status line, and every 500
+// inputs a fresh, well-formed request is still answered 200 (the daemon keeps serving).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -19,9 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include <sys/socket.h>
-
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/credentials/static_credential_source.hpp"
@@ -137,9 +136,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         "answers are HTTP responses");
 
   if (++inputs % 500 == 0) {
-    const std::string probe =
-        "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kMasterKey) +
-        "\r\nConnection: close\r\n\r\n";
+    const std::string probe = "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                              std::string(kMasterKey) + "\r\nConnection: close\r\n\r\n";
     const std::string models =
         Exchange(gateway.port(), reinterpret_cast<const std::uint8_t*>(probe.data()), probe.size(),
                  AfterSending::kKeepOpen);

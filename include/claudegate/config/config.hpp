@@ -35,7 +35,7 @@ struct Limits {
   /// Request body bytes held across all connections at once; a body that does not fit gets 503.
   /// Never below max_body_bytes.
   std::size_t max_body_bytes_in_flight = 256U * 1024U * 1024U;
-  Milliseconds shutdown_grace{30'000};               ///< SIGTERM: time given to in-flight work.
+  Milliseconds shutdown_grace{30'000};  ///< SIGTERM: time given to in-flight work.
 };
 
 /// TLS for the listener; enabled when both files are set.
@@ -64,8 +64,8 @@ struct Upstream {
   /// Keep-alive pool bound: as many as the default `limits.max_connections`, so that every
   /// connection can keep its upstream connection warm; the daemon caps it at max_connections.
   std::size_t max_idle_connections = 4096;
-  Milliseconds pool_idle_timeout{60'000};        ///< Pooled connections older than this are closed.
-  std::string ssl_cert_file;                     ///< CA bundle; empty = system store.
+  Milliseconds pool_idle_timeout{60'000};  ///< Pooled connections older than this are closed.
+  std::string ssl_cert_file;               ///< CA bundle; empty = system store.
 };
 
 /// Where the Claude credential comes from (precedence in PRODUCT.md).
@@ -84,14 +84,14 @@ struct Logging {
 
 /// Translation defaults for the OpenAI route.
 struct Translation {
-  bool drop_params = false;         ///< Drop parameters Claude cannot honour instead of a 400.
-  int default_max_tokens = 32000;   ///< When the client sends no max_tokens (reference §1.4).
+  bool drop_params = false;        ///< Drop parameters Claude cannot honour instead of a 400.
+  int default_max_tokens = 32000;  ///< When the client sends no max_tokens (reference §1.4).
 };
 
 /// The opt-in plan guard: refuse new requests instead of spending money or hammering a limit.
 struct PlanGuard {
-  bool enabled = false;         ///< Off by default.
-  bool refuse_overage = true;   ///< Also refuse while requests draw on paid extra usage.
+  bool enabled = false;        ///< Off by default.
+  bool refuse_overage = true;  ///< Also refuse while requests draw on paid extra usage.
 };
 
 /// Guessing the master key: wrong keys per client before it is refused for a while.

@@ -6,9 +6,10 @@
 /// thread; awaitables complete on the caller's executor.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/error.hpp"
 #include "claudegate/net.hpp"

@@ -12,17 +12,17 @@
 /// caller's job: hold the `.storage-write.lock` (file_lock.hpp) around `CompareAndSwap()`.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
 
 #include "claudegate/error.hpp"
 
@@ -31,7 +31,8 @@ namespace claudegate::credentials {
 class DirLock;
 
 /// `Error::code` values produced by this module, so callers can tell the failures apart.
-inline constexpr std::string_view kCodeAbsent = "credentials_absent";  ///< no file / no claudeAiOauth
+inline constexpr std::string_view kCodeAbsent =
+    "credentials_absent";  ///< no file / no claudeAiOauth
 inline constexpr std::string_view kCodeCorrupt = "credentials_corrupt";  ///< not the JSON we expect
 inline constexpr std::string_view kCodeUnreadable = "credentials_unreadable";  ///< EACCES, EIO, …
 /// The file cannot be replaced: read-only volume, no permission, a bind-mounted single file
@@ -48,8 +49,8 @@ inline constexpr std::string_view kTempInfix = ".tmp.claudegate.";
 /// abandoned by a crash (kill -9, power loss) between creating and renaming it.
 struct StaleTempPolicy {
   std::chrono::seconds ours{60};  ///< `<path>.tmp.claudegate.<8 hex>`.
-  /// `<path>.tmp.<8 hex>`: what earlier claudegate versions wrote, and also CLI 2.1.197's pattern, so
-  /// only removed once no live writer can possibly own it.
+  /// `<path>.tmp.<8 hex>`: what earlier claudegate versions wrote, and also CLI 2.1.197's pattern,
+  /// so only removed once no live writer can possibly own it.
   std::chrono::seconds legacy{3600};
 };
 
@@ -64,7 +65,7 @@ std::size_t RemoveStaleTempFiles(const std::filesystem::path& credentials_path,
 /// The `claudeAiOauth` fields claudegate understands. Everything else stays in the JSON document.
 struct OAuthTokens {
   std::string access_token;
-  std::string refresh_token;  ///< `""` (or missing) is the CLI's logged-out / dead marker.
+  std::string refresh_token;       ///< `""` (or missing) is the CLI's logged-out / dead marker.
   std::int64_t expires_at_ms = 0;  ///< ms since the Unix epoch; 0 when missing.
   std::vector<std::string> scopes;
   std::optional<std::string> client_id;  ///< Absent for the default Claude Code client.
@@ -117,12 +118,12 @@ class CredentialsFile {
  public:
   /// Steps of `Write()` at which the test hook is called.
   enum class WriteStep {
-    kCreateTemp,    ///< Before the temp file is created.
-    kHalfWritten,   ///< Half of the bytes are in the temp file.
-    kWritten,       ///< All bytes written, not yet fsynced.
-    kSynced,        ///< Temp file fsynced and closed, not yet renamed.
-    kRenamed,       ///< Renamed over the target, directory not yet fsynced.
-    kDone,          ///< Directory fsynced.
+    kCreateTemp,   ///< Before the temp file is created.
+    kHalfWritten,  ///< Half of the bytes are in the temp file.
+    kWritten,      ///< All bytes written, not yet fsynced.
+    kSynced,       ///< Temp file fsynced and closed, not yet renamed.
+    kRenamed,      ///< Renamed over the target, directory not yet fsynced.
+    kDone,         ///< Directory fsynced.
   };
   /// Test hook: return an errno to make `Write()` fail at that step as if a syscall had failed
   /// (`EROFS` simulates a read-only volume even for root), or 0 to proceed.
@@ -141,11 +142,11 @@ class CredentialsFile {
   [[nodiscard]] Result<CredentialsDocument> Read() const;
 
   /// Atomically replaces the file with `document` serialised compactly (like the CLI's
-  /// `JSON.stringify`): a temp file `<path>.tmp.claudegate.<8 hex>` created `O_EXCL` with mode 0600 in the
-  /// same directory (owner copied from the old file when permitted), written, fsynced, renamed over
-  /// the target, then the directory fsynced. The target is never written in place, so readers see
-  /// the old or the new complete document. Errors: `kCodeNotWritable`, `kCodeWriteFailed`; the
-  /// temp file is removed on failure.
+  /// `JSON.stringify`): a temp file `<path>.tmp.claudegate.<8 hex>` created `O_EXCL` with mode 0600
+  /// in the same directory (owner copied from the old file when permitted), written, fsynced,
+  /// renamed over the target, then the directory fsynced. The target is never written in place, so
+  /// readers see the old or the new complete document. Errors: `kCodeNotWritable`,
+  /// `kCodeWriteFailed`; the temp file is removed on failure.
   [[nodiscard]] Result<void> Write(const nlohmann::ordered_json& document) const;
 
   /// Re-reads the file and, only if its `refreshToken` still equals `expected_refresh_token`,

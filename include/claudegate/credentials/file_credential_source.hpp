@@ -41,12 +41,11 @@
 /// continues for the other waiters.
 #pragma once
 
-#include <map>
-
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -79,7 +78,7 @@ struct FileCredentialSourceOptions {
   LockOptions refresh_lock = kRefreshLockOptions;
   LockOptions write_lock = kStorageWriteLockOptions;
   std::chrono::milliseconds heartbeat = kLockHeartbeat;
-  bool take_legacy_lock = true;  ///< See file_lock.hpp for why the legacy lock is taken.
+  bool take_legacy_lock = true;           ///< See file_lock.hpp for why the legacy lock is taken.
   CredentialsFile::WriteHook write_hook;  ///< Test-only fault injection for writes.
 };
 
@@ -171,7 +170,7 @@ class FileCredentialSource final : public CredentialSource,
   mutable bool loaded_ = false;
   mutable std::optional<CredentialsDocument> doc_;  ///< Last known tokens (disk or memory).
   mutable std::optional<Error> load_error_;         ///< Why doc_ is empty.
-  mutable FileStamp stamp_;       ///< Disk version doc_ corresponds to.
+  mutable FileStamp stamp_;                         ///< Disk version doc_ corresponds to.
   /// Refreshed tokens not yet on disk; doc_ is then the disk version with them applied.
   mutable std::unique_ptr<PendingSave> pending_;
   std::uint64_t pending_generation_ = 0;

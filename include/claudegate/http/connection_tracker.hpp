@@ -43,9 +43,9 @@ class ConnectionTracker {
   /// `max_connections` but at least kMinDefaultPerClient.
   explicit ConnectionTracker(std::size_t max_connections, std::size_t max_per_client = 0)
       : max_connections_(max_connections),
-        max_per_client_(max_per_client != 0
-                            ? max_per_client
-                            : std::max(kMinDefaultPerClient, max_connections / 4)) {}
+        max_per_client_(max_per_client != 0 ? max_per_client
+                                            : std::max(kMinDefaultPerClient, max_connections / 4)) {
+  }
 
   /// The default share is never below this: it covers a client's whole connection pool (the
   /// OpenAI and Anthropic SDKs keep up to 100 connections alive) and every local tool sharing
@@ -103,7 +103,7 @@ class ConnectionTracker {
   const std::size_t max_connections_;
   const std::size_t max_per_client_;
   mutable std::mutex mutex_;
-  std::map<std::uint64_t, Entry> closers_;  ///< By id, so oldest first.
+  std::map<std::uint64_t, Entry> closers_;                   ///< By id, so oldest first.
   std::unordered_map<std::string, std::size_t> per_client_;  ///< Open connections per client.
   std::uint64_t next_id_ = 0;
   bool draining_ = false;

@@ -25,11 +25,11 @@ struct RequestUsage {
   std::int64_t output_tokens = 0;
   std::int64_t cache_read_tokens = 0;
   std::int64_t cache_write_tokens = 0;
-  bool reported = false;                     ///< Anthropic reported usage for this request.
-  bool stream = false;                       ///< The client got a streamed response.
-  std::optional<double> ttft_seconds;        ///< Request start → first streamed content.
-  std::optional<double> upstream_seconds;    ///< Upstream call → response headers.
-  std::string upstream_error;                ///< Anthropic error type when the call failed.
+  bool reported = false;                   ///< Anthropic reported usage for this request.
+  bool stream = false;                     ///< The client got a streamed response.
+  std::optional<double> ttft_seconds;      ///< Request start → first streamed content.
+  std::optional<double> upstream_seconds;  ///< Upstream call → response headers.
+  std::string upstream_error;              ///< Anthropic error type when the call failed.
 };
 
 /// A refusal decided from the request header alone, before the body was read (see
@@ -48,15 +48,15 @@ struct RequestContext {
 
   Request& request;
   ResponseSink& sink;
-  std::string peer;                  ///< "ip:port" of the client.
-  std::string request_id;            ///< Set by the RequestId middleware.
+  std::string peer;        ///< "ip:port" of the client.
+  std::string request_id;  ///< Set by the RequestId middleware.
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   ApiFlavor flavor = ApiFlavor::kOpenAi;  ///< Which error shape this path speaks.
-  std::string route = "unmatched";   ///< Route pattern for logs/metrics (bounded cardinality).
-  std::string details;               ///< Why a middleware answered locally (e.g. "auth_missing").
-  std::string model;                 ///< Model alias asked for, when the route has one.
-  RequestUsage usage;                ///< Filled in by the handler.
-  bool header_checked = false;       ///< The header gate has already decided about this request.
+  std::string route = "unmatched";        ///< Route pattern for logs/metrics (bounded cardinality).
+  std::string details;          ///< Why a middleware answered locally (e.g. "auth_missing").
+  std::string model;            ///< Model alias asked for, when the route has one.
+  RequestUsage usage;           ///< Filled in by the handler.
+  bool header_checked = false;  ///< The header gate has already decided about this request.
   std::optional<HeaderRefusal> refusal;  ///< Set by the header gate when it refused.
 
   /// Seconds since the request arrived.

@@ -48,7 +48,7 @@ struct AbortTypes {
 
 /// Outcome of reading a whole streamed upstream answer.
 struct AccumulatedMessage {
-  std::optional<nlohmann::json> message;      ///< The assembled Anthropic message.
+  std::optional<nlohmann::json> message;       ///< The assembled Anthropic message.
   std::optional<middleware::Outcome> replied;  ///< Set when an error was already answered.
 };
 
@@ -64,12 +64,9 @@ Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestConte
 /// client write per upstream read so a slow client slows the upstream read. Sends SSE comment
 /// heartbeats during upstream silences so proxies in front keep the stream open.
 template <typename Translator>
-Awaitable<middleware::Outcome> RelayTranslatedStream(middleware::RequestContext& ctx,
-                                                     upstream::UpstreamResponse& response,
-                                                     Translator& translator,
-                                                     const config::Upstream& config,
-                                                     metrics::GatewayMetrics* metrics,
-                                                     AbortTypes abort_types) {
+Awaitable<middleware::Outcome> RelayTranslatedStream(
+    middleware::RequestContext& ctx, upstream::UpstreamResponse& response, Translator& translator,
+    const config::Upstream& config, metrics::GatewayMetrics* metrics, AbortTypes abort_types) {
   const OpenStream open_stream(metrics);
   ctx.usage.stream = true;
   server::HeaderList headers = UsefulUpstreamHeaders(response.headers());

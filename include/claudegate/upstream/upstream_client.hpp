@@ -116,6 +116,7 @@ class UpstreamClient {
 };
 
 /// Builds a client TLS context that verifies peers against `ca_file` or the system store.
-[[nodiscard]] Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(const std::string& ca_file);
+[[nodiscard]] Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(
+    const std::string& ca_file);
 
 }  // namespace claudegate::upstream
