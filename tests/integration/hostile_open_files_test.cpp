@@ -370,14 +370,12 @@ TEST(HostileOpenFiles, TheDaemonFitsItsConnectionLimitToALowOpenFileLimit) {
         ::close(fd);
       }
       // The owner is served within a bounded time once the flood is gone.
-      const auto deadline = steady_clock::now() + seconds(15);
-      while (!owner_served && steady_clock::now() < deadline) {
-        auto response = Fetch(child.port, http::verb::get, "/v1/models", kTestMasterKey);
-        owner_served = response && response->status == 200;
-        if (!owner_served) {
-          std::this_thread::sleep_for(milliseconds(100));  // retry pacing; bounded by deadline
-        }
-      }
+      owner_served = PollUntil(
+          [&child] {
+            auto response = Fetch(child.port, http::verb::get, "/v1/models", kTestMasterKey);
+            return response && response->status == 200;
+          },
+          seconds(15));
     }
     ::kill(child.pid, SIGTERM);
     int status = 0;
