@@ -130,7 +130,6 @@ async function startGateway(work, name, upstreamPort, caching) {
   const config = path.join(work, `${name}.yaml`);
   fs.writeFileSync(config, `claudegate:\n  threads: 1\n${caching}`);
   const logFile = path.join(work, `${name}.log`);
-  const fd = fs.openSync(logFile, 'a');
   const env = {
     ...process.env,
     LITELLM_MASTER_KEY: MASTER_KEY,
@@ -139,19 +138,24 @@ async function startGateway(work, name, upstreamPort, caching) {
     HOME: work,
     CLAUDE_CONFIG_DIR: path.join(work, 'claude'),
   };
-  const child = spawn(opts.binary, ['--config', config, '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'ignore', fd] });
-  fs.closeSync(fd);
+  const child = spawn(opts.binary, ['--config', config, '--host', '127.0.0.1', '--port', '0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
-  const deadline = Date.now() + 30000;
-  for (;;) {
-    const text = fs.readFileSync(logFile, 'utf8');
-    const m = text.match(/listening on [^\s]*?:(\d+)/);
-    if (m) return { child, port: Number(m[1]), logFile };
-    if (child.exitCode !== null) throw new Error(`${name} exited (see ${logFile})`);
-    if (Date.now() > deadline) throw new Error(`${name}: not listening after 30 s (see ${logFile})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // The log goes to a file for the reader; the listening line is awaited on the stderr data
+  // events (bounded), not polled for.
+  const port = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`${name}: not listening after 30 s (see ${logFile})`)), 30000);
+    child.stderr.on('data', (chunk) => {
+      fs.appendFileSync(logFile, chunk);
+      if (text === null) return;  // already listening
+      text += chunk;
+      const m = text.match(/listening on [^\s]*?:(\d+)/);
+      if (m) { text = null; clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    child.on('exit', () => { clearTimeout(timer); reject(new Error(`${name} exited (see ${logFile})`)); });
+  });
+  return { child, port, logFile };
 }
 
 async function post(port, route, body) {
