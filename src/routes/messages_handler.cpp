@@ -152,10 +152,11 @@ class PassthroughConsumer final : public exchange::Consumer {
                  std::string& out) override {
     label_.OnFailure(error);
     // Too late for a status: report in the stream's own grammar, as Anthropic does. The kind is
-    // kept so that a silent upstream reads as timeout_error, as the non-stream 504 does. A blank
-    // line first ends an event the failure cut, so that the error is an event of its own rather
-    // than lines glued onto a half event (a blank line outside an event dispatches nothing:
-    // https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
+    // kept so that a silent upstream reads as timeout_error, as the non-stream 504 does. When the
+    // failure may have cut an event, a blank line ends it first, so that the error is an event of
+    // its own rather than lines glued onto the half event (which the client then rejects as the
+    // cut event it is); where no event was open the blank line dispatches nothing
+    // (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
     if (mid_event) {
       out += "\n\n";
     }

@@ -239,6 +239,41 @@ TEST(Messages, SendsHeartbeatsBetweenEventsDuringLongSilences) {
   EXPECT_NE(std::find(beats_at.begin(), beats_at.end(), chunks[0].size()), beats_at.end());
 }
 
+// A stream cut inside an event ends with an error event of its own: before the exchange/pump
+// refactor the error lines were glued onto the half event, so no SSE parser could see the error.
+TEST(Messages, AStreamCutInsideAnEventEndsWithAnErrorEventOfItsOwn) {
+  const auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"a", "b"}, 1, 1);
+  ASSERT_GE(transcript.size(), 3U);
+  const std::string half = transcript[1].substr(0, transcript[1].size() / 2);
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    // The fake sends the first half of the chunks, then closes cleanly: transcript[0] and half an
+    // event.
+    auto response = SseResponse({transcript[0], half, transcript[1].substr(half.size()),
+                                 transcript[2]});
+    response.fault = ScriptedResponse::Fault::kTruncateCleanly;
+    return response;
+  });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"sonnet","max_tokens":5,"stream":true,"messages":[]})",
+                        {{"anthropic-version", "2023-06-01"}});
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200);
+  const std::string& body = response->body();
+  const std::string relayed = transcript[0] + half;
+  ASSERT_EQ(body.substr(0, relayed.size()), relayed) << body;
+  const std::string error_head = "\n\nevent: error\ndata: ";
+  ASSERT_EQ(body.substr(relayed.size(), error_head.size()), error_head) << body;
+  ASSERT_TRUE(body.ends_with("\n\n"));
+  const auto error = json::parse(
+      body.substr(relayed.size() + error_head.size(),
+                  body.size() - relayed.size() - error_head.size() - 2),
+      nullptr, false);
+  ASSERT_TRUE(error.is_object()) << body;
+  EXPECT_EQ(error["type"], "error");
+  EXPECT_EQ(error["error"]["type"], "api_error");
+}
+
 TEST(Messages, ClosesTheUpstreamWhenTheClientDisconnects) {
   FakeUpstream upstream([](const RecordedRequest&) {
     std::vector<std::string> pieces(50, "word ");
