@@ -36,7 +36,11 @@ class ClientStream {
   }
 
   Awaitable<void> Finish() {
-    if (co_await Write({})) {
+    // A named empty view: GCC 12 miscompiles a braced `{}` argument inside a co_await
+    // (docs/architecture.md, "GCC 12 coroutine pitfalls"; it trapped here).
+    const std::string_view nothing;
+    const bool open = co_await Write(nothing);
+    if (open) {
       co_await sink_.Finish();
     }
   }

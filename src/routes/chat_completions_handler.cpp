@@ -85,7 +85,8 @@ Awaitable<Outcome> ChatCompletionsHandler::Handle(RequestContext& ctx) const {
   auto request = exchange::MessagesCall(
       translated->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
       upstream_streams, config_.upstream.anthropic_version);
-  auto opened = co_await call.Open(std::move(request), {}, translated->betas);
+  const std::string_view no_client_betas;  // named: see the GCC 12 note in docs/architecture.md
+  auto opened = co_await call.Open(std::move(request), no_client_betas, translated->betas);
   if (!opened.answer) {
     co_return opened.replied;
   }

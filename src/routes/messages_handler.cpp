@@ -226,7 +226,9 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
     AddCacheBreakpoints(request.body, config_.prompt_caching, fields->model.value_or(""));
   }
   exchange::Exchange call(ctx, call_);
-  auto opened = co_await call.Open(std::move(request), ctx.request["anthropic-beta"], {});
+  const std::vector<std::string> no_request_betas;  // named: the GCC 12 note in architecture.md
+  auto opened =
+      co_await call.Open(std::move(request), ctx.request["anthropic-beta"], no_request_betas);
   if (!opened.answer) {
     co_return opened.replied;  // no answer, or not a 200: relayed as Anthropic sent it
   }

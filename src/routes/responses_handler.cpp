@@ -86,7 +86,9 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   auto request = exchange::MessagesCall(
       translated->anthropic.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
       true, config_.upstream.anthropic_version);
-  auto opened = co_await call.Open(std::move(request), {}, translated->anthropic.betas);
+  const std::string_view no_client_betas;  // named: see the GCC 12 note in docs/architecture.md
+  auto opened =
+      co_await call.Open(std::move(request), no_client_betas, translated->anthropic.betas);
   if (!opened.answer) {
     co_return opened.replied;
   }
