@@ -110,8 +110,7 @@ Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
                     "cannot be retrieved. Keep the output you need on the client and send the "
                     "whole conversation in `input`.",
                     {}, "response_not_stored");
-  co_return co_await middleware::LocalReply(ctx, error,
-                                            std::string(details::kResponseNotStored));
+  co_return co_await middleware::LocalReply(ctx, error, std::string(details::kResponseNotStored));
 }
 
 }  // namespace claudegate::routes

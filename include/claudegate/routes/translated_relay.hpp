@@ -51,9 +51,9 @@ class TranslatingConsumer final : public exchange::Consumer {
   void OnFailure(exchange::Failure failure, const Error& error, bool /*mid_event*/,
                  std::string& out) override {
     label_.OnFailure(error);
-    translator_.Abort(failure == exchange::Failure::kIdle ? abort_types_.timeout
-                                                          : abort_types_.broken,
-                      error.message, out);
+    translator_.Abort(
+        failure == exchange::Failure::kIdle ? abort_types_.timeout : abort_types_.broken,
+        error.message, out);
   }
 
   [[nodiscard]] const exchange::StreamErrorLabel& label() const { return label_; }
