@@ -6,8 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/anthropic/body_fields.hpp"
-#include "claudegate/routes/request_accounting.hpp"
-#include "claudegate/routes/upstream_errors.hpp"
+#include "claudegate/exchange/accounting.hpp"
+#include "claudegate/exchange/details.hpp"
+#include "claudegate/exchange/exchange.hpp"
+#include "claudegate/exchange/pump.hpp"
+#include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/cache_breakpoints.hpp"
 #include "claudegate/translate/json_depth.hpp"
@@ -15,6 +18,7 @@
 namespace claudegate::routes {
 namespace {
 
+using exchange::AnthropicErrorTypeOf;
 using middleware::Outcome;
 using middleware::RequestContext;
 
@@ -94,7 +98,6 @@ class StreamUsageWatcher {
   [[nodiscard]] const translate::Usage& usage() const { return usage_; }
   [[nodiscard]] const std::string& error_type() const { return error_type_; }
 
- private:
   void OnEvent(const sse::Event& event) {
     if (event.event != "message_start" && event.event != "message_delta" &&
         event.event != "error") {
@@ -116,91 +119,75 @@ class StreamUsageWatcher {
     }
   }
 
+ private:
   sse::Decoder decoder_;
   translate::Usage usage_;
   bool saw_usage_ = false;
   std::string error_type_;
 };
 
-// Streams an SSE response through as it arrives, one client chunk per upstream read.
+// The raw passthrough: the client gets the upstream bytes exactly as read while the watcher
+// follows the decoded events for usage. The pump may add heartbeat comments between events
+// (exchange/pump.hpp; legal SSE, skipped by Anthropic's SDKs: docs/architecture.md).
+class PassthroughConsumer final : public exchange::Consumer {
+ public:
+  explicit PassthroughConsumer(StreamUsageWatcher& watcher) : watcher_(watcher) {}
+
+  [[nodiscard]] exchange::Heartbeats heartbeats() const override {
+    return exchange::Heartbeats::kBetweenUpstreamEvents;
+  }
+  // An event the decoder cannot hold is the client's to judge; only the accounting stops.
+  [[nodiscard]] exchange::Decoding decoding() const override {
+    return exchange::Decoding::kObserveOnly;
+  }
+  [[nodiscard]] bool relays_bytes() const override { return true; }
+  // Relayed to the end of the body, whatever the events say.
+  [[nodiscard]] bool done() const override { return false; }
+  void OnEvent(const sse::Event& event, std::string& /*out*/) override {
+    label_.OnEvent(event);
+    watcher_.OnEvent(event);
+  }
+  void OnEnd(std::string& /*out*/) override {}
+  void OnFailure(exchange::Failure /*failure*/, const Error& error, bool mid_event,
+                 std::string& out) override {
+    label_.OnFailure(error);
+    // Too late for a status: report in the stream's own grammar, as Anthropic does. The kind is
+    // kept so that a silent upstream reads as timeout_error, as the non-stream 504 does. When the
+    // failure may have cut an event, a blank line ends it first, so that the error is an event of
+    // its own rather than lines glued onto the half event (which the client then rejects as the
+    // cut event it is); where no event was open the blank line dispatches nothing
+    // (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
+    if (mid_event) {
+      out += "\n\n";
+    }
+    out += "event: error\ndata: ";
+    out += AnthropicErrorBody(error);
+    out += "\n\n";
+  }
+
+  [[nodiscard]] const exchange::StreamErrorLabel& label() const { return label_; }
+
+ private:
+  StreamUsageWatcher& watcher_;
+  exchange::StreamErrorLabel label_;
+};
+
 Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& response,
                                const config::Upstream& config, metrics::GatewayMetrics* metrics) {
-  const OpenStream open_stream(metrics);
+  const exchange::OpenStream open_stream(metrics);
   ctx.usage.stream = true;
   StreamUsageWatcher watcher(config.max_sse_event_bytes);
-  server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
-  headers.emplace_back("cache-control", "no-cache");
-  headers.emplace_back("x-accel-buffering", "no");
-  const std::string content_type(response.header("content-type"));
-  if (co_await ctx.sink.WriteHead(response.status(), content_type, headers)) {
-    co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-  }
-  for (;;) {
-    auto piece = co_await response.Read(config.stream_idle_timeout);
-    if (!piece) {
-      // Too late for a status: report in the stream's own grammar, as Anthropic does. The kind is
-      // kept so that a silent upstream reads as timeout_error, as the non-stream 504 does.
-      ctx.details = "stream_error";
-      const std::string event =
-          "event: error\ndata: " + AnthropicErrorBody(piece.error()) + "\n\n";
-      co_await ctx.sink.WriteChunk(event);
-      break;
-    }
-    if (piece->empty()) {
-      break;
-    }
-    if (!ctx.usage.ttft_seconds && piece->find("content_block_delta") != std::string_view::npos) {
-      ctx.usage.ttft_seconds = ctx.ElapsedSeconds();
-    }
-    watcher.Feed(*piece);
-    if (co_await ctx.sink.WriteChunk(*piece)) {
-      break;  // client gone
-    }
-  }
+  PassthroughConsumer consumer(watcher);
+  exchange::StreamHead head;
+  head.status = response.status();
+  head.content_type = std::string(response.header("content-type"));
+  head.headers = exchange::StreamHeaders(response.headers());
+  exchange::UpstreamBody body(response);
+  co_await exchange::Pump(body, exchange::PumpLimits::From(config), consumer, ctx, &head);
   if (watcher.saw_usage()) {
-    RecordUsage(ctx, watcher.usage());
+    exchange::RecordUsage(ctx, watcher.usage());
   }
-  if (!watcher.error_type().empty()) {
-    ctx.usage.upstream_error = watcher.error_type();
-  }
-  co_await ctx.sink.Finish();
-  co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-}
-
-Awaitable<Outcome> RelayWhole(RequestContext& ctx, upstream::AuthorizedResponse& answer,
-                              const config::Upstream& config) {
-  std::string body;
-  if (answer.error_body) {
-    body = std::move(*answer.error_body);
-  } else {
-    auto read =
-        co_await answer.response.ReadAll(config.max_response_bytes, config.stream_idle_timeout);
-    if (!read) {
-      co_return co_await middleware::LocalReply(ctx, read.error(), "upstream_failed");
-    }
-    body = std::move(*read);
-  }
-  if (answer.response.status() >= 400) {
-    ctx.details = "upstream_" + std::to_string(answer.response.status());
-    ctx.usage.upstream_error = AnthropicErrorTypeOf(answer.response.status(), body);
-  } else {
-    const auto json = nlohmann::json::parse(body, nullptr, false);
-    if (json.is_discarded() && answer.response.status() / 100 == 2) {
-      // A success that is not JSON (a cut or garbled body) must not reach the client as a 200.
-      const Error invalid(ErrorKind::kUpstreamUnreachable, "The Claude API sent invalid JSON.", {},
-                          "bad_upstream_response");
-      ctx.usage.upstream_error = TransportErrorLabel(invalid);
-      co_return co_await middleware::LocalReply(ctx, invalid, "upstream_unparseable");
-    }
-    if (json.is_object() && json.contains("usage") && json["usage"].is_object()) {
-      translate::Usage usage;
-      translate::UpdateUsage(usage, json["usage"]);
-      RecordUsage(ctx, usage);
-    }
-  }
-  const server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
-  std::string content_type(answer.response.header("content-type"));
-  co_await ctx.sink.Send(answer.response.status(), content_type, std::move(body), headers);
+  consumer.label().Record(ctx, false);
   co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
 }
 
@@ -211,7 +198,8 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
   const std::string& body = ctx.request.body();
   auto fields = anthropic::ScanBodyFields(body);
   if (!fields) {
-    co_return co_await middleware::LocalReply(ctx, fields.error(), "invalid_json");
+    co_return co_await middleware::LocalReply(ctx, fields.error(),
+                                              std::string(details::kInvalidJson));
   }
   upstream::UpstreamRequest request;
   // The path as the client sent it, with only the allowed query parameters (Claude Code sends
@@ -228,7 +216,7 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
                 "model: '" + *fields->model +
                     "' is not a Claude model id or a configured alias (GET /v1/models lists them)",
                 "model", "model_not_found"),
-          "model_not_found");
+          std::string(details::kModelNotFound));
     }
     request.body = *resolved == *fields->model ? body : ReplaceModel(body, *fields, *resolved);
   } else {
@@ -237,19 +225,18 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
   if (config_.prompt_caching.messages_route) {
     AddCacheBreakpoints(request.body, config_.prompt_caching, fields->model.value_or(""));
   }
-  auto answer = co_await upstream::SendAuthorized(call_, std::move(request),
-                                                  ctx.request["anthropic-beta"], {});
-  if (!answer) {
-    ctx.usage.upstream_error = TransportErrorLabel(answer.error());
-    co_return co_await middleware::LocalReply(ctx, answer.error(), "upstream_unavailable");
+  exchange::Exchange call(ctx, call_);
+  const std::vector<std::string> no_request_betas;  // named: the GCC 12 note in architecture.md
+  auto opened =
+      co_await call.Open(std::move(request), ctx.request["anthropic-beta"], no_request_betas);
+  if (!opened.answer) {
+    co_return opened.replied;  // no answer, or not a 200: relayed as Anthropic sent it
   }
-  ctx.usage.upstream_seconds = answer->upstream_seconds;
-  const bool is_stream = answer->response.status() == 200 &&
-                         answer->response.header("content-type").starts_with("text/event-stream");
-  if (is_stream) {
-    co_return co_await RelayStream(ctx, answer->response, config_.upstream, call_.metrics);
+  auto& answer = *opened.answer;
+  if (answer.response.header("content-type").starts_with("text/event-stream")) {
+    co_return co_await RelayStream(ctx, answer.response, config_.upstream, call_.metrics);
   }
-  co_return co_await RelayWhole(ctx, *answer, config_.upstream);
+  co_return co_await exchange::RelayAsSent(ctx, answer, config_.upstream);
 }
 
 }  // namespace claudegate::routes

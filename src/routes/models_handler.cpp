@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "claudegate/exchange/details.hpp"
+
 namespace claudegate::routes {
 namespace {
 
@@ -75,7 +77,7 @@ Awaitable<middleware::Outcome> ModelsHandler::Get(middleware::RequestContext& ct
       Error{ErrorKind::kModelNotFound,
             "The model '" + id + "' does not exist. GET /v1/models lists the available models.",
             "model", "model_not_found"},
-      "model_not_found");
+      std::string(details::kModelNotFound));
 }
 
 }  // namespace claudegate::routes

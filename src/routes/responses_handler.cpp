@@ -1,20 +1,16 @@
 #include "claudegate/routes/responses_handler.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "claudegate/exchange/accounting.hpp"
+#include "claudegate/exchange/details.hpp"
+#include "claudegate/exchange/exchange.hpp"
+#include "claudegate/exchange/useful_headers.hpp"
+#include "claudegate/routes/openai_request.hpp"
 #include "claudegate/routes/translated_relay.hpp"
-#include "claudegate/routes/upstream_errors.hpp"
-#include "claudegate/sse/decoder.hpp"
-#include "claudegate/sse/encoder.hpp"
-#include "claudegate/translate/json_depth.hpp"
-#include "claudegate/translate/message_accumulator.hpp"
 #include "claudegate/translate/responses_output.hpp"
 #include "claudegate/translate/responses_request.hpp"
 #include "claudegate/translate/responses_stream.hpp"
-#include "claudegate/translate/upstream_error.hpp"
 
 namespace claudegate::routes {
 namespace {
@@ -39,7 +35,8 @@ translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request) {
   return meta;
 }
 
-// A non-streaming client served from a streamed upstream call (reference §3.4).
+// A non-streaming client served from a streamed upstream call (docs/architecture.md: always
+// stream upstream).
 Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamResponse& response,
                                     const translate::ResponsesRequest& request,
                                     const config::Upstream& config) {
@@ -51,13 +48,14 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamRespo
       usage != accumulated.message->end() && usage->is_object()) {
     translate::Usage tokens;
     translate::UpdateUsage(tokens, *usage);
-    RecordUsage(ctx, tokens);
+    exchange::RecordUsage(ctx, tokens);
   }
   auto translated = translate::ToResponse(*accumulated.message, MakeMeta(request));
   if (!translated) {
-    co_return co_await middleware::LocalReply(ctx, translated.error(), "upstream_unparseable");
+    co_return co_await middleware::LocalReply(ctx, translated.error(),
+                                              std::string(details::kUpstreamUnparseable));
   }
-  server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
+  server::HeaderList headers = exchange::UsefulUpstreamHeaders(response.headers());
   std::string body = translated->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   co_return co_await middleware::JsonReply(ctx, 200, std::move(body), headers);
 }
@@ -66,63 +64,43 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamRespo
 
 Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   ctx.flavor = ApiFlavor::kOpenAi;
-  // Before any DOM is built: a deep body costs seconds and a GiB to parse (docs/security.md).
-  if (translate::JsonTextExceedsDepth(ctx.request.body())) {
-    co_return co_await middleware::LocalReply(ctx, translate::JsonTooDeep("The request body"),
-                                              "json_too_deep");
+  // Parse.
+  const auto parsed = ParseJsonBody(ctx.request.body(), "a Responses request object");
+  if (parsed.error) {
+    co_return co_await middleware::LocalReply(ctx, *parsed.error, std::string(parsed.details));
   }
-  const auto json = nlohmann::json::parse(ctx.request.body(), nullptr, false);
-  if (json.is_discarded()) {
-    co_return co_await middleware::LocalReply(
-        ctx,
-        Error(ErrorKind::kInvalidRequest,
-              "The request body is not valid JSON. Send a Responses request object.", {},
-              "invalid_json"),
-        "invalid_json");
-  }
-  translate::TranslateOptions options;
-  options.models = &config_.models;
-  options.drop_params = config_.translation.drop_params;
-  options.default_max_tokens = config_.translation.default_max_tokens;
-  options.anthropic_version = config_.upstream.anthropic_version;
-  options.caching = &config_.prompt_caching;
+  // Translate.
+  auto options = TranslateOptionsFor(config_);
   options.always_stream_upstream = true;  // RelayAccumulated serves non-streaming clients.
-  auto translated = translate::ResponsesToAnthropic(json, options);
+  auto translated = translate::ResponsesToAnthropic(parsed.json, options);
   if (!translated) {
-    co_return co_await middleware::LocalReply(ctx, translated.error(), "invalid_request");
+    co_return co_await middleware::LocalReply(ctx, translated.error(),
+                                              std::string(details::kInvalidRequest));
   }
   ctx.model = translated->anthropic.requested_model;
-  for (const auto& warning : translated->anthropic.warnings) {
-    spdlog::debug("request {}: {}", ctx.request_id, warning);
-  }
-  if (translated->anthropic.cache_breakpoints_added > 0) {
-    spdlog::debug("request {}: added {} cache breakpoint(s) (docs/prompt-caching.md)",
-                  ctx.request_id, translated->anthropic.cache_breakpoints_added);
-  }
+  LogTranslationNotes(ctx, translated->anthropic.warnings,
+                      translated->anthropic.cache_breakpoints_added);
 
-  upstream::UpstreamRequest request;
-  request.target = "/v1/messages";
-  request.body =
-      translated->anthropic.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  request.headers.emplace_back("content-type", "application/json");
-  request.headers.emplace_back("accept", "text/event-stream");
-  request.headers.emplace_back("anthropic-version", config_.upstream.anthropic_version);
-  auto answer =
-      co_await upstream::SendAuthorized(call_, std::move(request), {}, translated->anthropic.betas);
-  if (!answer) {
-    ctx.usage.upstream_error = TransportErrorLabel(answer.error());
-    co_return co_await middleware::LocalReply(ctx, answer.error(), "upstream_unavailable");
+  // Exchange.
+  exchange::Exchange call(ctx, call_);
+  auto request = exchange::MessagesCall(
+      translated->anthropic.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      true, config_.upstream.anthropic_version);
+  const std::string_view no_client_betas;  // named: see the GCC 12 note in docs/architecture.md
+  auto opened =
+      co_await call.Open(std::move(request), no_client_betas, translated->anthropic.betas);
+  if (!opened.answer) {
+    co_return opened.replied;
   }
-  ctx.usage.upstream_seconds = answer->upstream_seconds;
-  if (answer->response.status() != 200) {
-    co_return co_await RelayOpenAiUpstreamError(ctx, *answer, config_.upstream);
-  }
+  auto& answer = *opened.answer;
+
+  // Pump.
   if (translated->anthropic.stream) {
     translate::ResponsesStreamTranslator translator(MakeMeta(*translated));
-    co_return co_await RelayTranslatedStream(ctx, answer->response, translator, config_.upstream,
+    co_return co_await RelayTranslatedStream(ctx, answer.response, translator, config_.upstream,
                                              call_.metrics, kResponsesAbortTypes);
   }
-  co_return co_await RelayAccumulated(ctx, answer->response, *translated, config_.upstream);
+  co_return co_await RelayAccumulated(ctx, answer.response, *translated, config_.upstream);
 }
 
 Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
@@ -132,7 +110,7 @@ Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
                     "cannot be retrieved. Keep the output you need on the client and send the "
                     "whole conversation in `input`.",
                     {}, "response_not_stored");
-  co_return co_await middleware::LocalReply(ctx, error, "response_not_stored");
+  co_return co_await middleware::LocalReply(ctx, error, std::string(details::kResponseNotStored));
 }
 
 }  // namespace claudegate::routes

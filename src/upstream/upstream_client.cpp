@@ -159,7 +159,7 @@ Awaitable<Result<void>> UpstreamResponse::ReadHeader(std::chrono::milliseconds t
   }
 }
 
-Awaitable<Result<std::string_view>> UpstreamResponse::Read(std::chrono::milliseconds timeout) {
+Awaitable<Result<BodyRead>> UpstreamResponse::Read(std::chrono::milliseconds timeout) {
   auto& s = *state_;
   if (s.pending > 0) {
     const std::size_t n = std::exchange(s.pending, 0);
@@ -197,8 +197,7 @@ Awaitable<Result<std::string_view>> UpstreamResponse::Read(std::chrono::millisec
     auto [ec, n] = co_await s.connection->ReadSome(s.raw.prepare(kReadChunk), timeout);
     s.raw.commit(n);
     if (ec == beast::error::timeout) {
-      co_return Error(ErrorKind::kUpstreamTimeout, "No data from the Claude API in time.", {},
-                      "idle");
+      co_return BodyRead::Idle();
     }
     if (ec == net::error::eof || ec == ssl::error::stream_truncated) {
       // A body delimited by connection close ends here; anything else was cut short.
@@ -224,14 +223,18 @@ Awaitable<Result<std::string>> UpstreamResponse::ReadAll(std::size_t limit,
     if (!piece) {
       co_return piece.error();
     }
-    if (piece->empty()) {
+    if (piece->status == BodyRead::Status::kIdle) {
+      co_return Error(ErrorKind::kUpstreamTimeout, "No data from the Claude API in time.", {},
+                      "timeout");
+    }
+    if (piece->status == BodyRead::Status::kEnd) {
       co_return all;
     }
-    if (all.size() + piece->size() > limit) {
+    if (all.size() + piece->data.size() > limit) {
       state_->connection->reusable = false;
       co_return Broken("response larger than " + std::to_string(limit) + " bytes");
     }
-    all.append(*piece);
+    all.append(piece->data);
   }
 }
 

@@ -10,7 +10,9 @@
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import * as sdk0 from 'anthropic-sdk-0';
 import * as sdk1 from '@anthropic-ai/sdk';
@@ -565,6 +567,65 @@ describe('claudegate /v1/messages via @anthropic-ai/sdk', () => {
         await expectError(client.models.retrieve('gpt-4'), sdk.NotFoundError);
         assert.equal(fake.requests.length, 0);
       });
+    });
+  }
+});
+
+// Heartbeats on /v1/messages (docs/architecture.md, "The exchange and the pump"): during a long
+// upstream pause the gateway sends `: keep-alive` SSE comments between events so that proxies in
+// front keep the stream open. Both SDK lines must skip them: the events they yield, and the text
+// they assemble, are the upstream's alone.
+describe('claudegate /v1/messages heartbeats via @anthropic-ai/sdk', () => {
+  let certs;
+  let fake;
+  let daemon;
+  let configDir;
+
+  before(async () => {
+    certs = makeCerts();
+    fake = await FakeUpstream.start({ key: certs.key, cert: certs.cert });
+    configDir = mkdtempSync(path.join(tmpdir(), 'claudegate-e2e-heartbeat-'));
+    const configFile = path.join(configDir, 'config.yaml');
+    writeFileSync(configFile, 'claudegate:\n  upstream:\n    heartbeat_interval_ms: 50\n');
+    daemon = await startDaemon({
+      masterKey: MASTER_KEY,
+      oauthToken: OAUTH_TOKEN,
+      upstreamUrl: fake.baseUrl,
+      caFile: certs.caFile,
+      args: ['--config', configFile],
+    });
+  });
+
+  after(async () => {
+    fake?.releaseOpenResponses();
+    try {
+      await daemon?.stop();
+    } finally {
+      await fake?.close();
+      certs?.cleanup();
+      if (configDir) rmSync(configDir, { recursive: true, force: true });
+    }
+  });
+
+  for (const { version, sdk } of LINES) {
+    test(`@anthropic-ai/sdk ${version}: a stream with long pauses arrives whole, heartbeats skipped`, TEST_TIMEOUT, async () => {
+      const text = 'Slow thoughts arrive.';
+      const events = textStream({ text, chunks: ['Slow ', 'thoughts ', 'arrive.'] });
+      fake.handle((rec, res) => sendSse(res, events, { delayMs: 250 }));
+      const client = new sdk.default({ baseURL: daemon.baseUrl, apiKey: MASTER_KEY, maxRetries: 0, timeout: 20_000 });
+      const params = { model: 'sonnet', max_tokens: 64, messages: [{ role: 'user', content: 'go' }] };
+
+      const final = await client.messages.stream(params).finalMessage();
+      assert.equal(final.content[0].text, text);
+
+      const got = [];
+      for await (const ev of await client.messages.create({ ...params, stream: true })) got.push(JSON.parse(JSON.stringify(ev)));
+      assert.deepEqual(got, events.filter((e) => e.event !== 'ping').map((e) => e.data));
+
+      // The raw bytes: the upstream's events with heartbeat comments between them.
+      const raw = await (await client.messages.create({ ...params, stream: true }).asResponse()).text();
+      assert.match(raw, /\n\n: keep-alive\n\n/, 'no heartbeat during 250 ms pauses with a 50 ms interval');
+      assert.equal(raw.replaceAll(': keep-alive\n\n', ''), events.map(({ event, data }) => sseFrame(event, data)).join(''));
     });
   }
 });

@@ -1,4 +1,6 @@
 // POST /v1/messages and /v1/messages/count_tokens relayed to a TLS fake Anthropic upstream.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -182,6 +184,94 @@ TEST(Messages, RelaysCountTokens) {
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(json::parse(response->body())["input_tokens"], 42);
   EXPECT_EQ(upstream.requests().at(0).JsonBody()["model"], "claude-haiku-5-5");
+}
+
+// Heartbeats reach /v1/messages too since the exchange/pump refactor (docs/architecture.md, "The
+// exchange and the pump"): before, a long upstream pause sent nothing and proxies in front could
+// cut the stream. A heartbeat goes only between two events: here the upstream pauses once after a
+// whole event and once in the middle of one, and only the first pause may carry comments.
+TEST(Messages, SendsHeartbeatsBetweenEventsDuringLongSilences) {
+  const auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"a", "b"}, 1, 1);
+  ASSERT_GE(transcript.size(), 3U);
+  const std::string& split = transcript[2];
+  std::vector<std::string> chunks = {transcript[0] + transcript[1],
+                                     split.substr(0, split.size() / 2),
+                                     split.substr(split.size() / 2)};
+  for (std::size_t i = 3; i < transcript.size(); ++i) {
+    chunks.back() += transcript[i];
+  }
+  std::string sent;
+  for (const auto& chunk : chunks) {
+    sent += chunk;
+  }
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    auto response = SseResponse(chunks);
+    response.delay_between_chunks = std::chrono::milliseconds(300);
+    return response;
+  });
+  auto config = ConfigFor(upstream);
+  config.upstream.heartbeat_interval = std::chrono::milliseconds(50);
+  TestGateway gw(std::move(config));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"sonnet","max_tokens":5,"stream":true,"messages":[]})",
+                        {{"anthropic-version", "2023-06-01"}});
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200);
+  // The body without its heartbeats is the upstream's bytes; each heartbeat sat where the
+  // relayed bytes ended between two events, and the long pause after the first chunk had some.
+  const std::string& body = response->body();
+  constexpr std::string_view kHeartbeat = ": keep-alive\n\n";
+  std::string relayed;
+  std::vector<std::size_t> beats_at;  // offsets into `relayed`
+  for (std::size_t at = 0; at < body.size();) {
+    if (body.compare(at, kHeartbeat.size(), kHeartbeat) == 0) {
+      beats_at.push_back(relayed.size());
+      at += kHeartbeat.size();
+    } else {
+      relayed += body[at++];
+    }
+  }
+  EXPECT_EQ(relayed, sent);
+  for (const std::size_t at : beats_at) {
+    EXPECT_TRUE(at == 0 || sent.compare(at - 2, 2, "\n\n") == 0)
+        << "a heartbeat inside an event, at " << at << " of " << sent.size();
+  }
+  EXPECT_NE(std::find(beats_at.begin(), beats_at.end(), chunks[0].size()), beats_at.end());
+}
+
+// A stream cut inside an event ends with an error event of its own: before the exchange/pump
+// refactor the error lines were glued onto the half event, so no SSE parser could see the error.
+TEST(Messages, AStreamCutInsideAnEventEndsWithAnErrorEventOfItsOwn) {
+  const auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"a", "b"}, 1, 1);
+  ASSERT_GE(transcript.size(), 3U);
+  const std::string half = transcript[1].substr(0, transcript[1].size() / 2);
+  FakeUpstream upstream([&](const RecordedRequest&) {
+    // The fake sends the first half of the chunks, then closes cleanly: transcript[0] and half an
+    // event.
+    auto response = SseResponse({transcript[0], half, transcript[1].substr(half.size()),
+                                 transcript[2]});
+    response.fault = ScriptedResponse::Fault::kTruncateCleanly;
+    return response;
+  });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"sonnet","max_tokens":5,"stream":true,"messages":[]})",
+                        {{"anthropic-version", "2023-06-01"}});
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200);
+  const std::string& body = response->body();
+  const std::string relayed = transcript[0] + half;
+  ASSERT_EQ(body.substr(0, relayed.size()), relayed) << body;
+  const std::string error_head = "\n\nevent: error\ndata: ";
+  ASSERT_EQ(body.substr(relayed.size(), error_head.size()), error_head) << body;
+  ASSERT_TRUE(body.ends_with("\n\n"));
+  const auto error = json::parse(
+      body.substr(relayed.size() + error_head.size(),
+                  body.size() - relayed.size() - error_head.size() - 2),
+      nullptr, false);
+  ASSERT_TRUE(error.is_object()) << body;
+  EXPECT_EQ(error["type"], "error");
+  EXPECT_EQ(error["error"]["type"], "api_error");
 }
 
 TEST(Messages, ClosesTheUpstreamWhenTheClientDisconnects) {

@@ -397,6 +397,14 @@ void ExpectStreamError(const TestResponse& response, Route route, bool timeout) 
   }
 }
 
+std::string WithoutHeartbeats(std::string body) {
+  constexpr std::string_view kHeartbeat = ": keep-alive\n\n";
+  for (auto at = body.find(kHeartbeat); at != std::string::npos; at = body.find(kHeartbeat, at)) {
+    body.erase(at, kHeartbeat.size());
+  }
+  return body;
+}
+
 std::string Bytes(const ScriptedResponse& response) {
   if (response.chunks.empty()) {
     return response.body;
@@ -471,7 +479,11 @@ TEST_P(UpstreamFaultTest, AnswersInTheRouteShapeAndRecovers) {
     case Expect::kRelayedAsSent: {
       EXPECT_EQ(response->status, 200U);
       const std::string sent = Bytes(route == Route::kMessagesStream ? faulty_stream : faulty_json);
-      EXPECT_TRUE(response->body() == sent)
+      // /v1/messages streams get heartbeat comments between events during silences since the
+      // exchange/pump refactor (docs/architecture.md); on a loaded machine a pause between two
+      // of the fake's writes can outlast this suite's 100 ms interval. They are not upstream
+      // bytes, so they are left out of the comparison.
+      EXPECT_TRUE(WithoutHeartbeats(response->body()) == sent)
           << "relayed " << response->body().size() << " bytes of " << sent.size();
       break;
     }

@@ -1,10 +1,11 @@
 /// @file translated_relay.hpp
-/// The upstream half shared by the OpenAI-shaped routes (chat completions, responses): relaying
-/// upstream errors in OpenAI's shape, relaying a translated stream with heartbeats and
-/// backpressure, and assembling a streamed upstream answer for non-streaming clients.
+/// The pump's consumers on the OpenAI-shaped routes (chat completions, Responses): a translated
+/// stream relayed live, and a streamed answer assembled for a non-streaming client. The reading
+/// itself (idle budget, heartbeats, TTFT, size bound, SSE decoding) is the pump's
+/// (exchange/pump.hpp); these only connect a translator to it and account for the result.
 ///
-/// All functions run on the request's strand and honour its cancellation (a client disconnect
-/// aborts the pending upstream read; the upstream connection is then closed).
+/// Both run on the request's strand and honour its cancellation (a client disconnect aborts the
+/// pending upstream read; the upstream connection is then closed).
 #pragma once
 
 #include <optional>
@@ -14,37 +15,75 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/config/config.hpp"
+#include "claudegate/exchange/accounting.hpp"
+#include "claudegate/exchange/pump.hpp"
+#include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/middleware.hpp"
-#include "claudegate/routes/request_accounting.hpp"
-#include "claudegate/routes/upstream_errors.hpp"
-#include "claudegate/sse/decoder.hpp"
-#include "claudegate/sse/encoder.hpp"
-#include "claudegate/upstream/authorized_call.hpp"
+#include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate::routes {
 
-/// `retry-after` as whole seconds, when it is one.
-[[nodiscard]] std::optional<unsigned> RetryAfterSeconds(std::string_view value);
-
-/// Reads what is left of a response after its last event (normally only the chunked terminator)
-/// so the connection can go back to the pool instead of being closed.
-Awaitable<void> DrainBody(upstream::UpstreamResponse& response, const config::Upstream& config);
-
-/// An upstream non-2xx answer translated to OpenAI's error shape, useful headers kept,
-/// `x-should-retry: false` where retrying cannot help.
-Awaitable<middleware::Outcome> RelayOpenAiUpstreamError(middleware::RequestContext& ctx,
-                                                        upstream::AuthorizedResponse& answer,
-                                                        const config::Upstream& config);
-
-/// The error types a translator's `Abort()` receives for gateway-detected stream failures.
+/// The error types a translator's `Abort()` receives for failures the pump reports.
 struct AbortTypes {
-  std::string_view timeout;  ///< The upstream went silent past the idle timeout.
-  std::string_view broken;   ///< The connection broke or the stream was malformed.
+  std::string_view timeout;  ///< The upstream went silent for the whole idle budget.
+  std::string_view broken;   ///< The connection broke or the stream could not be decoded.
 };
 
-/// The 502 for an answer over `upstream.max_response_bytes` that a non-streaming client waits for.
-[[nodiscard]] Error ResponseTooLarge(std::size_t limit);
+/// Feeds a stream translator (StreamTranslator or ResponsesStreamTranslator: OnEvent,
+/// OnUpstreamEnd, Abort, done) from the pump. Its output is whole SSE frames, so a heartbeat
+/// comment fits between any two.
+template <typename Translator>
+class TranslatingConsumer final : public exchange::Consumer {
+ public:
+  TranslatingConsumer(Translator& translator, AbortTypes abort_types)
+      : translator_(translator), abort_types_(abort_types) {}
+
+  [[nodiscard]] exchange::Heartbeats heartbeats() const override {
+    return exchange::Heartbeats::kBetweenFrames;
+  }
+  [[nodiscard]] bool done() const override { return translator_.done(); }
+  void OnEvent(const sse::Event& event, std::string& out) override {
+    label_.OnEvent(event);
+    translator_.OnEvent(event, out);
+  }
+  void OnEnd(std::string& out) override { translator_.OnUpstreamEnd(out); }
+  void OnFailure(exchange::Failure failure, const Error& error, bool /*mid_event*/,
+                 std::string& out) override {
+    label_.OnFailure(error);
+    translator_.Abort(
+        failure == exchange::Failure::kIdle ? abort_types_.timeout : abort_types_.broken,
+        error.message, out);
+  }
+
+  [[nodiscard]] const exchange::StreamErrorLabel& label() const { return label_; }
+
+ private:
+  Translator& translator_;
+  AbortTypes abort_types_;
+  exchange::StreamErrorLabel label_;
+};
+
+/// Relays the upstream SSE stream through `translator` (see TranslatingConsumer; also `error`,
+/// `started`, `usage`) as a 200 `text/event-stream`, then records usage and the error label.
+template <typename Translator>
+Awaitable<middleware::Outcome> RelayTranslatedStream(
+    middleware::RequestContext& ctx, upstream::UpstreamResponse& response, Translator& translator,
+    const config::Upstream& config, metrics::GatewayMetrics* metrics, AbortTypes abort_types) {
+  const exchange::OpenStream open_stream(metrics);
+  ctx.usage.stream = true;
+  exchange::StreamHead head;
+  head.content_type = "text/event-stream; charset=utf-8";
+  head.headers = exchange::StreamHeaders(response.headers());
+  TranslatingConsumer<Translator> consumer(translator, abort_types);
+  exchange::UpstreamBody body(response);
+  co_await exchange::Pump(body, exchange::PumpLimits::From(config), consumer, ctx, &head);
+  consumer.label().Record(ctx, translator.error().has_value());
+  if (translator.started()) {
+    exchange::RecordUsage(ctx, translator.usage());
+  }
+  co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
+}
 
 /// Outcome of reading a whole streamed upstream answer.
 struct AccumulatedMessage {
@@ -52,81 +91,12 @@ struct AccumulatedMessage {
   std::optional<middleware::Outcome> replied;  ///< Set when an error was already answered.
 };
 
-/// Reads a streamed upstream answer to its end for a non-streaming client (reference §3.4: long
-/// generations would otherwise hit idle timeouts in proxies). On failure it answers the client
+/// Reads a streamed upstream answer to its end for a non-streaming client (streaming upstream
+/// keeps long generations clear of proxies' idle timeouts; docs/architecture.md). The answer is
+/// held whole, so `upstream.max_response_bytes` bounds it. On failure it answers the client
 /// (OpenAI shape) itself and returns `replied`.
 Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestContext& ctx,
                                                         upstream::UpstreamResponse& response,
                                                         const config::Upstream& config);
-
-/// Relays the upstream SSE stream through `translator` (StreamTranslator or
-/// ResponsesStreamTranslator: OnEvent, OnUpstreamEnd, Abort, done, error, started, usage), one
-/// client write per upstream read so a slow client slows the upstream read. Sends SSE comment
-/// heartbeats during upstream silences so proxies in front keep the stream open.
-template <typename Translator>
-Awaitable<middleware::Outcome> RelayTranslatedStream(
-    middleware::RequestContext& ctx, upstream::UpstreamResponse& response, Translator& translator,
-    const config::Upstream& config, metrics::GatewayMetrics* metrics, AbortTypes abort_types) {
-  const OpenStream open_stream(metrics);
-  ctx.usage.stream = true;
-  server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
-  headers.emplace_back("cache-control", "no-cache");
-  headers.emplace_back("x-accel-buffering", "no");  // nginx: do not buffer this response
-  if (auto ec = co_await ctx.sink.WriteHead(200, "text/event-stream; charset=utf-8", headers); ec) {
-    co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-  }
-  sse::Decoder decoder(config.max_sse_event_bytes);
-  std::string out;
-  out.reserve(4096);
-  auto silence = std::chrono::milliseconds::zero();
-  for (;;) {
-    auto piece = co_await response.Read(config.heartbeat_interval);
-    if (!piece && piece.error().code == "idle") {
-      silence += config.heartbeat_interval;
-      if (silence < config.stream_idle_timeout) {
-        if (co_await ctx.sink.WriteChunk(sse::kKeepAlive)) {
-          break;  // client gone
-        }
-        continue;
-      }
-      translator.Abort(abort_types.timeout, "The Claude API stream went silent; giving up.", out);
-    } else if (!piece) {
-      translator.Abort(abort_types.broken, piece.error().message, out);
-    } else if (piece->empty()) {
-      translator.OnUpstreamEnd(out);
-    } else {
-      silence = std::chrono::milliseconds::zero();
-      if (!ctx.usage.ttft_seconds && piece->find("content_block_delta") != std::string_view::npos) {
-        ctx.usage.ttft_seconds = ctx.ElapsedSeconds();
-      }
-      auto fed =
-          decoder.Feed(*piece, [&](const sse::Event& event) { translator.OnEvent(event, out); });
-      if (!fed) {
-        translator.Abort(abort_types.broken, fed.error().message, out);
-      }
-    }
-    if (!out.empty()) {
-      if (co_await ctx.sink.WriteChunk(out)) {
-        break;  // client gone: returning closes the upstream connection
-      }
-      out.clear();
-    }
-    if (!piece || piece->empty() || translator.done()) {
-      if (translator.done() && piece && !piece->empty()) {
-        co_await DrainBody(response, config);
-      }
-      break;
-    }
-  }
-  if (translator.error()) {
-    ctx.details = "stream_error";
-    ctx.usage.upstream_error = translator.error()->type;
-  }
-  if (translator.started()) {
-    RecordUsage(ctx, translator.usage());
-  }
-  co_await ctx.sink.Finish();
-  co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-}
 
 }  // namespace claudegate::routes

@@ -36,6 +36,27 @@ struct UpstreamRequest {
 
 class ConnectionPool;
 
+/// What one `UpstreamResponse::Read` produced. A silence is an outcome, not an error: the reader
+/// decides what it means (a heartbeat, another wait, or giving up; docs/architecture.md, "The
+/// exchange and the pump"). `Error` stays for what the client is told.
+struct BodyRead {
+  enum class Status {
+    kData,  ///< `data` holds the next bytes of the body.
+    kEnd,   ///< The body is complete.
+    kIdle,  ///< Nothing arrived within the timeout; reading again may still get more.
+  };
+  /// A piece of the body; an empty one means the end (the convention `Read` has always had).
+  BodyRead(std::string_view bytes)  // NOLINT(google-explicit-constructor): `co_return bytes;`
+      : status(bytes.empty() ? Status::kEnd : Status::kData), data(bytes) {}
+  [[nodiscard]] static BodyRead Idle() {
+    BodyRead silence{std::string_view{}};
+    silence.status = Status::kIdle;
+    return silence;
+  }
+  Status status;
+  std::string_view data;  ///< Valid until the next `Read`.
+};
+
 /// A response whose headers have arrived. Move-only.
 class UpstreamResponse {
  public:
@@ -54,13 +75,13 @@ class UpstreamResponse {
   /// All response headers.
   [[nodiscard]] const http::fields& headers() const;
 
-  /// The next piece of the body, waiting at most `timeout`. An empty view means the body is
-  /// complete. Errors: kUpstreamTimeout with code "idle" when nothing arrived in time (the caller
-  /// may call again), kUpstreamUnreachable when the connection broke or the body was malformed.
-  /// The view is valid until the next call.
-  Awaitable<Result<std::string_view>> Read(std::chrono::milliseconds timeout);
+  /// The next piece of the body, waiting at most `timeout`: data, the end, or `kIdle` when nothing
+  /// arrived in time (the caller may call again). Errors: kUpstreamUnreachable when the connection
+  /// broke or the body was malformed.
+  Awaitable<Result<BodyRead>> Read(std::chrono::milliseconds timeout);
 
-  /// The whole remaining body, at most `limit` bytes (error beyond).
+  /// The whole remaining body, at most `limit` bytes (error beyond); kUpstreamTimeout when a read
+  /// waits `timeout` without a byte.
   Awaitable<Result<std::string>> ReadAll(std::size_t limit, std::chrono::milliseconds timeout);
 
   /// True once any response byte arrived (then a failure is never retried transparently).

@@ -1,4 +1,4 @@
-/// @file upstream_errors.hpp
+/// @file useful_headers.hpp
 /// Which upstream response headers a client should see, shared by the routes that relay errors
 /// and rate-limit state (retry-after, request-id, anthropic-ratelimit-*).
 #pragma once
@@ -6,10 +6,14 @@
 #include "claudegate/http/response_sink.hpp"
 #include "claudegate/net.hpp"
 
-namespace claudegate::routes {
+namespace claudegate::exchange {
 
 /// The upstream headers worth passing on: `retry-after`, `request-id`, and every
 /// `anthropic-ratelimit-*` header. Never cookies, credentials or hop-by-hop headers.
 [[nodiscard]] server::HeaderList UsefulUpstreamHeaders(const http::fields& upstream);
 
-}  // namespace claudegate::routes
+/// The useful headers plus what a relayed stream needs: `cache-control: no-cache`, and
+/// `x-accel-buffering: no` so that nginx in front does not buffer it.
+[[nodiscard]] server::HeaderList StreamHeaders(const http::fields& upstream);
+
+}  // namespace claudegate::exchange

@@ -1,8 +1,10 @@
-#include "claudegate/routes/request_accounting.hpp"
+#include "claudegate/exchange/accounting.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace claudegate::routes {
+#include "claudegate/exchange/details.hpp"
+
+namespace claudegate::exchange {
 
 void RecordUsage(server::RequestContext& ctx, const translate::Usage& usage) {
   ctx.usage.reported = true;
@@ -19,8 +21,8 @@ std::string AnthropicErrorTypeOf(unsigned status, std::string_view body) {
     if (type.is_string()) {
       // Anthropic's documented types are short snake_case words; anything else is not a label.
       const auto text = type.get<std::string>();
-      if (text.size() <= 40 && text.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==
-                                   std::string::npos) {
+      if (text.size() <= 40 &&
+          text.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos) {
         return text;
       }
     }
@@ -39,6 +41,31 @@ std::string TransportErrorLabel(const Error& error) {
   }
 }
 
+void StreamErrorLabel::OnEvent(const sse::Event& event) {
+  if (event.event == "error" && !from_event_) {
+    // The first error event names the cause; a failure seen before it is its consequence.
+    label_ = AnthropicErrorTypeOf(200, event.data);
+    from_event_ = true;
+  }
+}
+
+void StreamErrorLabel::OnFailure(const Error& error) {
+  if (label_.empty()) {
+    label_ = TransportErrorLabel(error);
+    if (label_.empty()) {
+      label_ = "connection";
+    }
+  }
+}
+
+void StreamErrorLabel::Record(server::RequestContext& ctx, bool consumer_failed) const {
+  if (!failed() && !consumer_failed) {
+    return;
+  }
+  ctx.details = std::string(details::kStreamError);
+  ctx.usage.upstream_error = failed() ? label_ : "connection";
+}
+
 OpenStream::OpenStream(metrics::GatewayMetrics* metrics) : metrics_(metrics) {
   if (metrics_ != nullptr) {
     metrics_->streams_open.Add({}, 1);
@@ -51,4 +78,4 @@ OpenStream::~OpenStream() {
   }
 }
 
-}  // namespace claudegate::routes
+}  // namespace claudegate::exchange

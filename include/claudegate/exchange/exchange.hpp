@@ -1,0 +1,82 @@
+/// @file exchange.hpp
+/// One upstream exchange, shared by every route that calls the Claude API: the request's headers,
+/// the authorized send (credential, merged betas, one refresh-and-retry when Anthropic rejects the
+/// credential: upstream/authorized_call.hpp) and the replies the client gets when there is no
+/// answer body to pump:
+///
+/// - no answer at all (no credential, connection, TLS, first-byte timeout): 502/503/504 in the
+///   route's error shape, `details=upstream_unavailable`, labelled `connection`/`timeout`;
+/// - an answer other than 200: in the route's own error shape (`ctx.flavor`): on the OpenAI routes
+///   Anthropic's error mapped to OpenAI's (status, `retry-after`, `x-should-retry`); on
+///   `/v1/messages` Anthropic's own body and status, as sent. `details=upstream_<status>`, labelled
+///   with Anthropic's `error.type`.
+///
+/// A 200 is the caller's to read with the pump (pump.hpp). That split is where retries and
+/// fallbacks (issue #16) belong: a policy wraps `Open` and the pump's first event, and may send
+/// again as long as no byte reached the client, which the pump guarantees until the consumer's
+/// first output (its head is written lazily).
+///
+/// Runs on the request's strand; a client disconnect cancels the send and closes the connection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "claudegate/config/config.hpp"
+#include "claudegate/middleware/middleware.hpp"
+#include "claudegate/upstream/authorized_call.hpp"
+
+namespace claudegate::exchange {
+
+/// The `POST /v1/messages` call the OpenAI routes make for a translated `body`: JSON in, an event
+/// stream or JSON back, Anthropic's API version.
+[[nodiscard]] upstream::UpstreamRequest MessagesCall(std::string body, bool stream,
+                                                     std::string_view anthropic_version);
+
+/// What `Exchange::Open` came back with.
+struct Opened {
+  std::optional<upstream::AuthorizedResponse> answer;  ///< A 200 whose body is still unread.
+  middleware::Outcome replied;                         ///< Otherwise: the reply already sent.
+};
+
+/// The upstream side of one request.
+class Exchange {
+ public:
+  /// `ctx` (its `flavor` picks the error shape) and `call` must outlive the exchange.
+  Exchange(server::RequestContext& ctx, const upstream::CallContext& call)
+      : ctx_(ctx), call_(call) {}
+
+  /// Sends `request` (no credential, no `anthropic-beta`; betas are the client's header value,
+  /// then `request_betas`) and answers the client itself unless the upstream answered 200.
+  Awaitable<Opened> Open(upstream::UpstreamRequest request, std::string_view client_betas,
+                         const std::vector<std::string>& request_betas);
+
+ private:
+  server::RequestContext& ctx_;
+  const upstream::CallContext& call_;
+};
+
+/// The body of `answer` (already read when `SendAuthorized` had to classify it), at most `limit`
+/// bytes, each read waiting at most `upstream.stream_idle_timeout`. Errors are the client's.
+Awaitable<Result<std::string>> ReadBody(upstream::AuthorizedResponse& answer, std::size_t limit,
+                                        const config::Upstream& config);
+
+/// Relays a whole answer as Anthropic sent it (`/v1/messages`): status, content type, body and the
+/// useful headers. Errors are labelled; usage is recorded from a JSON success; a 2xx whose body is
+/// not JSON (cut, garbled) becomes a 502 instead, and so does a body over `max_response_bytes`.
+Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
+                                           upstream::AuthorizedResponse& answer,
+                                           const config::Upstream& config);
+
+/// An upstream error answer in OpenAI's shape (translate/upstream_error.hpp), useful headers kept,
+/// `x-should-retry: false` where retrying cannot help.
+Awaitable<middleware::Outcome> RelayOpenAiError(server::RequestContext& ctx,
+                                                upstream::AuthorizedResponse& answer,
+                                                const config::Upstream& config);
+
+/// `retry-after` as whole seconds, when it is one.
+[[nodiscard]] std::optional<unsigned> RetryAfterSeconds(std::string_view value);
+
+}  // namespace claudegate::exchange
