@@ -15,7 +15,7 @@ struct ErrorRow {
 };
 
 // The single mapping table. OpenAI types follow what the OpenAI SDKs and LiteLLM emit; Anthropic
-// types are the documented `error.type` values (see reference/openai-anthropic-mapping.md §4).
+// types are the documented `error.type` values (docs/anthropic-notes.md#error-mapping).
 constexpr std::array kErrorTable{
     ErrorRow{ErrorKind::kInvalidRequest, 400, "invalid_request_error", "invalid_request_error"},
     ErrorRow{ErrorKind::kAuthentication, 401, "authentication_error", "authentication_error"},

@@ -118,7 +118,9 @@ std::string_view FinishReason(std::string_view stop_reason, bool has_tool_calls)
   if (stop_reason == "refusal") {
     return "content_filter";
   }
-  return "stop";  // end_turn, stop_sequence, pause_turn, and values added later (§2.2).
+  // end_turn, stop_sequence, pause_turn and values added later
+  // (docs/anthropic-notes.md#finish-reason).
+  return "stop";
 }
 
 void AppendJsonString(std::string& out, std::string_view value) {

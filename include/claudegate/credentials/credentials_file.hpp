@@ -4,7 +4,7 @@
 ///
 /// The whole document is kept as `nlohmann::ordered_json` so a rewrite preserves every other
 /// top-level key (`mcpOAuth`, `pluginSecrets`, …), every unknown field inside `claudeAiOauth`, and
-/// the key order the CLI wrote. See reference/claude-oauth.md §1 and §6.
+/// the key order the CLI wrote. See docs/anthropic-notes.md#oauth-credentials-file.
 ///
 /// @par Thread Safety
 /// `CredentialsFile` holds only the path and a test hook; its methods do blocking file I/O on the

@@ -1,7 +1,7 @@
 /// @file file_credential_source.hpp
 /// The refreshing credential source backed by the Claude CLI's `.credentials.json`, safe to share
-/// with the CLI and with other claudegate replicas on the same volume (reference/claude-oauth.md
-/// §6).
+/// with the CLI and with other claudegate replicas on the same volume
+/// (docs/anthropic-notes.md#sharing-the-config-dir-with-the-cli).
 ///
 /// Behaviour:
 /// - Every call stats the file; a rewrite by another process (new inode, size or mtime) is picked

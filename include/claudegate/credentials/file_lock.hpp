@@ -2,7 +2,7 @@
 /// Cross-process locks compatible with the Claude CLI's proper-lockfile: a lock is a *directory*
 /// created with `mkdir` (atomic on every local and network file system), held while it exists,
 /// refreshed by touching its mtime, and considered abandoned ("stale") when its mtime is older than
-/// a threshold. See reference/claude-oauth.md §1.1 and §2.
+/// a threshold. See docs/anthropic-notes.md#oauth-credentials-file and #oauth-token-refresh.
 ///
 /// The CLI uses three lock directories, and claudegate takes the same ones:
 /// - `<configdir>/.oauth_refresh.lock` around a token refresh (stale 10 s in CLI 2.1.197, 60 s with

@@ -2,7 +2,7 @@
 /// The OAuth refresh exchange as pure functions: the request body, applying the token response to
 /// `claudeAiOauth`, classifying error responses, and the retry backoff. No I/O, no clock reads:
 /// `now` and randomness are parameters, so every function is deterministic under test.
-/// Facts: reference/claude-oauth.md §2.
+/// Facts: docs/anthropic-notes.md#oauth-token-refresh.
 #pragma once
 
 #include <chrono>
