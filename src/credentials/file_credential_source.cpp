@@ -45,22 +45,38 @@ Error Unavailable(std::string message) {
   return Error{ErrorKind::kServiceUnavailable, std::move(message), {}, {}};
 }
 
-// Turns a file error into a message that says what to do about it.
-Error WithGuidance(Error error, const std::filesystem::path& path) {
-  if (error.code == kCodeAbsent) {
+// Adds to a file error's message what to do about it.
+FileError WithGuidance(FileError error, const std::filesystem::path& path) {
+  if (error.problem == FileProblem::kAbsent) {
     error.message = "no Claude credentials in " + path.string() +
                     ": log in with the official Claude CLI (`claude login`) so it writes this "
                     "file, mount the directory that holds it (the claude-auth volume at "
                     "/home/claude/.claude; CLAUDE_CONFIG_DIR selects another directory), or set "
                     "CLAUDE_CODE_OAUTH_TOKEN to a token from `claude setup-token`";
-  } else if (error.code == kCodeCorrupt) {
+  } else if (error.problem == FileProblem::kCorrupt) {
     error.message += "; run `claude login` to rewrite it";
-  } else if (error.code == kCodeUnreadable) {
+  } else if (error.problem == FileProblem::kUnreadable) {
     error.message += "; the gateway's user must be able to read the file";
   }
-  error.kind = ErrorKind::kServiceUnavailable;
   return error;
 }
+
+// What a caller gets while the file cannot be used: 503, the problem's label as `code`.
+Error LoadFailure(const FileError& error) {
+  Error client = ToError(error);
+  client.kind = ErrorKind::kServiceUnavailable;
+  return client;
+}
+
+// RefreshFailure::error for failures that happen before any token request (no OAuth error).
+constexpr std::string_view kStorageLockBusy = "storage_lock_busy";
+constexpr std::string_view kUnreadable = "unreadable";
+constexpr std::string_view kInternal = "internal";
+constexpr std::string_view kMalformedResponse = "malformed_response";
+
+// Failures that mean "this location cannot be rewritten": refreshed tokens stay in memory.
+bool NotWritable(const LockError& error) { return error.failure == LockFailure::kDenied; }
+bool NotWritable(const FileError& error) { return error.problem == FileProblem::kNotWritable; }
 
 // Runs `work` on a private strand and awaits it. Asio's `||` runs both operands on the current
 // executor; on an io_context driven by several threads the winner's cancellation of the loser
@@ -127,7 +143,7 @@ struct FileCredentialSource::Decision {
 };
 
 struct FileCredentialSource::Outcome {
-  std::string outcome;  // refreshed | adopted_sibling | failed | dead | logged_out
+  RefreshOutcome outcome = RefreshOutcome::kFailed;
   std::optional<CredentialsDocument> doc;  // New state to adopt.
   std::optional<PendingSave> pending;      // doc holds these tokens, not yet saved.
   bool keep_pending = false;               // doc is the overlay of the save already pending.
@@ -183,7 +199,7 @@ void FileCredentialSource::ReloadIfChangedLocked() const {
   ReconcileLocked(file_.Read(), current);
 }
 
-void FileCredentialSource::ReconcileLocked(Result<CredentialsDocument> read,
+void FileCredentialSource::ReconcileLocked(FileResult<CredentialsDocument> read,
                                            const FileStamp& current) const {
   if (pending_) {
     // Unsaved tokens are the only valid ones once the refresh rotated the refresh token: keep
@@ -224,7 +240,7 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
   ReloadIfChangedLocked();
   Decision d;
   if (!doc_) {
-    d.result = *load_error_;
+    d.result = LoadFailure(*load_error_);
     return d;
   }
   const auto now = Now();
@@ -346,8 +362,9 @@ Awaitable<void> FileCredentialSource::RunRefresh(std::shared_ptr<FileCredentialS
     outcome = co_await self->DoRefresh(std::move(access_at_start));
   } catch (const std::exception& e) {
     outcome = Outcome{};
-    outcome.outcome = "failed";
-    outcome.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 0, "internal", e.what(), {}};
+    outcome.outcome = RefreshOutcome::kFailed;
+    outcome.failure =
+        RefreshFailure{RefreshFailureKind::kUnexpected, 0, std::string(kInternal), e.what(), {}};
   }
   self->Finish(std::move(outcome));
 }
@@ -380,12 +397,12 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     std::string access_at_start) {
   Outcome out;
   const auto adopt = [&out](CredentialsDocument doc, bool keep_pending) {
-    out.outcome = "adopted_sibling";
+    out.outcome = RefreshOutcome::kAdoptedSibling;
     out.doc = std::move(doc);
     out.keep_pending = keep_pending;
   };
   const auto fail = [&out](RefreshFailure failure) {
-    out.outcome = "failed";
+    out.outcome = RefreshOutcome::kFailed;
     out.failure = std::move(failure);
   };
 
@@ -397,15 +414,15 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
   auto acquired = co_await AcquireDirLock(RefreshLockPath(config_dir_), options_.refresh_lock);
   if (acquired) {
     refresh_lock = std::move(*acquired);
-  } else if (acquired.error().code == kCodeLockDenied) {
+  } else if (acquired.error().failure == LockFailure::kDenied) {
     lock_denied = true;
   } else {
     // Busy: most likely a sibling is refreshing right now. If it already finished, use its result.
     if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
       adopt(std::move(*disk), false);
     } else {
-      fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "lock_busy", acquired.error().message,
-                          {}});
+      fail(RefreshFailure{RefreshFailureKind::kTransient, 0, std::string(Label(LockFailure::kBusy)),
+                          acquired.error().message, {}});
     }
     co_return out;
   }
@@ -413,12 +430,12 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     auto legacy = co_await AcquireDirLock(LegacyLockPath(config_dir_), options_.refresh_lock);
     if (legacy) {
       legacy_lock = std::move(*legacy);
-    } else if (legacy.error().code != kCodeLockDenied) {
+    } else if (legacy.error().failure != LockFailure::kDenied) {
       if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
         adopt(std::move(*disk), false);
       } else {
-        fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "lock_busy",
-                            legacy.error().message, {}});
+        fail(RefreshFailure{RefreshFailureKind::kTransient, 0,
+                            std::string(Label(LockFailure::kBusy)), legacy.error().message, {}});
       }
       co_return out;
     }
@@ -432,13 +449,13 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
   if (!lock_denied) {
     auto write_lock =
         co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
-    if (!write_lock && write_lock.error().code == kCodeLockDenied) {
+    if (!write_lock && write_lock.error().failure == LockFailure::kDenied) {
       lock_denied = true;
     } else if (!write_lock) {
       if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
         adopt(std::move(*disk), false);
       } else {
-        fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "storage_lock_busy",
+        fail(RefreshFailure{RefreshFailureKind::kTransient, 0, std::string(kStorageLockBusy),
                             write_lock.error().message, {}});
       }
       co_return out;
@@ -452,7 +469,8 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
   //    they supersede (ReconcileLocked).
   auto disk = file_.Read();
   if (!disk) {
-    fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "unreadable", disk.error().message, {}});
+    fail(RefreshFailure{RefreshFailureKind::kTransient, 0, std::string(kUnreadable),
+                        disk.error().message, {}});
     co_return out;
   }
   const std::string disk_rt = disk->oauth.refresh_token;
@@ -471,7 +489,7 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     co_return out;
   }
   if (base.oauth.LoggedOut()) {
-    out.outcome = "logged_out";
+    out.outcome = RefreshOutcome::kLoggedOut;
     out.doc = std::move(base);
     co_return out;
   }
@@ -490,7 +508,7 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
       co_return co_await Persist(base, disk_rt, lock_denied, response->body, Now());
     }
     failure = ClassifyTokenError(response->status, response->body);
-    if (failure.error == "invalid_scope" && !base.oauth.client_id && choice == ScopeChoice::kAuto) {
+    if (failure.ScopeRejected() && !base.oauth.client_id && choice == ScopeChoice::kAuto) {
       choice = ScopeChoice::kStored;
       continue;
     }
@@ -500,11 +518,11 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     co_return co_await HandleInvalidGrant(base, from_memory || lock_denied, disk_rt, failure);
   }
   if (failure.kind == RefreshFailureKind::kAccountOnHold) {
-    out.outcome = "dead";
+    out.outcome = RefreshOutcome::kDead;
     out.dead = true;
     out.dead_refresh_token = base.oauth.refresh_token;
   } else {
-    out.outcome = "failed";
+    out.outcome = RefreshOutcome::kFailed;
   }
   out.failure = std::move(failure);
   co_return out;
@@ -517,8 +535,8 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
   auto applied = ApplyTokenResponse(base.document.value("claudeAiOauth", ordered_json::object()),
                                     response_body, now);
   if (!applied) {
-    out.outcome = "failed";
-    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, "malformed_response",
+    out.outcome = RefreshOutcome::kFailed;
+    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, std::string(kMalformedResponse),
                                  applied.error().message, {}};
     co_return out;
   }
@@ -526,13 +544,13 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
   memory.document["claudeAiOauth"] = *applied;
   auto parsed = ParseOAuth(memory.document);
   if (!parsed) {
-    out.outcome = "failed";
-    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, "malformed_response",
+    out.outcome = RefreshOutcome::kFailed;
+    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, std::string(kMalformedResponse),
                                  parsed.error().message, {}};
     co_return out;
   }
   memory.oauth = std::move(*parsed);
-  out.outcome = "refreshed";
+  out.outcome = RefreshOutcome::kRefreshed;
   out.doc = memory;
 
   // From here on the old refresh token is spent: until the file holds the new one, it exists only
@@ -555,7 +573,7 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
   }
   auto write_lock = co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
   if (!write_lock) {
-    unsaved(write_lock.error().message, write_lock.error().code == kCodeLockDenied);
+    unsaved(write_lock.error().message, NotWritable(write_lock.error()));
     co_return out;
   }
   // Re-apply the response to what is on disk now, so a concurrent change to another field (the
@@ -564,11 +582,12 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
       *write_lock, [&pending](const OAuthTokens& disk) { return pending.Replaces(disk); },
       [&pending](ordered_json& oauth) { pending.ApplyTo(oauth); });
   if (!cas) {
-    unsaved(cas.error().message, cas.error().code == kCodeNotWritable);
+    unsaved(cas.error().message, NotWritable(cas.error()));
     co_return out;
   }
   if (!cas->written) {
-    out.outcome = "adopted_sibling";  // A new login replaced the file meanwhile: never clobber.
+    // A new login replaced the file meanwhile: never clobber it.
+    out.outcome = RefreshOutcome::kAdoptedSibling;
   }
   out.doc = std::move(cas->document);
   co_return out;
@@ -581,11 +600,11 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::HandleInvalidGran
   // A sibling that ignored our lock (or an older CLI) may have rotated the token: re-read first.
   auto disk = file_.Read();
   if (disk && disk->oauth.refresh_token != disk_rt_at_start) {
-    out.outcome = "adopted_sibling";
+    out.outcome = RefreshOutcome::kAdoptedSibling;
     out.doc = std::move(*disk);
     co_return out;
   }
-  out.outcome = "dead";
+  out.outcome = RefreshOutcome::kDead;
   out.dead = true;
   out.dead_refresh_token = base.oauth.refresh_token;
   out.failure = failure;
@@ -603,7 +622,7 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::HandleInvalidGran
     oauth["expiresAt"] = 0;
   });
   if (cas && !cas->written) {
-    out.outcome = "adopted_sibling";
+    out.outcome = RefreshOutcome::kAdoptedSibling;
     out.dead = false;
     out.failure.reset();
   }
@@ -668,14 +687,15 @@ void FileCredentialSource::Finish(Outcome out) {
     } else if (!out.failure && doc_) {
       const auto expires = doc_->oauth.ExpiresAt();
       spdlog::info("Claude credentials {} ({}): access token expires at {} (in {} s)",
-                   out.outcome == "refreshed" ? "refreshed" : "updated by another process",
+                   out.outcome == RefreshOutcome::kRefreshed ? "refreshed"
+                                                             : "updated by another process",
                    file_.Path().string(), FormatTime(expires), SecondsBetween(now, expires));
     }
     if (out.pending && pending_) {
       LogUnsavedLocked();
     }
     last_refresh_ = LastRefresh{now, out.outcome, error};
-    ++refresh_counts_[out.outcome];
+    ++refresh_counts_[static_cast<std::size_t>(out.outcome)];
     refreshing_ = false;
     done = std::move(done_);
   }
@@ -736,7 +756,7 @@ Awaitable<bool> FileCredentialSource::TrySavePending() {
     pending = *pending_;
   }
   auto write_lock = co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
-  std::optional<Result<CasResult>> cas;
+  std::optional<FileResult<CasResult>> cas;
   if (write_lock) {
     cas = file_.CompareAndSwap(
         *write_lock, [&pending](const OAuthTokens& disk) { return pending.Replaces(disk); },
@@ -753,10 +773,14 @@ Awaitable<bool> FileCredentialSource::TrySavePending() {
     co_return false;
   }
   if (!write_lock || !*cas) {
-    const Error& error = write_lock ? cas->error() : write_lock.error();
     ++pending_->attempts;
-    pending_->error = error.message;
-    pending_->not_writable = error.code == kCodeNotWritable || error.code == kCodeLockDenied;
+    if (write_lock) {
+      pending_->error = cas->error().message;
+      pending_->not_writable = NotWritable(cas->error());
+    } else {
+      pending_->error = write_lock.error().message;
+      pending_->not_writable = NotWritable(write_lock.error());
+    }
     co_return false;
   }
   CasResult& result = **cas;
@@ -803,12 +827,19 @@ nlohmann::json FileCredentialSource::Status() const {
     status["logged_out"] = true;
     status["error"] = load_error_ ? load_error_->message : "not loaded";
   }
-  if (!refresh_counts_.empty()) {
-    status["refresh_counts"] = refresh_counts_;
+  // Only the outcomes that happened, as the metrics counter expects.
+  nlohmann::json counts = nlohmann::json::object();
+  for (std::size_t i = 0; i < refresh_counts_.size(); ++i) {
+    if (refresh_counts_[i] != 0) {
+      counts[std::string(Label(static_cast<RefreshOutcome>(i)))] = refresh_counts_[i];
+    }
+  }
+  if (!counts.empty()) {
+    status["refresh_counts"] = std::move(counts);
   }
   if (last_refresh_) {
     status["last_refresh"] = {{"at", FormatTime(last_refresh_->at)},
-                              {"outcome", last_refresh_->outcome},
+                              {"outcome", Label(last_refresh_->outcome)},
                               {"error", last_refresh_->error.empty()
                                             ? nlohmann::json()
                                             : nlohmann::json(last_refresh_->error)}};
@@ -839,8 +870,8 @@ Readiness FileCredentialSource::ReadinessState() const {
 
 Readiness FileCredentialSource::ReadinessLocked() const {
   if (!doc_) {
-    return load_error_ && load_error_->code == kCodeAbsent ? Readiness::kNotLoggedIn
-                                                           : Readiness::kUnusable;
+    return load_error_ && load_error_->problem == FileProblem::kAbsent ? Readiness::kNotLoggedIn
+                                                                       : Readiness::kUnusable;
   }
   if (doc_->oauth.LoggedOut() ||
       (!dead_refresh_token_.empty() && dead_refresh_token_ == doc_->oauth.refresh_token)) {

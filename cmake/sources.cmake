@@ -1,0 +1,78 @@
+# The product sources, listed instead of globbed: adding a file is a visible change to this list, and
+# a stray or half-deleted file in a working tree never ends up in the build. Keep it alphabetical,
+# one per line, relative to the repository root. Both the root CMakeLists.txt (claudegate_core) and
+# fuzz/CMakeLists.txt (claudegate_fuzz_core) use this one list; src/main.cpp is not in it (it is
+# only the daemon executable's).
+set(CLAUDEGATE_CORE_SOURCES
+  src/anthropic/body_fields.cpp
+  src/app.cpp
+  src/boost_impl.cpp
+  src/config/command_line.cpp
+  src/config/loader.cpp
+  src/config/open_files.cpp
+  src/config/yaml_reader.cpp
+  src/credentials/credential_source.cpp
+  src/credentials/credentials_file.cpp
+  src/credentials/file_credential_source.cpp
+  src/credentials/file_lock.cpp
+  src/credentials/make_credential_source.cpp
+  src/credentials/refresh_protocol.cpp
+  src/credentials/stale_temp_files.cpp
+  src/credentials/static_credential_source.cpp
+  src/error.cpp
+  src/gateway.cpp
+  src/http/body_budget.cpp
+  src/http/connection_tracker.cpp
+  src/http/request_framing.cpp
+  src/http/server.cpp
+  src/http/session.cpp
+  src/json/writer.cpp
+  src/logging.cpp
+  src/metrics/gateway_metrics.cpp
+  src/metrics/plan_state.cpp
+  src/metrics/registry.cpp
+  src/middleware/access_log.cpp
+  src/middleware/auth.cpp
+  src/middleware/auth_throttle.cpp
+  src/middleware/client_address.cpp
+  src/middleware/metrics_middleware.cpp
+  src/middleware/middleware.cpp
+  src/middleware/plan_guard.cpp
+  src/middleware/request_id.cpp
+  src/middleware/router.cpp
+  src/routes/chat_completions_handler.cpp
+  src/routes/health_handler.cpp
+  src/routes/messages_handler.cpp
+  src/routes/models_handler.cpp
+  src/routes/request_accounting.cpp
+  src/routes/responses_handler.cpp
+  src/routes/translated_relay.cpp
+  src/routes/upstream_errors.cpp
+  src/sse/decoder.cpp
+  src/sse/encoder.cpp
+  src/translate/block_delta_scan.cpp
+  src/translate/cache_breakpoints.cpp
+  src/translate/chat_request.cpp
+  src/translate/chat_response.cpp
+  src/translate/content.cpp
+  src/translate/generation.cpp
+  src/translate/json_depth.cpp
+  src/translate/json_schema.cpp
+  src/translate/message_accumulator.cpp
+  src/translate/messages.cpp
+  src/translate/model_traits.cpp
+  src/translate/response_common.cpp
+  src/translate/responses_output.cpp
+  src/translate/responses_request.cpp
+  src/translate/responses_stream.cpp
+  src/translate/stream_translator.cpp
+  src/translate/surrogate_repair.cpp
+  src/translate/tool_calls.cpp
+  src/translate/tools.cpp
+  src/translate/upstream_error.cpp
+  src/upstream/anthropic_headers.cpp
+  src/upstream/authorized_call.cpp
+  src/upstream/https_token_endpoint.cpp
+  src/upstream/upstream_client.cpp
+  src/upstream/upstream_connection.cpp
+)
