@@ -145,7 +145,9 @@ std::string_view Label(FileProblem problem) {
 Error ToError(const FileError& error) {
   const bool write =
       error.problem == FileProblem::kNotWritable || error.problem == FileProblem::kWriteFailed;
-  return Error{write ? ErrorKind::kInternal : ErrorKind::kServiceUnavailable, error.message, {},
+  return Error{write ? ErrorKind::kInternal : ErrorKind::kServiceUnavailable,
+               error.message,
+               {},
                std::string(Label(error.problem))};
 }
 
@@ -161,9 +163,8 @@ FileResult<OAuthTokens> ParseOAuth(const ordered_json& document) {
                      "the credentials file has no claudeAiOauth entry (not logged in)");
   }
   auto corrupt = [](std::string_view field) {
-    return FileError(FileProblem::kCorrupt,
-                     "the credentials file is corrupt: claudeAiOauth." + std::string(field) +
-                         " has the wrong type");
+    return FileError(FileProblem::kCorrupt, "the credentials file is corrupt: claudeAiOauth." +
+                                                std::string(field) + " has the wrong type");
   };
   const ordered_json& oauth = *it;
   if (!oauth.is_object()) {
@@ -223,8 +224,7 @@ FileResult<CredentialsDocument> ParseCredentials(std::string_view text) {
   // parse(…, nullptr, false) returns a discarded value instead of throwing.
   doc.document = ordered_json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.document.is_discarded() || !doc.document.is_object()) {
-    return FileError(FileProblem::kCorrupt,
-                     "the credentials file is corrupt: not a JSON object");
+    return FileError(FileProblem::kCorrupt, "the credentials file is corrupt: not a JSON object");
   }
   auto oauth = ParseOAuth(doc.document);
   if (!oauth) {
@@ -259,8 +259,7 @@ FileResult<CredentialsDocument> CredentialsFile::Read() const {
   if (fd.Get() < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
-      return FileError(FileProblem::kAbsent,
-                       "no credentials file at " + path_.string());
+      return FileError(FileProblem::kAbsent, "no credentials file at " + path_.string());
     }
     return FileError(FileProblem::kUnreadable,
                      "cannot read " + path_.string() + ": " + ErrnoText(err));
@@ -293,8 +292,7 @@ FileResult<CredentialsDocument> CredentialsFile::Read() const {
     }
     text.append(buffer.data(), static_cast<std::size_t>(n));
     if (text.size() > static_cast<std::size_t>(kMaxFileSize)) {
-      return FileError(FileProblem::kUnreadable,
-                       path_.string() + " is too large");
+      return FileError(FileProblem::kUnreadable, path_.string() + " is too large");
     }
   }
   auto parsed = ParseCredentials(text);

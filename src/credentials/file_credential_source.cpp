@@ -421,8 +421,11 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
     if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
       adopt(std::move(*disk), false);
     } else {
-      fail(RefreshFailure{RefreshFailureKind::kTransient, 0, std::string(Label(LockFailure::kBusy)),
-                          acquired.error().message, {}});
+      fail(RefreshFailure{RefreshFailureKind::kTransient,
+                          0,
+                          std::string(Label(LockFailure::kBusy)),
+                          acquired.error().message,
+                          {}});
     }
     co_return out;
   }
@@ -434,8 +437,11 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
       if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
         adopt(std::move(*disk), false);
       } else {
-        fail(RefreshFailure{RefreshFailureKind::kTransient, 0,
-                            std::string(Label(LockFailure::kBusy)), legacy.error().message, {}});
+        fail(RefreshFailure{RefreshFailureKind::kTransient,
+                            0,
+                            std::string(Label(LockFailure::kBusy)),
+                            legacy.error().message,
+                            {}});
       }
       co_return out;
     }
@@ -455,8 +461,11 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
       if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
         adopt(std::move(*disk), false);
       } else {
-        fail(RefreshFailure{RefreshFailureKind::kTransient, 0, std::string(kStorageLockBusy),
-                            write_lock.error().message, {}});
+        fail(RefreshFailure{RefreshFailureKind::kTransient,
+                            0,
+                            std::string(kStorageLockBusy),
+                            write_lock.error().message,
+                            {}});
       }
       co_return out;
     }
@@ -469,8 +478,8 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
   //    they supersede (ReconcileLocked).
   auto disk = file_.Read();
   if (!disk) {
-    fail(RefreshFailure{RefreshFailureKind::kTransient, 0, std::string(kUnreadable),
-                        disk.error().message, {}});
+    fail(RefreshFailure{
+        RefreshFailureKind::kTransient, 0, std::string(kUnreadable), disk.error().message, {}});
     co_return out;
   }
   const std::string disk_rt = disk->oauth.refresh_token;
@@ -536,8 +545,11 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
                                     response_body, now);
   if (!applied) {
     out.outcome = RefreshOutcome::kFailed;
-    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, std::string(kMalformedResponse),
-                                 applied.error().message, {}};
+    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected,
+                                 200,
+                                 std::string(kMalformedResponse),
+                                 applied.error().message,
+                                 {}};
     co_return out;
   }
   CredentialsDocument memory = base;
@@ -545,8 +557,11 @@ Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
   auto parsed = ParseOAuth(memory.document);
   if (!parsed) {
     out.outcome = RefreshOutcome::kFailed;
-    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, std::string(kMalformedResponse),
-                                 parsed.error().message, {}};
+    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected,
+                                 200,
+                                 std::string(kMalformedResponse),
+                                 parsed.error().message,
+                                 {}};
     co_return out;
   }
   memory.oauth = std::move(*parsed);
@@ -686,10 +701,10 @@ void FileCredentialSource::Finish(Outcome out) {
                     file_.Path().string(), error);
     } else if (!out.failure && doc_) {
       const auto expires = doc_->oauth.ExpiresAt();
-      spdlog::info("Claude credentials {} ({}): access token expires at {} (in {} s)",
-                   out.outcome == RefreshOutcome::kRefreshed ? "refreshed"
-                                                             : "updated by another process",
-                   file_.Path().string(), FormatTime(expires), SecondsBetween(now, expires));
+      spdlog::info(
+          "Claude credentials {} ({}): access token expires at {} (in {} s)",
+          out.outcome == RefreshOutcome::kRefreshed ? "refreshed" : "updated by another process",
+          file_.Path().string(), FormatTime(expires), SecondsBetween(now, expires));
     }
     if (out.pending && pending_) {
       LogUnsavedLocked();
@@ -838,11 +853,11 @@ nlohmann::json FileCredentialSource::Status() const {
     status["refresh_counts"] = std::move(counts);
   }
   if (last_refresh_) {
-    status["last_refresh"] = {{"at", FormatTime(last_refresh_->at)},
-                              {"outcome", Label(last_refresh_->outcome)},
-                              {"error", last_refresh_->error.empty()
-                                            ? nlohmann::json()
-                                            : nlohmann::json(last_refresh_->error)}};
+    status["last_refresh"] = {
+        {"at", FormatTime(last_refresh_->at)},
+        {"outcome", Label(last_refresh_->outcome)},
+        {"error",
+         last_refresh_->error.empty() ? nlohmann::json() : nlohmann::json(last_refresh_->error)}};
   } else {
     status["last_refresh"] = nullptr;
   }

@@ -1,13 +1,13 @@
 #include "claudegate/credentials/file_lock.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace claudegate::credentials {
 namespace {
@@ -105,8 +105,8 @@ LockResult<DirLock> DirLock::TryAcquire(const std::filesystem::path& path,
     spdlog::warn("taking over stale lock {} (untouched for {} ms)", path.string(),
                  AgeOf(st).count());
     if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-      return LockError(LockFailure::kFailed, "cannot remove stale lock " + path.string() + ": " +
-                                            std::strerror(errno));
+      return LockError(LockFailure::kFailed,
+                       "cannot remove stale lock " + path.string() + ": " + std::strerror(errno));
     }
   }
   return LockError(LockFailure::kBusy, "lock " + path.string() + " is held by another process");

@@ -24,11 +24,12 @@
 /// A `DirLock` object is not shared between threads; different objects are independent.
 #pragma once
 
-#include <boost/system/result.hpp>
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
+
+#include <boost/system/result.hpp>
 
 #include "claudegate/error.hpp"
 #include "claudegate/net.hpp"
@@ -107,7 +108,7 @@ class DirLock {
   /// One attempt: `mkdir(path)`; on `EEXIST`, if the directory's mtime is older than `stale`,
   /// remove it and try once more. Never blocks. Errors: every `LockFailure`.
   [[nodiscard]] static LockResult<DirLock> TryAcquire(const std::filesystem::path& path,
-                                                  std::chrono::milliseconds stale);
+                                                      std::chrono::milliseconds stale);
 
   /// True while this object holds the lock.
   [[nodiscard]] bool Held() const { return !path_.empty(); }

@@ -7,10 +7,11 @@
 
 #include <chrono>
 #include <cstddef>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/credentials/credentials_file.hpp"
 #include "claudegate/error.hpp"

@@ -53,12 +53,15 @@ TEST_P(ParseCredentialsErrors, DistinguishesCorruptFromAbsent) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseCredentialsErrors,
     ::testing::Values(
-        BadInput{"NotJson", "{\"claudeAiOauth\": {\"accessToken\": \"secret", FileProblem::kCorrupt},
+        BadInput{"NotJson", "{\"claudeAiOauth\": {\"accessToken\": \"secret",
+                 FileProblem::kCorrupt},
         BadInput{"Empty", "", FileProblem::kCorrupt},
         BadInput{"Array", "[1,2]", FileProblem::kCorrupt},
         BadInput{"OauthNotObject", R"({"claudeAiOauth":"secret"})", FileProblem::kCorrupt},
-        BadInput{"AccessTokenNumber", R"({"claudeAiOauth":{"accessToken":5})", FileProblem::kCorrupt},
-        BadInput{"ExpiresAtString", R"({"claudeAiOauth":{"expiresAt":"x"}})", FileProblem::kCorrupt},
+        BadInput{"AccessTokenNumber", R"({"claudeAiOauth":{"accessToken":5})",
+                 FileProblem::kCorrupt},
+        BadInput{"ExpiresAtString", R"({"claudeAiOauth":{"expiresAt":"x"}})",
+                 FileProblem::kCorrupt},
         BadInput{"ScopesNotStrings", R"({"claudeAiOauth":{"scopes":[1]}})", FileProblem::kCorrupt},
         BadInput{"NoOauth", R"({"mcpOAuth":{}})", FileProblem::kAbsent},
         BadInput{"NullOauth", R"({"claudeAiOauth":null})", FileProblem::kAbsent}),

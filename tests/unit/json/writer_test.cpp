@@ -1,9 +1,9 @@
 #include "claudegate/json/writer.hpp"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace claudegate::json {
 namespace {

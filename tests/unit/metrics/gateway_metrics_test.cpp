@@ -2,10 +2,10 @@
 // the counters fed from the credential source's status.
 #include "claudegate/metrics/gateway_metrics.hpp"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "claudegate/config/model_catalog.hpp"
 #include "claudegate/metrics/registry.hpp"
@@ -27,9 +27,10 @@ TEST(Registry, RendersEachFamilyWithHelpTypeAndSeries) {
   gauge.Set({}, 3);
   histogram.Observe({"/a"}, 0.5);
   const std::string text = registry.Render();
-  EXPECT_TRUE(Contains(text, "# HELP demo_requests_total Requests.\n"
-                             "# TYPE demo_requests_total counter\n"
-                             "demo_requests_total{route=\"/a\"} 3\n"))
+  EXPECT_TRUE(Contains(text,
+                       "# HELP demo_requests_total Requests.\n"
+                       "# TYPE demo_requests_total counter\n"
+                       "demo_requests_total{route=\"/a\"} 3\n"))
       << text;
   EXPECT_TRUE(Contains(text, "# TYPE demo_open gauge\ndemo_open 3\n")) << text;
   EXPECT_TRUE(Contains(text, "# TYPE demo_seconds histogram\n")) << text;
@@ -46,8 +47,7 @@ TEST(Registry, EscapesLabelValuesSoAClientCannotForgeSeries) {
   Registry registry;
   auto& counter = registry.Counter("demo_total", "Demo.", {"v"});
   counter.Add({"a\"b\\c\nd"});
-  EXPECT_TRUE(Contains(registry.Render(), R"(demo_total{v="a\"b\\c\nd"} 1)"))
-      << registry.Render();
+  EXPECT_TRUE(Contains(registry.Render(), R"(demo_total{v="a\"b\\c\nd"} 1)")) << registry.Render();
 }
 
 TEST(GatewayMetrics, ModelLabelIsAConfiguredNameOrOther) {
@@ -75,8 +75,8 @@ TEST(GatewayMetrics, RenderExportsRefreshCountsConnectionsAndBuildInfo) {
   EXPECT_FALSE(Contains(text, "sk-")) << text;
   // A status without counts (static token, API key) adds no refresh series.
   GatewayMetrics fresh(catalog);
-  EXPECT_FALSE(Contains(fresh.Render(0, {{"source", "env"}}),
-                        "claudegate_credential_refreshes_total{"));
+  EXPECT_FALSE(
+      Contains(fresh.Render(0, {{"source", "env"}}), "claudegate_credential_refreshes_total{"));
 }
 
 TEST(GatewayMetrics, UpstreamJsonKeepsTheLastStatusAndError) {

@@ -1,16 +1,16 @@
 // Filter-level tests of the middleware: each step run as the pipeline runs it, over a recording
 // sink, without a socket. The integration suite covers the same steps through a real session;
 // these pin each filter's own contract (status, error shape, headers, what reaches the next step).
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/config/model_catalog.hpp"
@@ -23,6 +23,7 @@
 #include "claudegate/middleware/plan_guard.hpp"
 #include "claudegate/middleware/request_id.hpp"
 #include "claudegate/middleware/router.hpp"
+
 #include "support/recording_response_sink.hpp"
 #include "support/run_sync.hpp"
 
@@ -169,9 +170,9 @@ TEST(HeaderGate, DecidesFromTheHeaderAndThePipelineAnswersThatDecisionOnce) {
 TEST(HeaderGate, ThrottledClientGets429WithRetryAfterAndNoRetry) {
   int reached = 0;
   const auto pipeline = MakePipeline(
-      reached, std::make_unique<AuthMiddleware>(
-                   kKey, false,
-                   AuthThrottleSettings{1, std::chrono::minutes(1), std::chrono::minutes(5)}));
+      reached,
+      std::make_unique<AuthMiddleware>(
+          kKey, false, AuthThrottleSettings{1, std::chrono::minutes(1), std::chrono::minutes(5)}));
   Call wrong(http::verb::post, "/v1/chat/completions");
   wrong.request.set("x-api-key", "sk-wrong-2");
   EXPECT_EQ(RunSync(pipeline.Run(wrong.ctx)).status, 401U);

@@ -1,15 +1,16 @@
 // Filter-level tests of the routes no other layer rewrites: the health probes and the model list,
 // over a recording sink. What a keyless probe may reveal is the point of several of them.
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/credentials/credential_source.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/routes/health_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
+
 #include "support/recording_response_sink.hpp"
 #include "support/run_sync.hpp"
 
@@ -123,9 +124,9 @@ TEST_F(HealthRoutes, MetricsRouteServesThePrometheusTextFormat) {
   EXPECT_EQ(RunSync(handler.Metrics(call.ctx, 3)).status, 200U);
   ASSERT_TRUE(call.sink.head());
   EXPECT_EQ(call.sink.head()->content_type, "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(call.sink.body().find(
-                R"(claudegate_credential_refreshes_total{outcome="refreshed"} 3)"),
-            std::string::npos);
+  EXPECT_NE(
+      call.sink.body().find(R"(claudegate_credential_refreshes_total{outcome="refreshed"} 3)"),
+      std::string::npos);
   EXPECT_NE(call.sink.body().find("claudegate_open_connections 3\n"), std::string::npos);
 }
 
