@@ -13,6 +13,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/config/yaml_reader.cpp
   src/credentials/credential_source.cpp
   src/credentials/credentials_file.cpp
+  src/credentials/file_credential_refresh.cpp
   src/credentials/file_credential_source.cpp
   src/credentials/file_lock.cpp
   src/credentials/make_credential_source.cpp
