@@ -43,7 +43,7 @@ class RecordingResponseSink final : public server::ResponseSink {
                              const server::HeaderList& extra = {}) override {
     if (head_) {
       Violation("Send after the response head was written");
-      co_return net::error::operation_not_supported;
+      co_return error_code(net::error::operation_not_supported);
     }
     if (const auto ec = Gone()) {
       co_return ec;
@@ -62,7 +62,7 @@ class RecordingResponseSink final : public server::ResponseSink {
                                   const server::HeaderList& extra = {}) override {
     if (head_) {
       Violation("WriteHead after the response head was written");
-      co_return net::error::operation_not_supported;
+      co_return error_code(net::error::operation_not_supported);
     }
     if (const auto ec = Gone()) {
       co_return ec;
@@ -75,7 +75,7 @@ class RecordingResponseSink final : public server::ResponseSink {
   Awaitable<error_code> WriteChunk(std::string_view data) override {
     if (!head_ || !head_->chunked || finished_) {
       Violation("WriteChunk outside a started, unfinished chunked response");
-      co_return net::error::operation_not_supported;
+      co_return error_code(net::error::operation_not_supported);
     }
     if (data.empty()) {
       co_return error_code{};  // The contract: an empty chunk is a no-op.
@@ -94,7 +94,7 @@ class RecordingResponseSink final : public server::ResponseSink {
   Awaitable<error_code> Finish() override {
     if (!head_ || !head_->chunked || finished_) {
       Violation("Finish outside a started, unfinished chunked response");
-      co_return net::error::operation_not_supported;
+      co_return error_code(net::error::operation_not_supported);
     }
     if (const auto ec = Gone()) {
       co_return ec;

@@ -1,6 +1,7 @@
 // Filter-level tests of the middleware: each step run as the pipeline runs it, over a recording
 // sink, without a socket. The integration suite covers the same steps through a real session;
 // these pin each filter's own contract (status, error shape, headers, what reaches the next step).
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <sstream>
@@ -302,8 +303,8 @@ TEST(RecordingSink, ReportsAClientThatWentAwayMidStream) {
   ASSERT_EQ(codes.size(), 4U);
   EXPECT_FALSE(codes[0]);
   EXPECT_FALSE(codes[1]);
-  EXPECT_EQ(codes[2], net::error::broken_pipe);
-  EXPECT_EQ(codes[3], net::error::broken_pipe);
+  EXPECT_EQ(codes[2], error_code(net::error::broken_pipe));
+  EXPECT_EQ(codes[3], error_code(net::error::broken_pipe));
   EXPECT_EQ(call.sink.body(), "data: 1\n\n");
   EXPECT_FALSE(call.sink.finished());
   EXPECT_EQ(call.sink.refused_writes(), 2U);
@@ -452,7 +453,7 @@ TEST_F(AccessLogFilter, OneJsonLinePerRequestWithoutQueryKeyOrBody) {
   EXPECT_EQ(line["method"], "POST");
   EXPECT_EQ(line["path"], "/v1/chat/completions");
   EXPECT_EQ(line["status"], 401);
-  EXPECT_EQ(line["details"], kAuthInvalid);
+  EXPECT_EQ(line["details"], std::string(kAuthInvalid));
   EXPECT_EQ(line["request_id"], call.ctx.request_id);
   EXPECT_EQ(line["bytes"], call.sink.body().size());
   EXPECT_EQ(text.find("sk-"), std::string::npos) << "a key reached the access log: " << text;

@@ -91,7 +91,8 @@ TEST_F(HealthRoutes, ReadinessIs200OnlyWhenCredentialsAreUsable) {
   const HealthHandler expired_handler(config_, expired, metrics_);
   Call not_ok(http::verb::get, "/health/readiness");
   EXPECT_EQ(RunSync(expired_handler.Readiness(not_ok.ctx)).status, 503U);
-  EXPECT_EQ(not_ok.Json()["reason"], credentials::ReadinessName(credentials::Readiness::kExpired));
+  EXPECT_EQ(not_ok.Json()["reason"],
+            std::string(credentials::ReadinessName(credentials::Readiness::kExpired)));
 }
 
 TEST_F(HealthRoutes, KeylessReadinessRevealsNoPathOrErrorText) {
