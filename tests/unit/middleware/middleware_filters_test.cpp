@@ -91,7 +91,7 @@ TEST(AuthFilter, MissingKeyIs401InOpenAiShapeAndStopsThere) {
   ASSERT_TRUE(call.sink.head());
   EXPECT_EQ(call.sink.head()->content_type, "application/json");
   const auto body = BodyJson(call.sink);
-  EXPECT_EQ(body["error"]["type"], "invalid_request_error");
+  EXPECT_EQ(body["error"]["type"], "authentication_error");
   EXPECT_EQ(body["error"]["code"], "invalid_api_key");
   EXPECT_EQ(outcome.bytes, call.sink.body().size());
   EXPECT_TRUE(call.sink.violations().empty());
