@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "claudegate/translate/response_common.hpp"
+#include "claudegate/json/writer.hpp"
 
 namespace claudegate {
 namespace {
@@ -15,7 +15,7 @@ struct ErrorRow {
 };
 
 // The single mapping table. OpenAI types follow what the OpenAI SDKs and LiteLLM emit; Anthropic
-// types are the documented `error.type` values (see reference/openai-anthropic-mapping.md §4).
+// types are the documented `error.type` values (docs/anthropic-notes.md#error-mapping).
 constexpr std::array kErrorTable{
     ErrorRow{ErrorKind::kInvalidRequest, 400, "invalid_request_error", "invalid_request_error"},
     ErrorRow{ErrorKind::kAuthentication, 401, "authentication_error", "authentication_error"},
@@ -48,7 +48,7 @@ void AppendStringOrNull(std::string& out, const std::string& value) {
   if (value.empty()) {
     out.append("null");
   } else {
-    translate::AppendJsonString(out, value);
+    json::AppendJsonString(out, value);
   }
 }
 
@@ -70,11 +70,11 @@ std::string OpenAiErrorBody(const Error& error) {
   body.append(R"({"error":{"code":)");
   AppendStringOrNull(body, error.code);
   body.append(R"(,"message":)");
-  translate::AppendJsonString(body, error.message);
+  json::AppendJsonString(body, error.message);
   body.append(R"(,"param":)");
   AppendStringOrNull(body, error.param);
   body.append(R"(,"type":)");
-  translate::AppendJsonString(body, OpenAiErrorType(error.kind));
+  json::AppendJsonString(body, OpenAiErrorType(error.kind));
   body.append("}}");
   return body;
 }
@@ -83,9 +83,9 @@ std::string AnthropicErrorBody(const Error& error) {
   std::string body;
   body.reserve(64 + error.message.size());
   body.append(R"({"error":{"message":)");
-  translate::AppendJsonString(body, error.message);
+  json::AppendJsonString(body, error.message);
   body.append(R"(,"type":)");
-  translate::AppendJsonString(body, AnthropicErrorType(error.kind));
+  json::AppendJsonString(body, AnthropicErrorType(error.kind));
   body.append(R"(},"type":"error"})");
   return body;
 }

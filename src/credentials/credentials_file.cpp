@@ -25,10 +25,6 @@ using nlohmann::ordered_json;
 // mistakenly mounted huge file into memory.
 constexpr off_t kMaxFileSize = 4 * 1024 * 1024;
 
-Error MakeError(ErrorKind kind, std::string_view code, std::string message) {
-  return Error{kind, std::move(message), {}, std::string(code)};
-}
-
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 class Fd {
@@ -63,10 +59,10 @@ bool IsNotWritableErrno(int err) {
          err == ELOOP;
 }
 
-Error WriteError(std::string_view what, const std::filesystem::path& path, int err) {
-  const auto code = IsNotWritableErrno(err) ? kCodeNotWritable : kCodeWriteFailed;
-  return MakeError(ErrorKind::kInternal, code,
-                   std::string(what) + " " + path.string() + ": " + ErrnoText(err));
+FileError WriteError(std::string_view what, const std::filesystem::path& path, int err) {
+  const auto problem =
+      IsNotWritableErrno(err) ? FileProblem::kNotWritable : FileProblem::kWriteFailed;
+  return FileError(problem, std::string(what) + " " + path.string() + ": " + ErrnoText(err));
 }
 
 std::string RandomHex8() {
@@ -122,28 +118,57 @@ const char* FileTypeName(mode_t mode) {
   return "not a regular file";
 }
 
-Error NotRegularError(const std::filesystem::path& path, mode_t mode) {
-  return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
+FileError NotRegularError(const std::filesystem::path& path, mode_t mode) {
+  return FileError(FileProblem::kUnreadable,
                    path.string() + " is " + FileTypeName(mode) +
                        ", not a regular file; replace it with the file `claude login` writes");
 }
 
 }  // namespace
 
-Result<OAuthTokens> ParseOAuth(const ordered_json& document) {
+std::string_view Label(FileProblem problem) {
+  switch (problem) {
+    case FileProblem::kAbsent:
+      return "credentials_absent";
+    case FileProblem::kCorrupt:
+      return "credentials_corrupt";
+    case FileProblem::kUnreadable:
+      return "credentials_unreadable";
+    case FileProblem::kNotWritable:
+      return "credentials_not_writable";
+    case FileProblem::kWriteFailed:
+      return "credentials_write_failed";
+  }
+  return "credentials_unreadable";
+}
+
+Error ToError(const FileError& error) {
+  const bool write =
+      error.problem == FileProblem::kNotWritable || error.problem == FileProblem::kWriteFailed;
+  return Error{write ? ErrorKind::kInternal : ErrorKind::kServiceUnavailable,
+               error.message,
+               {},
+               std::string(Label(error.problem))};
+}
+
+void throw_exception_from_error(const FileError& error,
+                                const boost::source_location& /*location*/) {
+  throw ErrorException(ToError(error));
+}
+
+FileResult<OAuthTokens> ParseOAuth(const ordered_json& document) {
   const auto it = document.find("claudeAiOauth");
   if (it == document.end() || it->is_null()) {
-    return MakeError(ErrorKind::kServiceUnavailable, kCodeAbsent,
+    return FileError(FileProblem::kAbsent,
                      "the credentials file has no claudeAiOauth entry (not logged in)");
   }
   auto corrupt = [](std::string_view field) {
-    return MakeError(ErrorKind::kServiceUnavailable, kCodeCorrupt,
-                     "the credentials file is corrupt: claudeAiOauth." + std::string(field) +
-                         " has the wrong type");
+    return FileError(FileProblem::kCorrupt, "the credentials file is corrupt: claudeAiOauth." +
+                                                std::string(field) + " has the wrong type");
   };
   const ordered_json& oauth = *it;
   if (!oauth.is_object()) {
-    return MakeError(ErrorKind::kServiceUnavailable, kCodeCorrupt,
+    return FileError(FileProblem::kCorrupt,
                      "the credentials file is corrupt: claudeAiOauth is not an object");
   }
   OAuthTokens tokens;
@@ -194,13 +219,12 @@ Result<OAuthTokens> ParseOAuth(const ordered_json& document) {
   return tokens;
 }
 
-Result<CredentialsDocument> ParseCredentials(std::string_view text) {
+FileResult<CredentialsDocument> ParseCredentials(std::string_view text) {
   CredentialsDocument doc;
   // parse(…, nullptr, false) returns a discarded value instead of throwing.
   doc.document = ordered_json::parse(text.begin(), text.end(), nullptr, false);
   if (doc.document.is_discarded() || !doc.document.is_object()) {
-    return MakeError(ErrorKind::kServiceUnavailable, kCodeCorrupt,
-                     "the credentials file is corrupt: not a JSON object");
+    return FileError(FileProblem::kCorrupt, "the credentials file is corrupt: not a JSON object");
   }
   auto oauth = ParseOAuth(doc.document);
   if (!oauth) {
@@ -221,7 +245,7 @@ FileStamp CredentialsFile::Stat() const {
   return StampOf(st);
 }
 
-Result<CredentialsDocument> CredentialsFile::Read() const {
+FileResult<CredentialsDocument> CredentialsFile::Read() const {
   // Never block: open(2) of a FIFO waits for a writer, and this runs on an io thread (a FIFO at
   // this path once hung the whole daemon, liveness probe included). Symlinks are followed on
   // purpose: a mounted CLI volume may legitimately link the file elsewhere. The type is checked
@@ -235,22 +259,21 @@ Result<CredentialsDocument> CredentialsFile::Read() const {
   if (fd.Get() < 0) {
     const int err = errno;
     if (err == ENOENT || err == ENOTDIR) {
-      return MakeError(ErrorKind::kServiceUnavailable, kCodeAbsent,
-                       "no credentials file at " + path_.string());
+      return FileError(FileProblem::kAbsent, "no credentials file at " + path_.string());
     }
-    return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
+    return FileError(FileProblem::kUnreadable,
                      "cannot read " + path_.string() + ": " + ErrnoText(err));
   }
   struct stat st {};
   if (::fstat(fd.Get(), &st) != 0) {
-    return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
+    return FileError(FileProblem::kUnreadable,
                      "cannot read " + path_.string() + ": " + ErrnoText(errno));
   }
   if (!S_ISREG(st.st_mode)) {
     return NotRegularError(path_, st.st_mode);
   }
   if (st.st_size > kMaxFileSize) {
-    return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
+    return FileError(FileProblem::kUnreadable,
                      path_.string() + " is too large for a credentials file");
   }
   std::string text;
@@ -261,7 +284,7 @@ Result<CredentialsDocument> CredentialsFile::Read() const {
       continue;
     }
     if (n < 0) {
-      return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
+      return FileError(FileProblem::kUnreadable,
                        "cannot read " + path_.string() + ": " + ErrnoText(errno));
     }
     if (n == 0) {
@@ -269,13 +292,12 @@ Result<CredentialsDocument> CredentialsFile::Read() const {
     }
     text.append(buffer.data(), static_cast<std::size_t>(n));
     if (text.size() > static_cast<std::size_t>(kMaxFileSize)) {
-      return MakeError(ErrorKind::kServiceUnavailable, kCodeUnreadable,
-                       path_.string() + " is too large");
+      return FileError(FileProblem::kUnreadable, path_.string() + " is too large");
     }
   }
   auto parsed = ParseCredentials(text);
   if (!parsed) {
-    Error error = parsed.error();
+    FileError error = parsed.error();
     error.message += " (" + path_.string() + ")";
     return error;
   }
@@ -283,14 +305,14 @@ Result<CredentialsDocument> CredentialsFile::Read() const {
   return parsed;
 }
 
-Result<void> CredentialsFile::Write(const ordered_json& document) const {
+FileResult<void> CredentialsFile::Write(const ordered_json& document) const {
   const auto hook = [this](WriteStep step) { return hook_ ? hook_(step) : 0; };
   // Like CLI 2.1.330: refuse to replace a symlink or other non-regular file (replacing a symlink
   // would silently detach it from the file it points to).
   struct stat old {};
   const bool had_old = ::lstat(path_.c_str(), &old) == 0;
   if (had_old && !S_ISREG(old.st_mode)) {
-    return MakeError(ErrorKind::kInternal, kCodeNotWritable,
+    return FileError(FileProblem::kNotWritable,
                      path_.string() + " is not a regular file; not replacing it");
   }
   const std::string text = document.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
@@ -352,7 +374,7 @@ Result<void> CredentialsFile::Write(const ordered_json& document) const {
   return {};
 }
 
-Result<CasResult> CredentialsFile::CompareAndSwap(
+FileResult<CasResult> CredentialsFile::CompareAndSwap(
     const DirLock& write_lock, std::string_view expected_refresh_token,
     const std::function<void(ordered_json& oauth)>& mutate) const {
   return CompareAndSwap(
@@ -363,11 +385,11 @@ Result<CasResult> CredentialsFile::CompareAndSwap(
       mutate);
 }
 
-Result<CasResult> CredentialsFile::CompareAndSwap(
+FileResult<CasResult> CredentialsFile::CompareAndSwap(
     const DirLock& write_lock, const std::function<bool(const OAuthTokens& disk)>& accept,
     const std::function<void(ordered_json& oauth)>& mutate) const {
   if (!write_lock.Held()) {
-    return MakeError(ErrorKind::kInternal, kCodeWriteFailed,
+    return FileError(FileProblem::kWriteFailed,
                      "CompareAndSwap called without the storage-write lock");
   }
   auto current = Read();

@@ -1,3 +1,6 @@
+// FileCredentialSource: loading and serving the token, the decision to refresh, and the state
+// reported to /health and /metrics. The refresh itself is in file_credential_refresh.cpp.
+
 // GCC 12 at -O2 reports false positives inside Asio/libstdc++ code inlined into this file:
 // -Wnull-dereference in strand's shared_ptr comparison (located in the headers, hence the
 // push/pop around the includes) and -Wmismatched-new-delete for awaitable frames, which
@@ -9,13 +12,12 @@
 #endif
 #include "claudegate/credentials/file_credential_source.hpp"
 
-#include <algorithm>
-#include <array>
-#include <ctime>
 #include <exception>
 #include <spdlog/spdlog.h>
 #include <variant>
 #include <vector>
+
+#include "file_credential_source_internal.hpp"
 
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #pragma GCC diagnostic pop
@@ -23,118 +25,40 @@
 #endif
 
 namespace claudegate::credentials {
+
+// This class's own helpers and nested types (file_credential_source_internal.hpp).
+using namespace file_source_internal;  // NOLINT(google-build-using-namespace)
+
 namespace {
-
-using nlohmann::ordered_json;
-using std::chrono::system_clock;
-
-std::string FormatTime(system_clock::time_point t) {
-  const std::time_t seconds = system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  std::array<char, 32> buffer{};
-  const auto n = std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return {buffer.data(), n};
-}
-
-std::int64_t SecondsBetween(system_clock::time_point from, system_clock::time_point to) {
-  return std::chrono::duration_cast<std::chrono::seconds>(to - from).count();
-}
 
 Error Unavailable(std::string message) {
   return Error{ErrorKind::kServiceUnavailable, std::move(message), {}, {}};
 }
 
-// Turns a file error into a message that says what to do about it.
-Error WithGuidance(Error error, const std::filesystem::path& path) {
-  if (error.code == kCodeAbsent) {
+// Adds to a file error's message what to do about it.
+FileError WithGuidance(FileError error, const std::filesystem::path& path) {
+  if (error.problem == FileProblem::kAbsent) {
     error.message = "no Claude credentials in " + path.string() +
                     ": log in with the official Claude CLI (`claude login`) so it writes this "
                     "file, mount the directory that holds it (the claude-auth volume at "
                     "/home/claude/.claude; CLAUDE_CONFIG_DIR selects another directory), or set "
                     "CLAUDE_CODE_OAUTH_TOKEN to a token from `claude setup-token`";
-  } else if (error.code == kCodeCorrupt) {
+  } else if (error.problem == FileProblem::kCorrupt) {
     error.message += "; run `claude login` to rewrite it";
-  } else if (error.code == kCodeUnreadable) {
+  } else if (error.problem == FileProblem::kUnreadable) {
     error.message += "; the gateway's user must be able to read the file";
   }
-  error.kind = ErrorKind::kServiceUnavailable;
   return error;
 }
 
-// Runs `work` on a private strand and awaits it. Asio's `||` runs both operands on the current
-// executor; on an io_context driven by several threads the winner's cancellation of the loser
-// would race with the loser's own progress unless that executor is a strand.
-template <typename T>
-Awaitable<T> OnStrand(Awaitable<T> work) {
-  auto strand = net::make_strand(co_await net::this_coro::executor);
-  co_return co_await net::co_spawn(strand, std::move(work), net::use_awaitable);
+// What a caller gets while the file cannot be used: 503, the problem's label as `code`.
+Error LoadFailure(const FileError& error) {
+  Error client = ToError(error);
+  client.kind = ErrorKind::kServiceUnavailable;
+  return client;
 }
 
 }  // namespace
-
-// Refreshed tokens that are not on disk yet. The token response is kept (rather than the new
-// `claudeAiOauth` object) so that a later save re-applies it to whatever the file holds then,
-// keeping concurrent changes to other fields, exactly as the first attempt does.
-struct FileCredentialSource::PendingSave {
-  std::uint64_t generation = 0;
-  std::string response_body;          // Holds tokens: never logged.
-  system_clock::time_point applied_at;  // The `now` the response is applied with.
-  std::string refresh_token;          // What the file must end up holding.
-  // Refresh tokens on disk that these tokens supersede: the one read before the request, the one
-  // the request sent, and the CLI's dead marker "" (written when a sibling tried the old token).
-  std::vector<std::string> replaceable;
-  system_clock::time_point since;
-  int attempts = 0;
-  std::string error;
-  bool not_writable = false;
-
-  [[nodiscard]] bool Replaces(const OAuthTokens& disk) const {
-    return std::find(replaceable.begin(), replaceable.end(), disk.refresh_token) !=
-           replaceable.end();
-  }
-  // The CAS mutation: these tokens applied to the file's current `claudeAiOauth`.
-  void ApplyTo(ordered_json& oauth) const {
-    const auto old_rt = oauth.is_object() ? oauth.find("refreshToken") : oauth.end();
-    const bool was_dead = !oauth.is_object() || old_rt == oauth.end() || !old_rt->is_string() ||
-                          old_rt->get<std::string>().empty();
-    if (auto updated = ApplyTokenResponse(oauth, response_body, applied_at)) {
-      oauth = std::move(*updated);
-    }
-    oauth["refreshToken"] = refresh_token;
-    if (was_dead) {
-      oauth.erase("loginEnded");  // CLI 2.1.330's reason for its dead marker; no longer true.
-    }
-  }
-  // The disk version with these tokens applied, as served while the save is pending.
-  [[nodiscard]] std::optional<CredentialsDocument> Overlay(const CredentialsDocument& disk) const {
-    CredentialsDocument doc = disk;
-    ApplyTo(doc.document["claudeAiOauth"]);
-    auto parsed = ParseOAuth(doc.document);
-    if (!parsed) {
-      return std::nullopt;
-    }
-    doc.oauth = std::move(*parsed);
-    return doc;
-  }
-};
-
-struct FileCredentialSource::Decision {
-  std::optional<Result<Credential>> result;
-  std::shared_ptr<DoneChannel> wait_on;
-  bool start = false;
-  std::string access_at_start;
-};
-
-struct FileCredentialSource::Outcome {
-  std::string outcome;  // refreshed | adopted_sibling | failed | dead | logged_out
-  std::optional<CredentialsDocument> doc;  // New state to adopt.
-  std::optional<PendingSave> pending;      // doc holds these tokens, not yet saved.
-  bool keep_pending = false;               // doc is the overlay of the save already pending.
-  std::optional<RefreshFailure> failure;
-  bool dead = false;
-  std::string dead_refresh_token;
-};
 
 std::shared_ptr<FileCredentialSource> FileCredentialSource::Create(
     std::filesystem::path config_dir, TokenEndpoint& endpoint, net::any_io_executor executor,
@@ -183,7 +107,7 @@ void FileCredentialSource::ReloadIfChangedLocked() const {
   ReconcileLocked(file_.Read(), current);
 }
 
-void FileCredentialSource::ReconcileLocked(Result<CredentialsDocument> read,
+void FileCredentialSource::ReconcileLocked(FileResult<CredentialsDocument> read,
                                            const FileStamp& current) const {
   if (pending_) {
     // Unsaved tokens are the only valid ones once the refresh rotated the refresh token: keep
@@ -224,7 +148,7 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
   ReloadIfChangedLocked();
   Decision d;
   if (!doc_) {
-    d.result = *load_error_;
+    d.result = LoadFailure(*load_error_);
     return d;
   }
   const auto now = Now();
@@ -339,280 +263,6 @@ Awaitable<bool> FileCredentialSource::WaitBounded(std::shared_ptr<DoneChannel> d
       std::get<0>(std::get<0>(result)) == net::experimental::error::channel_closed;
 }
 
-Awaitable<void> FileCredentialSource::RunRefresh(std::shared_ptr<FileCredentialSource> self,
-                                                 std::string access_at_start) {
-  Outcome outcome;
-  try {
-    outcome = co_await self->DoRefresh(std::move(access_at_start));
-  } catch (const std::exception& e) {
-    outcome = Outcome{};
-    outcome.outcome = "failed";
-    outcome.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 0, "internal", e.what(), {}};
-  }
-  self->Finish(std::move(outcome));
-}
-
-Awaitable<Result<TokenHttpResponse>> FileCredentialSource::PostWithHeartbeat(
-    std::string body, const DirLock& first, const DirLock& second) {
-  {
-    const std::lock_guard lock(mutex_);
-    ++post_count_;
-  }
-  if (!first.Held() && !second.Held()) {
-    co_return co_await endpoint_.Post(std::move(body));
-  }
-  co_return co_await OnStrand(PostAndHeartbeat(std::move(body), first, second));
-}
-
-Awaitable<Result<TokenHttpResponse>> FileCredentialSource::PostAndHeartbeat(
-    std::string body, const DirLock& first, const DirLock& second) {
-  // The token request can outlast the CLI's 10 s stale threshold: keep the locks' mtimes fresh.
-  using namespace net::experimental::awaitable_operators;  // NOLINT(google-build-using-namespace)
-  auto result = co_await (endpoint_.Post(std::move(body)) ||
-                          HeartbeatDirLocks(first, second, options_.heartbeat));
-  if (result.index() != 0) {
-    co_return Error{ErrorKind::kInternal, "lock heartbeat ended before the token request", {}, {}};
-  }
-  co_return std::move(std::get<0>(result));
-}
-
-Awaitable<FileCredentialSource::Outcome> FileCredentialSource::DoRefresh(
-    std::string access_at_start) {
-  Outcome out;
-  const auto adopt = [&out](CredentialsDocument doc, bool keep_pending) {
-    out.outcome = "adopted_sibling";
-    out.doc = std::move(doc);
-    out.keep_pending = keep_pending;
-  };
-  const auto fail = [&out](RefreshFailure failure) {
-    out.outcome = "failed";
-    out.failure = std::move(failure);
-  };
-
-  // 1. Cross-process refresh locks. A read-only directory cannot hold a lock; we then refresh
-  //    without one (nobody can write the file there anyway) and keep the result in memory.
-  DirLock refresh_lock;
-  DirLock legacy_lock;
-  bool lock_denied = false;
-  auto acquired = co_await AcquireDirLock(RefreshLockPath(config_dir_), options_.refresh_lock);
-  if (acquired) {
-    refresh_lock = std::move(*acquired);
-  } else if (acquired.error().code == kCodeLockDenied) {
-    lock_denied = true;
-  } else {
-    // Busy: most likely a sibling is refreshing right now. If it already finished, use its result.
-    if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
-      adopt(std::move(*disk), false);
-    } else {
-      fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "lock_busy", acquired.error().message,
-                          {}});
-    }
-    co_return out;
-  }
-  if (options_.take_legacy_lock && refresh_lock.Held()) {
-    auto legacy = co_await AcquireDirLock(LegacyLockPath(config_dir_), options_.refresh_lock);
-    if (legacy) {
-      legacy_lock = std::move(*legacy);
-    } else if (legacy.error().code != kCodeLockDenied) {
-      if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
-        adopt(std::move(*disk), false);
-      } else {
-        fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "lock_busy",
-                            legacy.error().message, {}});
-      }
-      co_return out;
-    }
-  }
-
-  // 2. The storage-write lock, before a refresh token is spent (CLI 2.1.330 likewise refuses to
-  //    refresh when it cannot save): a sibling in the middle of writing the file finishes first,
-  //    and the re-read below sees its result. Released again before the token request, which
-  //    must not hold up the CLI's own writes (it gives up after about 7 s of retries); the save
-  //    takes it again.
-  if (!lock_denied) {
-    auto write_lock =
-        co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
-    if (!write_lock && write_lock.error().code == kCodeLockDenied) {
-      lock_denied = true;
-    } else if (!write_lock) {
-      if (auto disk = file_.Read(); disk && disk->oauth.access_token != access_at_start) {
-        adopt(std::move(*disk), false);
-      } else {
-        fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "storage_lock_busy",
-                            write_lock.error().message, {}});
-      }
-      co_return out;
-    }
-  }
-  // Waiting for the write lock took time the heartbeat did not cover.
-  refresh_lock.Touch();
-  legacy_lock.Touch();
-
-  // 3. Re-read under the locks. Unsaved tokens stay authoritative over the versions of the file
-  //    they supersede (ReconcileLocked).
-  auto disk = file_.Read();
-  if (!disk) {
-    fail(RefreshFailure{RefreshFailureKind::kTransient, 0, "unreadable", disk.error().message, {}});
-    co_return out;
-  }
-  const std::string disk_rt = disk->oauth.refresh_token;
-  bool from_memory = false;
-  CredentialsDocument base;
-  {
-    const std::lock_guard lock(mutex_);
-    const FileStamp stamp = disk->stamp;
-    ReconcileLocked(*disk, stamp);
-    loaded_ = true;
-    from_memory = pending_ != nullptr;
-    base = doc_ ? *doc_ : *disk;
-  }
-  if (base.oauth.access_token != access_at_start) {
-    adopt(std::move(base), from_memory);  // Someone refreshed since we decided to.
-    co_return out;
-  }
-  if (base.oauth.LoggedOut()) {
-    out.outcome = "logged_out";
-    out.doc = std::move(base);
-    co_return out;
-  }
-
-  // 4. The token request; once more with the stored scopes after invalid_scope (CLI 2.1.330).
-  ScopeChoice choice = ScopeChoice::kAuto;
-  RefreshFailure failure;
-  for (;;) {
-    auto response = co_await PostWithHeartbeat(BuildRefreshBody(base.oauth, choice), refresh_lock,
-                                               legacy_lock);
-    if (!response) {
-      failure = TransportFailure(response.error());
-      break;
-    }
-    if (response->status >= 200 && response->status < 300) {
-      co_return co_await Persist(base, disk_rt, lock_denied, response->body, Now());
-    }
-    failure = ClassifyTokenError(response->status, response->body);
-    if (failure.error == "invalid_scope" && !base.oauth.client_id && choice == ScopeChoice::kAuto) {
-      choice = ScopeChoice::kStored;
-      continue;
-    }
-    break;
-  }
-  if (failure.kind == RefreshFailureKind::kInvalidGrant) {
-    co_return co_await HandleInvalidGrant(base, from_memory || lock_denied, disk_rt, failure);
-  }
-  if (failure.kind == RefreshFailureKind::kAccountOnHold) {
-    out.outcome = "dead";
-    out.dead = true;
-    out.dead_refresh_token = base.oauth.refresh_token;
-  } else {
-    out.outcome = "failed";
-  }
-  out.failure = std::move(failure);
-  co_return out;
-}
-
-Awaitable<FileCredentialSource::Outcome> FileCredentialSource::Persist(
-    const CredentialsDocument& base, const std::string& expected_disk_rt, bool lock_denied,
-    const std::string& response_body, system_clock::time_point now) {
-  Outcome out;
-  auto applied = ApplyTokenResponse(base.document.value("claudeAiOauth", ordered_json::object()),
-                                    response_body, now);
-  if (!applied) {
-    out.outcome = "failed";
-    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, "malformed_response",
-                                 applied.error().message, {}};
-    co_return out;
-  }
-  CredentialsDocument memory = base;
-  memory.document["claudeAiOauth"] = *applied;
-  auto parsed = ParseOAuth(memory.document);
-  if (!parsed) {
-    out.outcome = "failed";
-    out.failure = RefreshFailure{RefreshFailureKind::kUnexpected, 200, "malformed_response",
-                                 parsed.error().message, {}};
-    co_return out;
-  }
-  memory.oauth = std::move(*parsed);
-  out.outcome = "refreshed";
-  out.doc = memory;
-
-  // From here on the old refresh token is spent: until the file holds the new one, it exists only
-  // in `pending`, which Finish() keeps retrying to save.
-  PendingSave pending;
-  pending.response_body = response_body;
-  pending.applied_at = now;
-  pending.refresh_token = memory.oauth.refresh_token;
-  pending.replaceable = {expected_disk_rt, base.oauth.refresh_token, ""};
-  pending.since = now;
-  pending.attempts = 1;
-  const auto unsaved = [&](std::string error, bool not_writable) {
-    pending.error = std::move(error);
-    pending.not_writable = not_writable;
-    out.pending = std::move(pending);
-  };
-  if (lock_denied) {
-    unsaved("cannot create locks in " + config_dir_.string(), true);
-    co_return out;
-  }
-  auto write_lock = co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
-  if (!write_lock) {
-    unsaved(write_lock.error().message, write_lock.error().code == kCodeLockDenied);
-    co_return out;
-  }
-  // Re-apply the response to what is on disk now, so a concurrent change to another field (the
-  // CLI updating subscriptionType, say) survives.
-  auto cas = file_.CompareAndSwap(
-      *write_lock, [&pending](const OAuthTokens& disk) { return pending.Replaces(disk); },
-      [&pending](ordered_json& oauth) { pending.ApplyTo(oauth); });
-  if (!cas) {
-    unsaved(cas.error().message, cas.error().code == kCodeNotWritable);
-    co_return out;
-  }
-  if (!cas->written) {
-    out.outcome = "adopted_sibling";  // A new login replaced the file meanwhile: never clobber.
-  }
-  out.doc = std::move(cas->document);
-  co_return out;
-}
-
-Awaitable<FileCredentialSource::Outcome> FileCredentialSource::HandleInvalidGrant(
-    const CredentialsDocument& base, bool memory_or_unlocked, const std::string& disk_rt_at_start,
-    const RefreshFailure& failure) {
-  Outcome out;
-  // A sibling that ignored our lock (or an older CLI) may have rotated the token: re-read first.
-  auto disk = file_.Read();
-  if (disk && disk->oauth.refresh_token != disk_rt_at_start) {
-    out.outcome = "adopted_sibling";
-    out.doc = std::move(*disk);
-    co_return out;
-  }
-  out.outcome = "dead";
-  out.dead = true;
-  out.dead_refresh_token = base.oauth.refresh_token;
-  out.failure = failure;
-  if (memory_or_unlocked || !disk) {
-    co_return out;
-  }
-  // Like the CLI: mark the token dead on disk, but only if the file still holds it.
-  auto write_lock = co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
-  if (!write_lock) {
-    co_return out;
-  }
-  auto cas = file_.CompareAndSwap(*write_lock, disk_rt_at_start, [](ordered_json& oauth) {
-    oauth["refreshToken"] = "";
-    oauth["accessToken"] = "";
-    oauth["expiresAt"] = 0;
-  });
-  if (cas && !cas->written) {
-    out.outcome = "adopted_sibling";
-    out.dead = false;
-    out.failure.reset();
-  }
-  if (cas) {
-    out.doc = std::move(cas->document);
-  }
-  co_return out;
-}
-
 void FileCredentialSource::Finish(Outcome out) {
   std::shared_ptr<DoneChannel> done;
   bool start_save_loop = false;
@@ -667,15 +317,16 @@ void FileCredentialSource::Finish(Outcome out) {
                     file_.Path().string(), error);
     } else if (!out.failure && doc_) {
       const auto expires = doc_->oauth.ExpiresAt();
-      spdlog::info("Claude credentials {} ({}): access token expires at {} (in {} s)",
-                   out.outcome == "refreshed" ? "refreshed" : "updated by another process",
-                   file_.Path().string(), FormatTime(expires), SecondsBetween(now, expires));
+      spdlog::info(
+          "Claude credentials {} ({}): access token expires at {} (in {} s)",
+          out.outcome == RefreshOutcome::kRefreshed ? "refreshed" : "updated by another process",
+          file_.Path().string(), FormatTime(expires), SecondsBetween(now, expires));
     }
     if (out.pending && pending_) {
       LogUnsavedLocked();
     }
     last_refresh_ = LastRefresh{now, out.outcome, error};
-    ++refresh_counts_[out.outcome];
+    ++refresh_counts_[static_cast<std::size_t>(out.outcome)];
     refreshing_ = false;
     done = std::move(done_);
   }
@@ -712,71 +363,6 @@ void FileCredentialSource::LogUnsavedLocked() const {
   }
 }
 
-Awaitable<void> FileCredentialSource::SaveLoop(std::shared_ptr<FileCredentialSource> self) {
-  Timer timer(self->executor_);
-  std::minstd_rand rng{std::random_device{}()};
-  for (int attempt = 1;; ++attempt) {
-    timer.expires_after(self->options_.save_retry.Delay(
-        attempt, std::uniform_real_distribution<double>(0.0, 1.0)(rng)));
-    auto [ec] = co_await timer.async_wait();
-    if (ec || co_await self->TrySavePending()) {
-      co_return;
-    }
-  }
-}
-
-Awaitable<bool> FileCredentialSource::TrySavePending() {
-  PendingSave pending;
-  {
-    const std::lock_guard lock(mutex_);
-    if (!pending_) {
-      save_loop_running_ = false;
-      co_return true;
-    }
-    pending = *pending_;
-  }
-  auto write_lock = co_await AcquireDirLock(StorageWriteLockPath(config_dir_), options_.write_lock);
-  std::optional<Result<CasResult>> cas;
-  if (write_lock) {
-    cas = file_.CompareAndSwap(
-        *write_lock, [&pending](const OAuthTokens& disk) { return pending.Replaces(disk); },
-        [&pending](ordered_json& oauth) { pending.ApplyTo(oauth); });
-  }
-  const std::lock_guard lock(mutex_);
-  if (!pending_) {
-    save_loop_running_ = false;
-    co_return true;
-  }
-  if (pending_->generation != pending.generation) {
-    // A newer refresh replaced the pending tokens meanwhile (and sent the refresh token this
-    // attempt may just have written, so its save may replace it): go on with that one.
-    co_return false;
-  }
-  if (!write_lock || !*cas) {
-    const Error& error = write_lock ? cas->error() : write_lock.error();
-    ++pending_->attempts;
-    pending_->error = error.message;
-    pending_->not_writable = error.code == kCodeNotWritable || error.code == kCodeLockDenied;
-    co_return false;
-  }
-  CasResult& result = **cas;
-  if (result.written || result.document.oauth.refresh_token == pending_->refresh_token) {
-    spdlog::info("saved the refreshed Claude credentials to {} (after {} attempt(s))",
-                 file_.Path().string(), pending_->attempts + 1);
-  } else {
-    spdlog::warn(
-        "{} now holds a different login; dropping the refreshed tokens that were not saved yet",
-        file_.Path().string());
-  }
-  stamp_ = result.document.stamp;
-  doc_ = std::move(result.document);
-  load_error_.reset();
-  loaded_ = true;
-  pending_.reset();
-  save_loop_running_ = false;
-  co_return true;
-}
-
 nlohmann::json FileCredentialSource::Status() const {
   const std::lock_guard lock(mutex_);
   ReloadIfChangedLocked();
@@ -803,15 +389,22 @@ nlohmann::json FileCredentialSource::Status() const {
     status["logged_out"] = true;
     status["error"] = load_error_ ? load_error_->message : "not loaded";
   }
-  if (!refresh_counts_.empty()) {
-    status["refresh_counts"] = refresh_counts_;
+  // Only the outcomes that happened, as the metrics counter expects.
+  nlohmann::json counts = nlohmann::json::object();
+  for (std::size_t i = 0; i < refresh_counts_.size(); ++i) {
+    if (refresh_counts_[i] != 0) {
+      counts[std::string(Label(static_cast<RefreshOutcome>(i)))] = refresh_counts_[i];
+    }
+  }
+  if (!counts.empty()) {
+    status["refresh_counts"] = std::move(counts);
   }
   if (last_refresh_) {
-    status["last_refresh"] = {{"at", FormatTime(last_refresh_->at)},
-                              {"outcome", last_refresh_->outcome},
-                              {"error", last_refresh_->error.empty()
-                                            ? nlohmann::json()
-                                            : nlohmann::json(last_refresh_->error)}};
+    status["last_refresh"] = {
+        {"at", FormatTime(last_refresh_->at)},
+        {"outcome", Label(last_refresh_->outcome)},
+        {"error",
+         last_refresh_->error.empty() ? nlohmann::json() : nlohmann::json(last_refresh_->error)}};
   } else {
     status["last_refresh"] = nullptr;
   }
@@ -839,8 +432,8 @@ Readiness FileCredentialSource::ReadinessState() const {
 
 Readiness FileCredentialSource::ReadinessLocked() const {
   if (!doc_) {
-    return load_error_ && load_error_->code == kCodeAbsent ? Readiness::kNotLoggedIn
-                                                           : Readiness::kUnusable;
+    return load_error_ && load_error_->problem == FileProblem::kAbsent ? Readiness::kNotLoggedIn
+                                                                       : Readiness::kUnusable;
   }
   if (doc_->oauth.LoggedOut() ||
       (!dead_refresh_token_.empty() && dead_refresh_token_ == doc_->oauth.refresh_token)) {

@@ -1,19 +1,17 @@
 #include "claudegate/credentials/file_lock.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
+
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace claudegate::credentials {
 namespace {
 
-Error LockError(std::string_view code, std::string message) {
-  return Error{ErrorKind::kServiceUnavailable, std::move(message), {}, std::string(code)};
-}
 
 // Wall-clock age of a directory's mtime; proper-lockfile compares mtime with Date.now().
 std::chrono::milliseconds AgeOf(const struct stat& st) {
@@ -25,6 +23,23 @@ std::chrono::milliseconds AgeOf(const struct stat& st) {
 }
 
 }  // namespace
+
+std::string_view Label(LockFailure failure) {
+  switch (failure) {
+    case LockFailure::kBusy:
+      return "lock_busy";
+    case LockFailure::kDenied:
+      return "lock_denied";
+    case LockFailure::kFailed:
+      return "lock_failed";
+  }
+  return "lock_failed";
+}
+
+void throw_exception_from_error(const LockError& error,
+                                const boost::source_location& /*location*/) {
+  throw std::runtime_error(std::string(Label(error.failure)) + ": " + error.message);
+}
 
 std::filesystem::path RefreshLockPath(const std::filesystem::path& config_dir) {
   return config_dir / ".oauth_refresh.lock";
@@ -60,8 +75,8 @@ DirLock& DirLock::operator=(DirLock&& other) noexcept {
 
 DirLock::~DirLock() { Release(); }
 
-Result<DirLock> DirLock::TryAcquire(const std::filesystem::path& path,
-                                    std::chrono::milliseconds stale) {
+LockResult<DirLock> DirLock::TryAcquire(const std::filesystem::path& path,
+                                        std::chrono::milliseconds stale) {
   // Two rounds: the second follows removal of a stale lock, without a stale check, as in
   // proper-lockfile's acquireLock().
   for (int round = 0; round < 2; ++round) {
@@ -71,7 +86,7 @@ Result<DirLock> DirLock::TryAcquire(const std::filesystem::path& path,
     const int err = errno;
     if (err != EEXIST) {
       const bool denied = err == EACCES || err == EPERM || err == EROFS || err == ENOENT;
-      return LockError(denied ? kCodeLockDenied : kCodeLockFailed,
+      return LockError(denied ? LockFailure::kDenied : LockFailure::kFailed,
                        "cannot create lock " + path.string() + ": " + std::strerror(err));
     }
     if (round == 1) {
@@ -90,11 +105,11 @@ Result<DirLock> DirLock::TryAcquire(const std::filesystem::path& path,
     spdlog::warn("taking over stale lock {} (untouched for {} ms)", path.string(),
                  AgeOf(st).count());
     if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-      return LockError(kCodeLockFailed, "cannot remove stale lock " + path.string() + ": " +
-                                            std::strerror(errno));
+      return LockError(LockFailure::kFailed,
+                       "cannot remove stale lock " + path.string() + ": " + std::strerror(errno));
     }
   }
-  return LockError(kCodeLockBusy, "lock " + path.string() + " is held by another process");
+  return LockError(LockFailure::kBusy, "lock " + path.string() + " is held by another process");
 }
 
 bool DirLock::Touch() const {
@@ -112,18 +127,18 @@ void DirLock::Release() {
   }
 }
 
-Awaitable<Result<DirLock>> AcquireDirLock(std::filesystem::path path, LockOptions options) {
+Awaitable<LockResult<DirLock>> AcquireDirLock(std::filesystem::path path, LockOptions options) {
   auto delay = options.min_delay;
   for (int attempt = 0;; ++attempt) {
     auto lock = DirLock::TryAcquire(path, options.stale);
-    if (lock || lock.error().code != kCodeLockBusy || attempt >= options.retries) {
+    if (lock || lock.error().failure != LockFailure::kBusy || attempt >= options.retries) {
       co_return lock;
     }
     Timer timer(co_await net::this_coro::executor);
     timer.expires_after(delay);
     auto [ec] = co_await timer.async_wait();
     if (ec) {
-      co_return LockError(kCodeLockBusy, "gave up waiting for lock " + path.string());
+      co_return LockError(LockFailure::kBusy, "gave up waiting for lock " + path.string());
     }
     delay = std::min(delay * 2, options.max_delay);
   }

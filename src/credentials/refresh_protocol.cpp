@@ -19,6 +19,10 @@ constexpr std::array<std::string_view, 5> kPreservableScopes = {
     "user:design:read", "user:design:write", "user:projects:read", "user:projects:write",
     "user:privacy_consents:write"};
 constexpr std::string_view kAccountOnHold = "account_on_hold";
+constexpr std::string_view kInvalidGrant = "invalid_grant";
+constexpr std::string_view kInvalidClient = "invalid_client";
+constexpr std::string_view kInvalidScope = "invalid_scope";
+constexpr std::string_view kUnauthorizedClient = "unauthorized_client";
 constexpr std::string_view kRestrictedUri = "https://claude.ai/restricted";
 
 std::int64_t ToMs(std::chrono::system_clock::time_point t) {
@@ -122,6 +126,24 @@ Result<ordered_json> ApplyTokenResponse(const ordered_json& old_oauth,
   return oauth;
 }
 
+std::string_view Label(RefreshOutcome outcome) {
+  switch (outcome) {
+    case RefreshOutcome::kRefreshed:
+      return "refreshed";
+    case RefreshOutcome::kAdoptedSibling:
+      return "adopted_sibling";
+    case RefreshOutcome::kFailed:
+      return "failed";
+    case RefreshOutcome::kDead:
+      return "dead";
+    case RefreshOutcome::kLoggedOut:
+      return "logged_out";
+  }
+  return "failed";
+}
+
+bool RefreshFailure::ScopeRejected() const { return error == kInvalidScope; }
+
 std::string RefreshFailure::Summary() const {
   std::string text = status == 0 ? std::string("no response") : "HTTP " + std::to_string(status);
   if (!error.empty()) {
@@ -163,10 +185,10 @@ RefreshFailure ClassifyTokenError(unsigned status, std::string_view body) {
     if (failure.error_uri.empty()) {
       failure.error_uri = kRestrictedUri;
     }
-  } else if (failure.error == "invalid_grant" && status >= 400 && status < 500) {
+  } else if (failure.error == kInvalidGrant && status >= 400 && status < 500) {
     failure.kind = RefreshFailureKind::kInvalidGrant;
-  } else if (failure.error == "invalid_client" || failure.error == "invalid_scope" ||
-             failure.error == "unauthorized_client") {
+  } else if (failure.error == kInvalidClient || failure.error == kInvalidScope ||
+             failure.error == kUnauthorizedClient) {
     failure.kind = RefreshFailureKind::kClientRejected;
   } else if (status == 0 || status >= 500 || status == 408 || status == 429) {
     failure.kind = RefreshFailureKind::kTransient;

@@ -32,8 +32,8 @@ struct Unsupported {
   bool (*is_default)(const nlohmann::json&);
 };
 
-// Parameters Anthropic cannot honour (reference §1.1). Clients often send them with default
-// values; those count as absent even without drop_params.
+// Parameters Anthropic cannot honour (docs/anthropic-notes.md#request-fields). Clients often send
+// them with default values; those count as absent even without drop_params.
 constexpr std::array kUnsupported{
     Unsupported{"presence_penalty", IsZero},  Unsupported{"frequency_penalty", IsZero},
     Unsupported{"logit_bias", IsEmptyObject}, Unsupported{"seed", NeverDefault},

@@ -231,7 +231,7 @@ Result<void> AppendContentBlocks(const nlohmann::json& content, ContentRole role
     }
     const auto& type = type_it->get_ref<const std::string&>();
     if (role == ContentRole::kAssistant && type == "audio") {
-      continue;  // No Anthropic equivalent; the reference says drop.
+      continue;  // No Anthropic equivalent (docs/anthropic-notes.md#content-parts): dropped.
     }
     if (!Allowed(role, type)) {
       if (ctx.options.drop_params) {

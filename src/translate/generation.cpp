@@ -17,7 +17,7 @@ struct BudgetRow {
   std::string_view effort;
   std::int64_t budget;
 };
-// CPA's budgets (reference §1.8 Rec: LiteLLM's 4096 for "high" is small).
+// CLIProxyAPI's budgets (docs/anthropic-notes.md#reasoning-effort: LiteLLM's 4096 is small).
 constexpr std::array kBudgets{BudgetRow{"minimal", 1024}, BudgetRow{"low", 1024},
                               BudgetRow{"medium", 8192},  BudgetRow{"high", 24576},
                               BudgetRow{"xhigh", 32768},  BudgetRow{"max", 128000}};
@@ -141,7 +141,8 @@ Result<Thinking> DecideThinking(const nlohmann::json& request, const RequestCont
   return out;
 }
 
-// A forced tool choice: rejected on some models, incompatible with thinking on others (§1.6).
+// A forced tool choice: rejected on some models, incompatible with thinking on others
+// (docs/anthropic-notes.md#tools-and-tool-choice).
 Result<void> ReconcileForcedTools(const RequestContext& ctx, nlohmann::json& body,
                                   Thinking& thinking) {
   const auto choice = body.find("tool_choice");
@@ -214,7 +215,9 @@ Result<void> ApplySampling(const nlohmann::json& request, const RequestContext& 
   }
   const bool accepts = ctx.traits.accepts_sampling && ctx.options.anthropic_version == "2023-06-01";
   if (!accepts) {
-    return {};  // Nearly every client sends temperature; dropping silently is the Rec (§1.5).
+    // Nearly every client sends temperature: dropped silently
+    // (docs/anthropic-notes.md#sampling-parameters).
+    return {};
   }
   if (thinking_active) {
     if (temperature && *temperature == 1.0) {
@@ -285,7 +288,8 @@ Result<void> ApplyStop(const nlohmann::json& request, const RequestContext& ctx,
     }
     const auto& s = entry.get_ref<const std::string&>();
     if (s.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
-      // Anthropic rejects whitespace-only stop sequences (edge case 20).
+      // Anthropic rejects whitespace-only stop sequences
+      // (docs/anthropic-notes.md#whitespace-stop-sequences).
       ctx.warnings.push_back("dropped an empty or whitespace-only stop sequence");
       continue;
     }

@@ -162,7 +162,7 @@ Result<void> Converter::AddUser(const nlohmann::json& msg, const std::string& pa
   }
   AttachMessageCacheControl(msg, blocks, 0);
   if (blocks.empty()) {
-    return {};  // Empty user message: removed (edge case 27).
+    return {};  // Empty user message: removed (docs/anthropic-notes.md#empty-messages).
   }
   Turn& turn = CurrentTurn(false);
   for (auto& block : blocks) {
@@ -218,7 +218,8 @@ Result<void> Converter::AddToolResult(const nlohmann::json& msg, const std::stri
   Turn& turn = CurrentTurn(false);
   for (auto& existing : turn.results) {
     if (existing.id == id) {
-      existing.block = std::move(block);  // Last result per id wins (edge case 23).
+      // Last result per id wins (docs/anthropic-notes.md#duplicate-tool-results).
+      existing.block = std::move(block);
       return {};
     }
   }
@@ -293,7 +294,7 @@ Result<void> Converter::AddAssistant(const nlohmann::json& msg, std::size_t inde
     tool_uses.push_back(std::move(*use));
   }
   if (thinking.empty() && content.empty() && tool_uses.empty()) {
-    return {};  // Nothing left (edge cases 1 and 27).
+    return {};  // Nothing left (docs/anthropic-notes.md#empty-messages).
   }
   Turn& turn = CurrentTurn(true);
   for (auto& block : thinking) {
@@ -374,7 +375,8 @@ Result<void> Converter::HandlePrefill() {
     turns_.pop_back();
     return {};
   }
-  // "final assistant content cannot end with trailing whitespace" (edge case 7).
+  // "final assistant content cannot end with trailing whitespace"
+  // (docs/anthropic-notes.md#prefill).
   Turn& turn = turns_.back();
   if (turn.tool_uses.empty() && !turn.content.empty() && turn.content.back()["type"] == "text") {
     auto& text = turn.content.back()["text"].get_ref<std::string&>();

@@ -36,7 +36,8 @@ ModelTraits Adaptive(bool sampling, bool default_on, bool can_disable, bool xhig
   return t;
 }
 
-ModelTraits Restricted55(bool between_tools) {  // Opus 5.5, Sonnet 5.5 (§1.6, §1.8, edge 6).
+// Opus 5.5, Sonnet 5.5: no forced tool choice, no prefill (docs/anthropic-notes.md#prefill).
+ModelTraits Restricted55(bool between_tools) {
   ModelTraits t = Adaptive(false, true, false, true, k128K);
   t.supports_between_tools = between_tools;
   t.forced_tool_choice_ok = false;

@@ -33,7 +33,7 @@ bool MentionsModel(std::string_view message) {
   return message.find("model") != std::string_view::npos;
 }
 
-// Fills status/type/code from the upstream status per the table in reference §4.
+// Fills status/type/code from the upstream status per docs/anthropic-notes.md#error-mapping.
 void Classify(unsigned upstream_status, std::string_view details_code, UpstreamError& out) {
   out.code = std::string(details_code);
   switch (upstream_status) {

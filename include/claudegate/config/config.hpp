@@ -85,7 +85,8 @@ struct Logging {
 /// Translation defaults for the OpenAI route.
 struct Translation {
   bool drop_params = false;        ///< Drop parameters Claude cannot honour instead of a 400.
-  int default_max_tokens = 32000;  ///< When the client sends no max_tokens (reference §1.4).
+  /// When the client sends no max_tokens (docs/anthropic-notes.md#max-tokens).
+  int default_max_tokens = 32000;
 };
 
 /// The opt-in plan guard: refuse new requests instead of spending money or hammering a limit.

@@ -41,7 +41,7 @@ class ModelCatalog {
   /// The configured aliases, in configuration order.
   [[nodiscard]] const std::vector<ModelAlias>& aliases() const { return aliases_; }
 
-  /// Today's defaults (reference/openai-anthropic-mapping.md §5.1).
+  /// Today's defaults (docs/anthropic-notes.md#models).
   static std::vector<ModelAlias> DefaultAliases() {
     return {{"sonnet", "claude-sonnet-5-5"},
             {"opus", "claude-opus-5-5"},

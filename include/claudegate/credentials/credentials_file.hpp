@@ -4,7 +4,7 @@
 ///
 /// The whole document is kept as `nlohmann::ordered_json` so a rewrite preserves every other
 /// top-level key (`mcpOAuth`, `pluginSecrets`, …), every unknown field inside `claudeAiOauth`, and
-/// the key order the CLI wrote. See reference/claude-oauth.md §1 and §6.
+/// the key order the CLI wrote. See docs/anthropic-notes.md#oauth-credentials-file.
 ///
 /// @par Thread Safety
 /// `CredentialsFile` holds only the path and a test hook; its methods do blocking file I/O on the
@@ -30,15 +30,43 @@ namespace claudegate::credentials {
 
 class DirLock;
 
-/// `Error::code` values produced by this module, so callers can tell the failures apart.
-inline constexpr std::string_view kCodeAbsent =
-    "credentials_absent";  ///< no file / no claudeAiOauth
-inline constexpr std::string_view kCodeCorrupt = "credentials_corrupt";  ///< not the JSON we expect
-inline constexpr std::string_view kCodeUnreadable = "credentials_unreadable";  ///< EACCES, EIO, …
-/// The file cannot be replaced: read-only volume, no permission, a bind-mounted single file
-/// (`EBUSY`/`EXDEV` on rename) or a symlink/non-regular target. Callers keep tokens in memory.
-inline constexpr std::string_view kCodeNotWritable = "credentials_not_writable";
-inline constexpr std::string_view kCodeWriteFailed = "credentials_write_failed";  ///< ENOSPC, EIO…
+/// What is wrong with the credentials file, so callers can tell the failures apart. `Label()` names
+/// it in logs and status output, and `ToError()` turns it into the client-facing `Error` (whose
+/// `code` is the label).
+enum class FileProblem {
+  kAbsent,      ///< No file, or no `claudeAiOauth` ("credentials_absent").
+  kCorrupt,     ///< Not the JSON we expect ("credentials_corrupt").
+  kUnreadable,  ///< EACCES, EIO, not a regular file, too large ("credentials_unreadable").
+  /// The file cannot be replaced: read-only volume, no permission, a bind-mounted single file
+  /// (`EBUSY`/`EXDEV` on rename) or a symlink/non-regular target. Callers keep tokens in memory
+  /// ("credentials_not_writable").
+  kNotWritable,
+  kWriteFailed,  ///< ENOSPC, EIO… ("credentials_write_failed").
+};
+
+/// The stable name of a file problem (the `Error::code` a client sees, and the log label).
+[[nodiscard]] std::string_view Label(FileProblem problem);
+
+/// A failure of this module: the typed problem and a message (never a token value).
+struct FileError {
+  FileError() = default;  // boost::system::result needs it.
+  FileError(FileProblem file_problem, std::string text)
+      : problem(file_problem), message(std::move(text)) {}
+  FileProblem problem = FileProblem::kUnreadable;
+  std::string message;
+};
+
+/// The result type of this module.
+template <typename T>
+using FileResult = boost::system::result<T, FileError>;
+
+/// The client-edge form: `kServiceUnavailable` for read problems (the gateway cannot serve without
+/// credentials), `kInternal` for write problems; `code` is `Label(problem)`.
+[[nodiscard]] Error ToError(const FileError& error);
+
+/// ADL hook that makes `FileResult<T>::value()` usable (throws `ErrorException`).
+[[noreturn]] void throw_exception_from_error(  // NOLINT(readability-identifier-naming)
+    const FileError& error, const boost::source_location& location);
 
 /// Our temporary files are `<path>.tmp.claudegate.<8 hex>`: distinct from the CLI's
 /// `<path>.tmp.<8 hex>`, so that clean-up can tell its own leftovers apart.
@@ -98,14 +126,14 @@ struct CredentialsDocument {
   FileStamp stamp;                  ///< Of the version read (from `fstat` of the open file).
 };
 
-/// Parses `claudeAiOauth` out of a whole document. Errors: `kCodeAbsent` when the key is missing
-/// or null (nobody logged in), `kCodeCorrupt` when it or one of its known fields has the wrong
+/// Parses `claudeAiOauth` out of a whole document. Errors: `FileProblem::kAbsent` when the key is
+/// missing or null (nobody logged in), `kCorrupt` when it or one of its known fields has the wrong
 /// type.
-[[nodiscard]] Result<OAuthTokens> ParseOAuth(const nlohmann::ordered_json& document);
+[[nodiscard]] FileResult<OAuthTokens> ParseOAuth(const nlohmann::ordered_json& document);
 
-/// Parses file content. Errors: `kCodeCorrupt` (not a JSON object, bad field types) and
-/// `kCodeAbsent` (no `claudeAiOauth`). Messages never contain token values.
-[[nodiscard]] Result<CredentialsDocument> ParseCredentials(std::string_view text);
+/// Parses file content. Errors: `FileProblem::kCorrupt` (not a JSON object, bad field types) and
+/// `kAbsent` (no `claudeAiOauth`). Messages never contain token values.
+[[nodiscard]] FileResult<CredentialsDocument> ParseCredentials(std::string_view text);
 
 /// Result of `CredentialsFile::CompareAndSwap()`.
 struct CasResult {
@@ -137,31 +165,31 @@ class CredentialsFile {
   /// Cheap change detection: `exists == false` when the file is absent or cannot be stat'ed.
   [[nodiscard]] FileStamp Stat() const;
 
-  /// Reads and parses the file. Errors: `kCodeAbsent` (no file, or no `claudeAiOauth`),
-  /// `kCodeCorrupt`, `kCodeUnreadable`.
-  [[nodiscard]] Result<CredentialsDocument> Read() const;
+  /// Reads and parses the file. Errors: `FileProblem::kAbsent` (no file, or no `claudeAiOauth`),
+  /// `kCorrupt`, `kUnreadable`.
+  [[nodiscard]] FileResult<CredentialsDocument> Read() const;
 
   /// Atomically replaces the file with `document` serialised compactly (like the CLI's
   /// `JSON.stringify`): a temp file `<path>.tmp.claudegate.<8 hex>` created `O_EXCL` with mode 0600
   /// in the same directory (owner copied from the old file when permitted), written, fsynced,
   /// renamed over the target, then the directory fsynced. The target is never written in place, so
-  /// readers see the old or the new complete document. Errors: `kCodeNotWritable`,
-  /// `kCodeWriteFailed`; the temp file is removed on failure.
-  [[nodiscard]] Result<void> Write(const nlohmann::ordered_json& document) const;
+  /// readers see the old or the new complete document. Errors: `FileProblem::kNotWritable`,
+  /// `kWriteFailed`; the temp file is removed on failure.
+  [[nodiscard]] FileResult<void> Write(const nlohmann::ordered_json& document) const;
 
   /// Re-reads the file and, only if its `refreshToken` still equals `expected_refresh_token`,
   /// applies `mutate` to its `claudeAiOauth` object and writes the result; otherwise writes nothing
   /// and returns what is on disk so the caller adopts it. `write_lock` must be the held
   /// `.storage-write.lock` (it is a proof argument; the CLI re-reads under the same lock).
   /// Errors: those of `Read()` and `Write()`.
-  [[nodiscard]] Result<CasResult> CompareAndSwap(
+  [[nodiscard]] FileResult<CasResult> CompareAndSwap(
       const DirLock& write_lock, std::string_view expected_refresh_token,
       const std::function<void(nlohmann::ordered_json& oauth)>& mutate) const;
 
   /// As above, but writes when `accept(tokens on disk)` is true: used after a refresh, whose new
   /// tokens replace not only the refresh token read before the request but also the one it sent
   /// and the CLI's dead marker `""` (CLI 2.1.330 does the same; reference: docs/credentials.md).
-  [[nodiscard]] Result<CasResult> CompareAndSwap(
+  [[nodiscard]] FileResult<CasResult> CompareAndSwap(
       const DirLock& write_lock, const std::function<bool(const OAuthTokens& disk)>& accept,
       const std::function<void(nlohmann::ordered_json& oauth)>& mutate) const;
 

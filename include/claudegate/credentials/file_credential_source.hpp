@@ -1,7 +1,7 @@
 /// @file file_credential_source.hpp
 /// The refreshing credential source backed by the Claude CLI's `.credentials.json`, safe to share
-/// with the CLI and with other claudegate replicas on the same volume (reference/claude-oauth.md
-/// §6).
+/// with the CLI and with other claudegate replicas on the same volume
+/// (docs/anthropic-notes.md#sharing-the-config-dir-with-the-cli).
 ///
 /// Behaviour:
 /// - Every call stats the file; a rewrite by another process (new inode, size or mtime) is picked
@@ -41,11 +41,12 @@
 /// continues for the other waiters.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -129,7 +130,7 @@ class FileCredentialSource final : public CredentialSource,
   struct PendingSave;
   struct LastRefresh {
     std::chrono::system_clock::time_point at;
-    std::string outcome;
+    RefreshOutcome outcome = RefreshOutcome::kFailed;
     std::string error;
   };
 
@@ -137,7 +138,7 @@ class FileCredentialSource final : public CredentialSource,
   Awaitable<Result<Credential>> Obtain(std::optional<std::string> rejected_access_token);
   Decision DecideLocked(const std::optional<std::string>& rejected, bool may_start);
   void ReloadIfChangedLocked() const;
-  void ReconcileLocked(Result<CredentialsDocument> read, const FileStamp& current) const;
+  void ReconcileLocked(FileResult<CredentialsDocument> read, const FileStamp& current) const;
   [[nodiscard]] Readiness ReadinessLocked() const;
   Awaitable<bool> WaitForRefresh(std::shared_ptr<DoneChannel> done) const;
   Awaitable<bool> WaitBounded(std::shared_ptr<DoneChannel> done) const;
@@ -169,7 +170,7 @@ class FileCredentialSource final : public CredentialSource,
   // Guarded by mutex_. The cache is mutable because Status()/Ready() reload it on change too.
   mutable bool loaded_ = false;
   mutable std::optional<CredentialsDocument> doc_;  ///< Last known tokens (disk or memory).
-  mutable std::optional<Error> load_error_;         ///< Why doc_ is empty.
+  mutable std::optional<FileError> load_error_;     ///< Why doc_ is empty (with guidance).
   mutable FileStamp stamp_;                         ///< Disk version doc_ corresponds to.
   /// Refreshed tokens not yet on disk; doc_ is then the disk version with them applied.
   mutable std::unique_ptr<PendingSave> pending_;
@@ -182,7 +183,7 @@ class FileCredentialSource final : public CredentialSource,
   std::string dead_refresh_token_;  ///< Refresh token known dead; never sent again.
   std::string dead_reason_;
   std::optional<LastRefresh> last_refresh_;
-  std::map<std::string, std::uint64_t> refresh_counts_;  // by outcome, for /metrics
+  std::array<std::uint64_t, kRefreshOutcomeCount> refresh_counts_{};  ///< By outcome, for /metrics.
   mutable bool not_writable_logged_ = false;
   std::size_t post_count_ = 0;
   std::minstd_rand rng_{std::random_device{}()};

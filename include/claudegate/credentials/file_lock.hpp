@@ -2,7 +2,7 @@
 /// Cross-process locks compatible with the Claude CLI's proper-lockfile: a lock is a *directory*
 /// created with `mkdir` (atomic on every local and network file system), held while it exists,
 /// refreshed by touching its mtime, and considered abandoned ("stale") when its mtime is older than
-/// a threshold. See reference/claude-oauth.md §1.1 and §2.
+/// a threshold. See docs/anthropic-notes.md#oauth-credentials-file and #oauth-token-refresh.
 ///
 /// The CLI uses three lock directories, and claudegate takes the same ones:
 /// - `<configdir>/.oauth_refresh.lock` around a token refresh (stale 10 s in CLI 2.1.197, 60 s with
@@ -12,7 +12,7 @@
 ///   exclude each other only through it; when its parent directory is not writable (typical for a
 ///   volume mounted at `/home/claude/.claude` in a container with a read-only root) nobody outside
 ///   the container can contend for it anyway, so failing to create it for that reason is not an
-///   error (`kCodeLockDenied` is ignored for it);
+///   error (`LockFailure::kDenied` is ignored for it);
 /// - `<configdir>/.storage-write.lock` around every read-modify-write of `.credentials.json`
 ///   (stale 15 s, 10 retries 100…1000 ms).
 ///
@@ -26,20 +26,43 @@
 
 #include <chrono>
 #include <filesystem>
+#include <string>
 #include <string_view>
+
+#include <boost/system/result.hpp>
 
 #include "claudegate/error.hpp"
 #include "claudegate/net.hpp"
 
 namespace claudegate::credentials {
 
-/// `Error::code` when the lock is held by someone else after all retries.
-inline constexpr std::string_view kCodeLockBusy = "lock_busy";
-/// `Error::code` when the lock directory cannot be created because its parent is missing, not
-/// writable or on a read-only file system.
-inline constexpr std::string_view kCodeLockDenied = "lock_denied";
-/// `Error::code` when the lock directory cannot be created for another reason (errno in message).
-inline constexpr std::string_view kCodeLockFailed = "lock_failed";
+/// Why a lock was not taken. Callers branch on it (a denied lock means a read-only directory, where
+/// tokens are kept in memory; a busy one means a sibling is working); `Label()` names it in logs.
+enum class LockFailure {
+  kBusy,    ///< Held by someone else after all retries ("lock_busy").
+  kDenied,  ///< Cannot be created: parent missing, not writable, read-only ("lock_denied").
+  kFailed,  ///< Cannot be created for another reason, errno in the message ("lock_failed").
+};
+
+/// The stable name of a lock failure, for logs and status output.
+[[nodiscard]] std::string_view Label(LockFailure failure);
+
+/// A lock that was not taken: the typed reason and a message naming the path and errno.
+struct LockError {
+  LockError() = default;  // boost::system::result needs it.
+  LockError(LockFailure lock_failure, std::string text)
+      : failure(lock_failure), message(std::move(text)) {}
+  LockFailure failure = LockFailure::kFailed;
+  std::string message;
+};
+
+/// The result of taking a lock.
+template <typename T>
+using LockResult = boost::system::result<T, LockError>;
+
+/// ADL hook that makes `LockResult<T>::value()` usable (throws `std::runtime_error`).
+[[noreturn]] void throw_exception_from_error(  // NOLINT(readability-identifier-naming)
+    const LockError& error, const boost::source_location& location);
 
 /// Stale threshold and retry schedule for one lock.
 struct LockOptions {
@@ -83,10 +106,9 @@ class DirLock {
   ~DirLock();
 
   /// One attempt: `mkdir(path)`; on `EEXIST`, if the directory's mtime is older than `stale`,
-  /// remove it and try once more. Never blocks. Errors: `kCodeLockBusy`, `kCodeLockDenied`,
-  /// `kCodeLockFailed`.
-  [[nodiscard]] static Result<DirLock> TryAcquire(const std::filesystem::path& path,
-                                                  std::chrono::milliseconds stale);
+  /// remove it and try once more. Never blocks. Errors: every `LockFailure`.
+  [[nodiscard]] static LockResult<DirLock> TryAcquire(const std::filesystem::path& path,
+                                                      std::chrono::milliseconds stale);
 
   /// True while this object holds the lock.
   [[nodiscard]] bool Held() const { return !path_.empty(); }
@@ -107,9 +129,9 @@ class DirLock {
 /// Acquires `path` with `TryAcquire`, retrying while busy with delays doubling from
 /// `options.min_delay` to `options.max_delay` on a timer of the calling coroutine's executor
 /// (no thread is blocked). Cancellation: a cancelled wait ends the attempts with
-/// `kCodeLockBusy`. Errors: `kCodeLockBusy` after the retries; the others at once.
-[[nodiscard]] Awaitable<Result<DirLock>> AcquireDirLock(std::filesystem::path path,
-                                                        LockOptions options);
+/// `LockFailure::kBusy`. Errors: `kBusy` after the retries; the others at once.
+[[nodiscard]] Awaitable<LockResult<DirLock>> AcquireDirLock(std::filesystem::path path,
+                                                            LockOptions options);
 
 /// Touches `first` (and `second` when held) every `interval` until cancelled; run it in parallel
 /// with the work done under the lock (`work() || HeartbeatDirLocks(...)`). Never completes on its

@@ -2,14 +2,16 @@
 /// The OAuth refresh exchange as pure functions: the request body, applying the token response to
 /// `claudeAiOauth`, classifying error responses, and the retry backoff. No I/O, no clock reads:
 /// `now` and randomness are parameters, so every function is deterministic under test.
-/// Facts: reference/claude-oauth.md §2.
+/// Facts: docs/anthropic-notes.md#oauth-token-refresh.
 #pragma once
 
 #include <chrono>
-#include <nlohmann/json.hpp>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/credentials/credentials_file.hpp"
 #include "claudegate/error.hpp"
@@ -65,6 +67,21 @@ enum class RefreshFailureKind {
   kUnexpected,      ///< Any other 4xx or a malformed 2xx: back off and retry.
 };
 
+/// How one refresh attempt of `FileCredentialSource` ended. `Label()` names it in logs, in
+/// `/health` (`last_refresh.outcome`) and in the `/metrics` refresh counter.
+enum class RefreshOutcome {
+  kRefreshed,       ///< New tokens from the endpoint ("refreshed").
+  kAdoptedSibling,  ///< Another process refreshed or logged in meanwhile ("adopted_sibling").
+  kFailed,          ///< No new tokens; retried after a backoff ("failed").
+  kDead,            ///< The refresh token was refused for good ("dead").
+  kLoggedOut,       ///< The file holds the CLI's logged-out marker ("logged_out").
+};
+/// Number of `RefreshOutcome` values (for per-outcome counters).
+inline constexpr std::size_t kRefreshOutcomeCount = 5;
+
+/// The stable name of a refresh outcome (a metric label: never change one).
+[[nodiscard]] std::string_view Label(RefreshOutcome outcome);
+
 /// A classified refresh failure. `Summary()` is safe to log and to show in `/health`.
 struct RefreshFailure {
   RefreshFailureKind kind = RefreshFailureKind::kTransient;
@@ -75,6 +92,9 @@ struct RefreshFailure {
 
   /// E.g. `HTTP 400 invalid_grant: Refresh token not found or invalid`.
   [[nodiscard]] std::string Summary() const;
+  /// The endpoint refused the requested scopes (OAuth `invalid_scope`): CLI 2.1.330 then retries
+  /// once with the stored scopes.
+  [[nodiscard]] bool ScopeRejected() const;
 };
 
 /// Classifies a non-2xx token-endpoint response. Accepts OAuth bodies

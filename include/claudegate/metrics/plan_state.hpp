@@ -1,7 +1,8 @@
 /// @file plan_state.hpp
 /// The subscription's rate-limit state as Anthropic last reported it in the
-/// `anthropic-ratelimit-unified-*` response headers (reference/claude-oauth.md §4.1): status,
-/// representative claim, reset time, per-window utilisation, and extra-usage (overage) state.
+/// `anthropic-ratelimit-unified-*` response headers
+/// (docs/anthropic-notes.md#oauth-rate-limit-headers): status, representative claim, reset time,
+/// per-window utilisation, and extra-usage (overage) state.
 ///
 /// Updated from every upstream response that carries those headers; read by `/health`, `/metrics`
 /// and the opt-in plan guard. Thread-safe (a mutex; updates are rare and tiny).

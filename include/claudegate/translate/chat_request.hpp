@@ -1,6 +1,7 @@
 /// @file chat_request.hpp
 /// Request translation: an OpenAI Chat Completions request → an Anthropic Messages request
-/// (reference §1 and §7). The entry point of `claudegate::translate` for the OpenAI route.
+/// (docs/anthropic-notes.md, from #request-fields to #edge-cases). The entry point of
+/// `claudegate::translate` for the OpenAI route.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,6 @@
 /// @file chat_response.hpp
 /// Non-streaming response translation: an Anthropic `Message` JSON → an OpenAI `chat.completion`
-/// (reference §2).
+/// (docs/anthropic-notes.md#response-fields).
 ///
 /// Pure and thread-safe.
 #pragma once
@@ -32,7 +32,8 @@ struct OpenAiResponse {
 ///   that string verbatim); thinking goes to `reasoning_content`, never into `content`, and
 ///   thinking/redacted_thinking blocks are also returned as LiteLLM-style `thinking_blocks` so
 ///   clients can send them back. Unknown and server-tool blocks are ignored.
-/// - `finish_reason` per §2.2; `refusal` is `stop_details.explanation` on a refusal stop.
+/// - `finish_reason` per docs/anthropic-notes.md#finish-reason; `refusal` is
+///   `stop_details.explanation` on a refusal stop.
 ///
 /// @par Errors
 /// `ErrorKind::kUpstreamUnreachable` (502) when `message` is not an object with a `content` array.

@@ -1,6 +1,7 @@
 /// @file content.hpp
 /// Converts OpenAI message content (strings and content parts) into Anthropic content blocks
-/// (reference §1.2 "Content parts", §1.9, §7 edge cases 3, 4, 25–27).
+/// (docs/anthropic-notes.md#content-parts, #prompt-caching, #tool-result-content,
+/// #images-and-urls, #empty-messages).
 ///
 /// Pure and thread-safe. Internal to request translation.
 #pragma once
@@ -34,7 +35,7 @@ enum class ContentRole {
                                                nlohmann::json& blocks);
 
 /// Copies a part's non-standard `cache_control`, or maps OpenAI's `prompt_cache_breakpoint`, onto
-/// the block (reference §1.9).
+/// the block (docs/anthropic-notes.md#prompt-caching).
 void CopyCacheControl(const nlohmann::json& source, nlohmann::json& block);
 
 }  // namespace claudegate::translate

@@ -1,7 +1,9 @@
 /// @file generation.hpp
 /// The generation controls of a chat request: `max_tokens`, `reasoning_effort` → `thinking` /
 /// `output_config.effort`, forced tool choice vs. thinking, sampling parameters,
-/// `response_format` and `stop` (reference §1.1, §1.4–1.8, §7 edge cases 8–10, 20, 35).
+/// `response_format` and `stop` (docs/anthropic-notes.md#request-fields, #max-tokens to
+/// #reasoning-effort, #max-tokens-and-thinking, #forced-tool-choice-and-thinking,
+/// #whitespace-stop-sequences, #temperature-range).
 ///
 /// Pure and thread-safe. Internal to request translation.
 #pragma once

@@ -1,7 +1,7 @@
 /// @file json_schema.hpp
 /// Rewrites an OpenAI `response_format.json_schema.schema` into the JSON Schema subset Anthropic's
 /// structured outputs accept, the way the Anthropic TypeScript SDK's `transformJSONSchema` does
-/// (reference §1.7).
+/// (docs/anthropic-notes.md#response-format).
 ///
 /// Pure and thread-safe.
 #pragma once

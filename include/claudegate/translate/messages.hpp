@@ -1,6 +1,7 @@
 /// @file messages.hpp
-/// Converts the OpenAI `messages` array into Anthropic `system` + `messages` (reference §1.2,
-/// §1.3 and §7), including the tool-call ordering rules the upstream enforces.
+/// Converts the OpenAI `messages` array into Anthropic `system` + `messages`
+/// (docs/anthropic-notes.md#messages, #tool-calls-in-history, #edge-cases), including the
+/// tool-call ordering rules the upstream enforces.
 ///
 /// Pure and thread-safe. Internal to request translation.
 #pragma once
@@ -21,7 +22,7 @@ struct ConvertedMessages {
   std::vector<std::string> history_tool_names;        ///< Tool names used by `tool_use` blocks.
 };
 
-/// Runs the algorithm of reference §1.2:
+/// Runs the algorithm of docs/anthropic-notes.md#messages:
 /// - `system`/`developer` messages are hoisted, in order, into `system` text blocks;
 /// - runs of `user`/`tool`/`function` messages become one user turn with every `tool_result`
 ///   first (in the order of the preceding assistant's `tool_calls`, last result per id wins), then

@@ -1,6 +1,7 @@
 /// @file model_traits.hpp
 /// What the translator needs to know about a Claude model to build a request it will accept
-/// (reference §1.4–1.8 and §7). The built-in table reflects the reference; callers can pass their
+/// (docs/anthropic-notes.md#max-tokens to #reasoning-effort, and #prefill). The built-in table
+/// reflects those notes; callers can pass their
 /// own `ModelTraits` (e.g. derived from a cached `GET /v1/models/{id}`) through `TranslateOptions`.
 ///
 /// Pure and thread-safe.

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "claudegate/json/writer.hpp"
+
 namespace claudegate::translate {
 
 /// Anthropic token counts for one message (reference §2.4). A `null` upstream count is 0.
@@ -42,9 +44,8 @@ void AppendOpenAiUsage(std::string& out, const Usage& usage);
 /// `tool_calls` only when `has_tool_calls`; unknown and empty values map to `stop`.
 [[nodiscard]] std::string_view FinishReason(std::string_view stop_reason, bool has_tool_calls);
 
-/// Appends `value` as a quoted JSON string. Invalid UTF-8 bytes are replaced with U+FFFD, so the
-/// output is always valid JSON.
-void AppendJsonString(std::string& out, std::string_view value);
+/// Moved to the leaf claudegate/json/writer.hpp; kept here for the translators that use it.
+using json::AppendJsonString;
 
 /// Prefixes an Anthropic message id (`msg_…`) with `chatcmpl-` (reference §2.1).
 [[nodiscard]] std::string ChatCompletionId(std::string_view message_id);

@@ -1,6 +1,7 @@
 /// @file tool_calls.hpp
-/// Assistant `tool_calls` in OpenAI history → Anthropic `tool_use` blocks (reference §1.3), and
-/// the tool id and name rules both directions share.
+/// Assistant `tool_calls` in OpenAI history → Anthropic `tool_use` blocks
+/// (docs/anthropic-notes.md#tool-calls-in-history), and the tool id and name rules both
+/// directions share.
 ///
 /// Pure and thread-safe. Internal to request translation.
 #pragma once

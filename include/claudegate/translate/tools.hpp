@@ -1,6 +1,7 @@
 /// @file tools.hpp
 /// Converts OpenAI `tools`/`functions`, `tool_choice`/`function_call` and `parallel_tool_calls`
-/// into Anthropic `tools` and `tool_choice` (reference §1.6, §1.2 step 5, §7 edge cases 21–22).
+/// into Anthropic `tools` and `tool_choice` (docs/anthropic-notes.md#tools-and-tool-choice,
+/// #messages step 5, #tool-choice-none).
 ///
 /// Pure and thread-safe. Internal to request translation.
 #pragma once

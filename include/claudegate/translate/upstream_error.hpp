@@ -1,6 +1,7 @@
 /// @file upstream_error.hpp
 /// Maps an Anthropic error (an HTTP error response, or an `error` event inside a stream) to the
-/// OpenAI error shape and status that claudegate returns on the OpenAI route (reference §4).
+/// OpenAI error shape and status that claudegate returns on the OpenAI route
+/// (docs/anthropic-notes.md#error-mapping).
 ///
 /// Pure and thread-safe.
 ///
@@ -34,7 +35,7 @@ struct UpstreamError {
 /// Maps an upstream HTTP error response. `body` may be Anthropic's JSON error, other JSON, or not
 /// JSON at all (a proxy's HTML page); non-JSON bodies get a message naming the status.
 /// `retry_after_seconds` is the parsed `retry-after` header, when present: above 60 s the reply is
-/// marked `should_retry_false` (edge case 36).
+/// marked `should_retry_false` (docs/anthropic-notes.md#long-retry-after).
 [[nodiscard]] UpstreamError MapUpstreamError(
     unsigned status, std::string_view body,
     std::optional<unsigned> retry_after_seconds = std::nullopt);

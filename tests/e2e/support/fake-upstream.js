@@ -1,6 +1,6 @@
 // A scripted stand-in for api.anthropic.com: an HTTPS server on 127.0.0.1:<ephemeral> that records
 // every request and answers through a per-test handler. Helpers build Anthropic's exact SSE wire
-// format (reference/openai-anthropic-mapping.md §3.1) and Anthropic error bodies (§4).
+// format (docs/anthropic-notes.md#stream-grammar) and Anthropic error bodies (#error-mapping).
 import https from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';

@@ -38,7 +38,7 @@ TEST(ParseCredentials, EmptyRefreshTokenMeansLoggedOut) {
 struct BadInput {
   const char* name;
   const char* text;
-  std::string_view code;
+  FileProblem problem;
 };
 
 class ParseCredentialsErrors : public ::testing::TestWithParam<BadInput> {};
@@ -46,22 +46,25 @@ class ParseCredentialsErrors : public ::testing::TestWithParam<BadInput> {};
 TEST_P(ParseCredentialsErrors, DistinguishesCorruptFromAbsent) {
   auto doc = ParseCredentials(GetParam().text);
   ASSERT_FALSE(doc.has_value());
-  EXPECT_EQ(doc.error().code, GetParam().code);
+  EXPECT_EQ(doc.error().problem, GetParam().problem);
   EXPECT_EQ(doc.error().message.find("secret"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ParseCredentialsErrors,
     ::testing::Values(
-        BadInput{"NotJson", "{\"claudeAiOauth\": {\"accessToken\": \"secret", kCodeCorrupt},
-        BadInput{"Empty", "", kCodeCorrupt},
-        BadInput{"Array", "[1,2]", kCodeCorrupt},
-        BadInput{"OauthNotObject", R"({"claudeAiOauth":"secret"})", kCodeCorrupt},
-        BadInput{"AccessTokenNumber", R"({"claudeAiOauth":{"accessToken":5})", kCodeCorrupt},
-        BadInput{"ExpiresAtString", R"({"claudeAiOauth":{"expiresAt":"x"}})", kCodeCorrupt},
-        BadInput{"ScopesNotStrings", R"({"claudeAiOauth":{"scopes":[1]}})", kCodeCorrupt},
-        BadInput{"NoOauth", R"({"mcpOAuth":{}})", kCodeAbsent},
-        BadInput{"NullOauth", R"({"claudeAiOauth":null})", kCodeAbsent}),
+        BadInput{"NotJson", "{\"claudeAiOauth\": {\"accessToken\": \"secret",
+                 FileProblem::kCorrupt},
+        BadInput{"Empty", "", FileProblem::kCorrupt},
+        BadInput{"Array", "[1,2]", FileProblem::kCorrupt},
+        BadInput{"OauthNotObject", R"({"claudeAiOauth":"secret"})", FileProblem::kCorrupt},
+        BadInput{"AccessTokenNumber", R"({"claudeAiOauth":{"accessToken":5})",
+                 FileProblem::kCorrupt},
+        BadInput{"ExpiresAtString", R"({"claudeAiOauth":{"expiresAt":"x"}})",
+                 FileProblem::kCorrupt},
+        BadInput{"ScopesNotStrings", R"({"claudeAiOauth":{"scopes":[1]}})", FileProblem::kCorrupt},
+        BadInput{"NoOauth", R"({"mcpOAuth":{}})", FileProblem::kAbsent},
+        BadInput{"NullOauth", R"({"claudeAiOauth":null})", FileProblem::kAbsent}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(CredentialsFile, MissingFileIsAbsentNotCorrupt) {
@@ -69,7 +72,7 @@ TEST(CredentialsFile, MissingFileIsAbsentNotCorrupt) {
   CredentialsFile file(dir.Path() / ".credentials.json");
   auto doc = file.Read();
   ASSERT_FALSE(doc.has_value());
-  EXPECT_EQ(doc.error().code, kCodeAbsent);
+  EXPECT_EQ(doc.error().problem, FileProblem::kAbsent);
   EXPECT_FALSE(file.Stat().exists);
 }
 
@@ -139,7 +142,7 @@ TEST(CredentialsFile, InjectedReadOnlyFailureIsNotWritableAndLeavesFileIntact) {
   });
   auto written = file.Write(ordered_json::parse(CredentialsJson("new", "r", 1)));
   ASSERT_FALSE(written.has_value());
-  EXPECT_EQ(written.error().code, kCodeNotWritable);
+  EXPECT_EQ(written.error().problem, FileProblem::kNotWritable);
   EXPECT_EQ(testing::ReadText(path), CredentialsJson("old", "r", 1));
 }
 
@@ -152,7 +155,7 @@ TEST(CredentialsFile, FailureAfterPartialWriteRemovesTempFile) {
   });
   auto written = file.Write(ordered_json::parse(CredentialsJson("new", "r", 1)));
   ASSERT_FALSE(written.has_value());
-  EXPECT_EQ(written.error().code, kCodeWriteFailed);
+  EXPECT_EQ(written.error().problem, FileProblem::kWriteFailed);
   EXPECT_EQ(testing::ReadText(path), CredentialsJson("old", "r", 1));
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.Path()), {}), 1);
 }
@@ -169,7 +172,7 @@ TEST(CredentialsFile, ReadOnlyDirectoryIsNotWritable) {
   CredentialsFile file(path);
   auto written = file.Write(ordered_json::parse(CredentialsJson("new", "r", 1)));
   ASSERT_FALSE(written.has_value());
-  EXPECT_EQ(written.error().code, kCodeNotWritable);
+  EXPECT_EQ(written.error().problem, FileProblem::kNotWritable);
 }
 
 TEST(CredentialsFile, RefusesToReplaceASymlink) {
@@ -182,7 +185,7 @@ TEST(CredentialsFile, RefusesToReplaceASymlink) {
   ASSERT_TRUE(file.Read().has_value());
   auto written = file.Write(ordered_json::parse(CredentialsJson("new", "r", 1)));
   ASSERT_FALSE(written.has_value());
-  EXPECT_EQ(written.error().code, kCodeNotWritable);
+  EXPECT_EQ(written.error().problem, FileProblem::kNotWritable);
   EXPECT_TRUE(std::filesystem::is_symlink(path));
 }
 
@@ -283,6 +286,21 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, CrashDuringWrite,
                                            CredentialsFile::WriteStep::kSynced,
                                            CredentialsFile::WriteStep::kRenamed,
                                            CredentialsFile::WriteStep::kDone));
+
+// The labels are the `code` of the 503 a client gets while the file is unusable, and appear in
+// logs: renaming one breaks clients and alerts that match on it.
+TEST(FileProblem, LabelsAndClientErrorsAreStable) {
+  EXPECT_EQ(Label(FileProblem::kAbsent), "credentials_absent");
+  EXPECT_EQ(Label(FileProblem::kCorrupt), "credentials_corrupt");
+  EXPECT_EQ(Label(FileProblem::kUnreadable), "credentials_unreadable");
+  EXPECT_EQ(Label(FileProblem::kNotWritable), "credentials_not_writable");
+  EXPECT_EQ(Label(FileProblem::kWriteFailed), "credentials_write_failed");
+  const Error read = ToError(FileError(FileProblem::kUnreadable, "cannot read x"));
+  EXPECT_EQ(read.kind, ErrorKind::kServiceUnavailable);
+  EXPECT_EQ(read.code, "credentials_unreadable");
+  EXPECT_EQ(read.message, "cannot read x");
+  EXPECT_EQ(ToError(FileError(FileProblem::kWriteFailed, "disk full")).kind, ErrorKind::kInternal);
+}
 
 }  // namespace
 }  // namespace claudegate::credentials

@@ -134,6 +134,8 @@ TEST_F(FileCredentialSourceTest, RefreshWritesBackPreservingEverythingElse) {
 
   const auto status = source->Status();
   EXPECT_EQ(status["last_refresh"]["outcome"], "refreshed");
+  // Only outcomes that happened, by label (the /metrics refresh counter reads this object).
+  EXPECT_EQ(status["refresh_counts"], nlohmann::json({{"refreshed", 1}}));
   EXPECT_EQ(status["persisted"], true);
   EXPECT_EQ(status["seconds_until_expiry"], 28'800);
   EXPECT_EQ(status.dump().find("sk-ant"), std::string::npos) << "Status() leaked a token";
@@ -442,7 +444,7 @@ TEST_F(FileCredentialSourceTest, CorruptFileIsReportedAsCorrupt) {
   auto source = Make();
   auto credential = Current(*source);
   ASSERT_FALSE(credential.has_value());
-  EXPECT_EQ(credential.error().code, kCodeCorrupt);
+  EXPECT_EQ(credential.error().code, "credentials_corrupt");  // The label clients see.
   EXPECT_EQ(source->Status()["error"].get<std::string>().find("corrupt") != std::string::npos,
             true);
 }

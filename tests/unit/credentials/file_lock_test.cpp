@@ -28,7 +28,7 @@ TEST(DirLock, RespectsAFreshLockHeldByAnotherProcess) {
   ASSERT_TRUE(std::filesystem::create_directory(path));  // Another process's fresh lock.
   auto lock = DirLock::TryAcquire(path, 15s);
   ASSERT_FALSE(lock.has_value());
-  EXPECT_EQ(lock.error().code, kCodeLockBusy);
+  EXPECT_EQ(lock.error().failure, LockFailure::kBusy);
   EXPECT_TRUE(std::filesystem::is_directory(path));  // Not removed by the loser.
 }
 
@@ -56,7 +56,7 @@ TEST(DirLock, MissingParentIsDeniedNotBusy) {
   TempDir dir;
   auto lock = DirLock::TryAcquire(dir.Path() / "missing" / ".oauth_refresh.lock", 10s);
   ASSERT_FALSE(lock.has_value());
-  EXPECT_EQ(lock.error().code, kCodeLockDenied);
+  EXPECT_EQ(lock.error().failure, LockFailure::kDenied);
 }
 
 TEST(DirLock, LegacyLockSitsBesideTheResolvedConfigDir) {
@@ -77,7 +77,7 @@ TEST(AcquireDirLock, GivesUpAfterBoundedRetriesWhileHeld) {
   const LockOptions options{10s, 3, 1ms, 2ms};
   auto lock = testing::RunToCompletion(ioc, AcquireDirLock(path, options));
   ASSERT_FALSE(lock.has_value());
-  EXPECT_EQ(lock.error().code, kCodeLockBusy);
+  EXPECT_EQ(lock.error().failure, LockFailure::kBusy);
 }
 
 TEST(AcquireDirLock, SucceedsWhenFree) {
@@ -87,6 +87,13 @@ TEST(AcquireDirLock, SucceedsWhenFree) {
                                                            kRefreshLockOptions));
   ASSERT_TRUE(lock.has_value());
   EXPECT_TRUE(lock->Held());
+}
+
+// The labels appear in logs and in /health's refresh errors: renaming one breaks alerting on it.
+TEST(LockFailure, LabelsAreStable) {
+  EXPECT_EQ(Label(LockFailure::kBusy), "lock_busy");
+  EXPECT_EQ(Label(LockFailure::kDenied), "lock_denied");
+  EXPECT_EQ(Label(LockFailure::kFailed), "lock_failed");
 }
 
 }  // namespace

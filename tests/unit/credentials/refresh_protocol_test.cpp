@@ -200,5 +200,22 @@ TEST(BackoffPolicy, JitterIsSymmetricAndNeverExceedsTheCap) {
   EXPECT_EQ(policy.Delay(10, 1.0).count(), 8000);
 }
 
+// The labels are the `outcome` values of claudegate_credential_refreshes_total and of /health's
+// last_refresh: renaming one breaks dashboards and alerts.
+TEST(RefreshOutcome, LabelsAreTheMetricLabels) {
+  EXPECT_EQ(Label(RefreshOutcome::kRefreshed), "refreshed");
+  EXPECT_EQ(Label(RefreshOutcome::kAdoptedSibling), "adopted_sibling");
+  EXPECT_EQ(Label(RefreshOutcome::kFailed), "failed");
+  EXPECT_EQ(Label(RefreshOutcome::kDead), "dead");
+  EXPECT_EQ(Label(RefreshOutcome::kLoggedOut), "logged_out");
+  EXPECT_EQ(static_cast<std::size_t>(RefreshOutcome::kLoggedOut) + 1, kRefreshOutcomeCount);
+}
+
+TEST(RefreshFailure, ScopeRejectedOnlyForInvalidScope) {
+  EXPECT_TRUE(ClassifyTokenError(400, R"({"error":"invalid_scope"})").ScopeRejected());
+  EXPECT_FALSE(ClassifyTokenError(400, R"({"error":"invalid_grant"})").ScopeRejected());
+  EXPECT_FALSE(ClassifyTokenError(503, "").ScopeRejected());
+}
+
 }  // namespace
 }  // namespace claudegate::credentials
