@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/anthropic/body_fields.hpp"
+#include "claudegate/anthropic/usage_watcher.hpp"
 #include "claudegate/routes/request_accounting.hpp"
 #include "claudegate/routes/upstream_errors.hpp"
 #include "claudegate/sse/decoder.hpp"
@@ -81,53 +82,13 @@ std::string UpstreamTarget(std::string_view client_target) {
   return target;
 }
 
-// Watches the relayed events for the usage Anthropic reports (message_start, message_delta) and
-// for mid-stream errors, without touching the bytes that go to the client.
-class StreamUsageWatcher {
- public:
-  explicit StreamUsageWatcher(std::size_t max_event_bytes) : decoder_(max_event_bytes) {}
-  void Feed(std::string_view bytes) {
-    auto fed = decoder_.Feed(bytes, [this](const sse::Event& event) { OnEvent(event); });
-    (void)fed;  // an oversized event is the client's to judge; accounting just stops
-  }
-  [[nodiscard]] bool saw_usage() const { return saw_usage_; }
-  [[nodiscard]] const translate::Usage& usage() const { return usage_; }
-  [[nodiscard]] const std::string& error_type() const { return error_type_; }
-
- private:
-  void OnEvent(const sse::Event& event) {
-    if (event.event != "message_start" && event.event != "message_delta" &&
-        event.event != "error") {
-      return;
-    }
-    const auto data = nlohmann::json::parse(event.data, nullptr, false);
-    if (!data.is_object()) {
-      return;
-    }
-    if (event.event == "error") {
-      error_type_ = AnthropicErrorTypeOf(200, event.data);
-      return;
-    }
-    const auto& holder = event.event == "message_start" ? data.value("message", nlohmann::json())
-                                                        : data;
-    if (holder.is_object() && holder.contains("usage") && holder["usage"].is_object()) {
-      translate::UpdateUsage(usage_, holder["usage"]);
-      saw_usage_ = true;
-    }
-  }
-
-  sse::Decoder decoder_;
-  translate::Usage usage_;
-  bool saw_usage_ = false;
-  std::string error_type_;
-};
-
 // Streams an SSE response through as it arrives, one client chunk per upstream read.
 Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& response,
                                const config::Upstream& config, metrics::GatewayMetrics* metrics) {
   const OpenStream open_stream(metrics);
   ctx.usage.stream = true;
-  StreamUsageWatcher watcher(config.max_sse_event_bytes);
+  sse::Decoder decoder(config.max_sse_event_bytes);
+  anthropic::UsageWatcher watcher;
   server::HeaderList headers = UsefulUpstreamHeaders(response.headers());
   headers.emplace_back("cache-control", "no-cache");
   headers.emplace_back("x-accel-buffering", "no");
@@ -152,7 +113,8 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
     if (!ctx.usage.ttft_seconds && piece->find("content_block_delta") != std::string_view::npos) {
       ctx.usage.ttft_seconds = ctx.ElapsedSeconds();
     }
-    watcher.Feed(*piece);
+    auto fed = decoder.Feed(*piece, [&](const sse::Event& event) { watcher.OnEvent(event); });
+    (void)fed;  // an oversized event is the client's to judge; accounting just stops
     if (co_await ctx.sink.WriteChunk(*piece)) {
       break;  // client gone
     }
