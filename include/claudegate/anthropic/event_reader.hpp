@@ -32,8 +32,9 @@
 /// @par Differences removed by unifying the three former copies
 /// - `MessageAccumulator` dispatched on the data's `type` only and ignored an event whose data
 ///   had none; it now falls back to the event name like the two translators.
-/// - The relay's usage watcher dispatched on the SSE event name only and parsed `error` events
-///   a second time for their type; it now reads the same typed events (the data's `type` wins).
+/// - The relay's usage watcher (`UsageWatcher`) parsed `error` events a second time for their
+///   type; it now reads the same typed events (the data's `type` wins). It still skips events
+///   by SSE name first, so the byte-for-byte relay pays no scan per delta.
 /// Kept on purpose: what a consumer does with a lone high surrogate at a block's end is its own
 /// output choice. The translators show U+FFFD; `MessageAccumulator` does not take it (its
 /// non-streamed goldens drop the half), so a Responses stream and its non-streamed twin differ
