@@ -4,7 +4,11 @@
 # fuzz/CMakeLists.txt (claudegate_fuzz_core) use this one list; src/main.cpp is not in it (it is
 # only the daemon executable's).
 set(CLAUDEGATE_CORE_SOURCES
+  src/anthropic/block_delta_scan.cpp
   src/anthropic/body_fields.cpp
+  src/anthropic/event_reader.cpp
+  src/anthropic/surrogate_repair.cpp
+  src/anthropic/usage_watcher.cpp
   src/app.cpp
   src/boost_impl.cpp
   src/config/command_line.cpp
@@ -54,7 +58,6 @@ set(CLAUDEGATE_CORE_SOURCES
   src/routes/translated_relay.cpp
   src/sse/decoder.cpp
   src/sse/encoder.cpp
-  src/translate/block_delta_scan.cpp
   src/translate/cache_breakpoints.cpp
   src/translate/chat_request.cpp
   src/translate/chat_response.cpp
@@ -70,7 +73,6 @@ set(CLAUDEGATE_CORE_SOURCES
   src/translate/responses_request.cpp
   src/translate/responses_stream.cpp
   src/translate/stream_translator.cpp
-  src/translate/surrogate_repair.cpp
   src/translate/tool_calls.cpp
   src/translate/tools.cpp
   src/translate/upstream_error.cpp

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "bench_data.hpp"
-#include "claudegate/translate/block_delta_scan.hpp"
+#include "claudegate/anthropic/block_delta_scan.hpp"
 
 namespace claudegate::bench {
 namespace {
@@ -78,8 +78,8 @@ BENCHMARK(BM_DeltaSaxParse);
 void BM_DeltaScan(benchmark::State& state) {
   std::string scratch;
   for (auto _ : state) {
-    translate::BlockDelta delta;
-    const bool ok = translate::ScanBlockDelta(kDeltaData, scratch, delta);
+    anthropic::BlockDelta delta;
+    const bool ok = anthropic::ScanBlockDelta(kDeltaData, scratch, delta);
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(delta.value.data());
   }

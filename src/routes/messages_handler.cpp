@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/anthropic/body_fields.hpp"
+#include "claudegate/anthropic/usage_watcher.hpp"
 #include "claudegate/exchange/accounting.hpp"
 #include "claudegate/exchange/details.hpp"
 #include "claudegate/exchange/exchange.hpp"
@@ -18,7 +19,6 @@
 namespace claudegate::routes {
 namespace {
 
-using exchange::AnthropicErrorTypeOf;
 using middleware::Outcome;
 using middleware::RequestContext;
 
@@ -85,53 +85,12 @@ std::string UpstreamTarget(std::string_view client_target) {
   return target;
 }
 
-// Watches the relayed events for the usage Anthropic reports (message_start, message_delta) and
-// for mid-stream errors, without touching the bytes that go to the client.
-class StreamUsageWatcher {
- public:
-  explicit StreamUsageWatcher(std::size_t max_event_bytes) : decoder_(max_event_bytes) {}
-  void Feed(std::string_view bytes) {
-    auto fed = decoder_.Feed(bytes, [this](const sse::Event& event) { OnEvent(event); });
-    (void)fed;  // an oversized event is the client's to judge; accounting just stops
-  }
-  [[nodiscard]] bool saw_usage() const { return saw_usage_; }
-  [[nodiscard]] const translate::Usage& usage() const { return usage_; }
-  [[nodiscard]] const std::string& error_type() const { return error_type_; }
-
-  void OnEvent(const sse::Event& event) {
-    if (event.event != "message_start" && event.event != "message_delta" &&
-        event.event != "error") {
-      return;
-    }
-    const auto data = nlohmann::json::parse(event.data, nullptr, false);
-    if (!data.is_object()) {
-      return;
-    }
-    if (event.event == "error") {
-      error_type_ = AnthropicErrorTypeOf(200, event.data);
-      return;
-    }
-    const auto& holder = event.event == "message_start" ? data.value("message", nlohmann::json())
-                                                        : data;
-    if (holder.is_object() && holder.contains("usage") && holder["usage"].is_object()) {
-      translate::UpdateUsage(usage_, holder["usage"]);
-      saw_usage_ = true;
-    }
-  }
-
- private:
-  sse::Decoder decoder_;
-  translate::Usage usage_;
-  bool saw_usage_ = false;
-  std::string error_type_;
-};
-
 // The raw passthrough: the client gets the upstream bytes exactly as read while the watcher
 // follows the decoded events for usage. The pump may add heartbeat comments between events
 // (exchange/pump.hpp; legal SSE, skipped by Anthropic's SDKs: docs/architecture.md).
 class PassthroughConsumer final : public exchange::Consumer {
  public:
-  explicit PassthroughConsumer(StreamUsageWatcher& watcher) : watcher_(watcher) {}
+  explicit PassthroughConsumer(anthropic::UsageWatcher& watcher) : watcher_(watcher) {}
 
   [[nodiscard]] exchange::Heartbeats heartbeats() const override {
     return exchange::Heartbeats::kBetweenUpstreamEvents;
@@ -168,7 +127,7 @@ class PassthroughConsumer final : public exchange::Consumer {
   [[nodiscard]] const exchange::StreamErrorLabel& label() const { return label_; }
 
  private:
-  StreamUsageWatcher& watcher_;
+  anthropic::UsageWatcher& watcher_;
   exchange::StreamErrorLabel label_;
 };
 
@@ -176,7 +135,7 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
                                const config::Upstream& config, metrics::GatewayMetrics* metrics) {
   const exchange::OpenStream open_stream(metrics);
   ctx.usage.stream = true;
-  StreamUsageWatcher watcher(config.max_sse_event_bytes);
+  anthropic::UsageWatcher watcher;
   PassthroughConsumer consumer(watcher);
   exchange::StreamHead head;
   head.status = response.status();

@@ -1,14 +1,11 @@
 #include "claudegate/translate/message_accumulator.hpp"
 
-#include "claudegate/translate/surrogate_repair.hpp"
-
-#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/response_common.hpp"
 
 namespace claudegate::translate {
 namespace {
 
-constexpr std::size_t kMaxBlockIndex = 4096;
+using anthropic::DeltaKind;
 
 const std::string* StringField(const nlohmann::json& obj, std::string_view key) {
   const auto it = obj.find(key);
@@ -57,167 +54,116 @@ void MessageAccumulator::OnEvent(const sse::Event& event) {
   if (done_) {
     return;
   }
-  // Most events are text or argument deltas: read those without building a DOM.
-  BlockDelta fast;
-  if (ScanBlockDelta(event.data, scratch_, fast)) {
-    ApplyDelta(fast.index, fast.kind, fast.value);
-    return;
+  reader_.Read(event, *this);
+}
+
+void MessageAccumulator::OnMalformed(std::string_view /*name*/) {
+  error_ = MapStreamError("api_error", kMalformedEventMessage);
+  error_->status = 502;  // a broken response from upstream: bad gateway, as a truncated one
+  done_ = true;
+}
+
+void MessageAccumulator::OnMessageStart(const anthropic::MessageStart& event) {
+  if (event.message != nullptr) {
+    message_ = std::move(*event.message);
   }
-  nlohmann::json data = nlohmann::json::parse(event.data, nullptr, false);
-  if (data.is_discarded()) {  // a surrogate pair split across deltas, as the stream path repairs
-    data = nlohmann::json::parse(RepairSurrogates(event.data, pending_high_surrogate_), nullptr,
-                                 false);
-  }
-  if (!data.is_object()) {
-    if (IsAnthropicStreamEvent(event.event)) {
-      error_ = MapStreamError("api_error", kMalformedEventMessage);
-      error_->status = 502;  // a broken response from upstream: bad gateway, as a truncated one
-      done_ = true;
-    }
-    return;  // Unparseable data of an event we do not know: ignored.
-  }
-  const std::string* type = StringField(data, "type");
-  if (type == nullptr) {
-    return;
-  }
-  if (*type == "message_start") {
-    if (auto it = data.find("message"); it != data.end() && it->is_object()) {
-      message_ = std::move(*it);
-    }
-    if (!message_.contains("content") || !message_["content"].is_array()) {
-      message_["content"] = nlohmann::json::array();
-    }
-    return;
-  }
-  if (*type == "error") {
-    std::string_view err_type = "api_error";
-    std::string_view err_message;
-    if (const auto e = data.find("error"); e != data.end() && e->is_object()) {
-      if (const std::string* t = StringField(*e, "type")) {
-        err_type = *t;
-      }
-      if (const std::string* m = StringField(*e, "message")) {
-        err_message = *m;
-      }
-    }
-    error_ = MapStreamError(err_type, err_message);
-    done_ = true;
-    return;
-  }
-  if (*type == "message_stop") {
-    done_ = true;
-    return;
-  }
-  if (!message_.is_object()) {
-    message_ = Skeleton();
-  }
-  if (*type == "message_delta") {
-    if (const auto delta = data.find("delta"); delta != data.end() && delta->is_object()) {
-      for (const auto& [key, value] : delta->items()) {
-        if (!value.is_null()) {
-          message_[key] = value;
-        }
-      }
-    }
-    if (const auto usage = data.find("usage"); usage != data.end() && usage->is_object()) {
-      auto& target = message_["usage"];
-      if (!target.is_object()) {
-        target = nlohmann::json::object();
-      }
-      for (const auto& [key, value] : usage->items()) {
-        if (!value.is_null()) {  // Cumulative totals: overwrite when present, never add.
-          target[key] = value;
-        }
-      }
-    }
-    return;
-  }
-  const auto index_it = data.find("index");
-  if (index_it == data.end() || !index_it->is_number_unsigned()) {
-    return;
-  }
-  const auto index = index_it->get<std::size_t>();
-  if (index >= kMaxBlockIndex) {
-    return;
-  }
-  auto& content = message_["content"];
-  if (*type == "content_block_start") {
-    const auto block = data.find("content_block");
-    if (block == data.end() || !block->is_object()) {
-      return;
-    }
-    while (content.size() <= index) {
-      content.push_back({{"type", "placeholder"}});
-    }
-    content[index] = *block;
-    if (tool_json_.size() <= index) {
-      tool_json_.resize(index + 1);
-    }
-    tool_json_[index].clear();
-    return;
-  }
-  if (index >= content.size()) {
-    return;
-  }
-  if (*type == "content_block_delta") {
-    const auto delta = data.find("delta");
-    if (delta == data.end() || !delta->is_object()) {
-      return;
-    }
-    const std::string* delta_type = StringField(*delta, "type");
-    if (delta_type == nullptr) {
-      return;
-    }
-    const std::string* value = nullptr;
-    DeltaKind kind = DeltaKind::kText;
-    if (*delta_type == "text_delta") {
-      value = StringField(*delta, "text");
-    } else if (*delta_type == "thinking_delta") {
-      kind = DeltaKind::kThinking;
-      value = StringField(*delta, "thinking");
-    } else if (*delta_type == "signature_delta") {
-      kind = DeltaKind::kSignature;
-      value = StringField(*delta, "signature");
-    } else if (*delta_type == "input_json_delta") {
-      kind = DeltaKind::kPartialJson;
-      value = StringField(*delta, "partial_json");
-    }
-    if (value != nullptr) {
-      ApplyDelta(index, kind, *value);
-    }
-  } else if (*type == "content_block_stop") {
-    StopBlock(index);
+  if (!message_.contains("content") || !message_["content"].is_array()) {
+    message_["content"] = nlohmann::json::array();
   }
 }
 
-void MessageAccumulator::ApplyDelta(std::size_t index, DeltaKind kind, std::string_view value) {
+void MessageAccumulator::OnError(const anthropic::ErrorEvent& event) {
+  error_ = MapStreamError(event.type.value_or("api_error"), event.message.value_or(""));
+  done_ = true;
+}
+
+void MessageAccumulator::OnMessageStop() { done_ = true; }
+
+void MessageAccumulator::EnsureMessage() {
   if (!message_.is_object()) {
     message_ = Skeleton();
   }
-  if (index >= kMaxBlockIndex) {
+}
+
+void MessageAccumulator::OnMessageDelta(const anthropic::MessageDelta& event) {
+  EnsureMessage();
+  if (event.delta != nullptr) {
+    for (const auto& [key, value] : event.delta->items()) {
+      if (!value.is_null()) {
+        message_[key] = value;
+      }
+    }
+  }
+  if (event.usage != nullptr && event.usage->is_object()) {
+    auto& target = message_["usage"];
+    if (!target.is_object()) {
+      target = nlohmann::json::object();
+    }
+    for (const auto& [key, value] : event.usage->items()) {
+      if (!value.is_null()) {  // Cumulative totals: overwrite when present, never add.
+        target[key] = value;
+      }
+    }
+  }
+}
+
+void MessageAccumulator::OnBlockStart(const anthropic::BlockStart& event) {
+  EnsureMessage();
+  if (!event.index) {
     return;
   }
+  const std::size_t index = *event.index;
+  auto& content = message_["content"];
+  if (event.block == nullptr) {
+    return;
+  }
+  while (content.size() <= index) {
+    content.push_back({{"type", "placeholder"}});
+  }
+  content[index] = std::move(*event.block);
+  if (tool_json_.size() <= index) {
+    tool_json_.resize(index + 1);
+  }
+  tool_json_[index].clear();
+}
+
+void MessageAccumulator::OnDelta(const anthropic::Delta& event) {
+  EnsureMessage();
+  if (!event.index) {
+    return;
+  }
+  const std::size_t index = *event.index;
   auto& content = message_["content"];
   if (index >= content.size()) {
     return;
   }
   auto& block = content[index];
-  switch (kind) {
+  switch (event.kind) {
     case DeltaKind::kText:
-      AppendTo(block, "text", value);
+      AppendTo(block, "text", event.value);
       break;
     case DeltaKind::kThinking:
-      AppendTo(block, "thinking", value);
+      AppendTo(block, "thinking", event.value);
       break;
     case DeltaKind::kSignature:
-      AppendTo(block, "signature", value);
+      AppendTo(block, "signature", event.value);
       break;
-    case DeltaKind::kPartialJson:
+    case DeltaKind::kInputJson:
       if (tool_json_.size() <= index) {
         tool_json_.resize(index + 1);  // blocks that came with message_start had no start event
       }
-      tool_json_[index] += value;
+      tool_json_[index] += event.value;
       break;
+    case DeltaKind::kCitations:
+    case DeltaKind::kOther:
+      break;
+  }
+}
+
+void MessageAccumulator::OnBlockStop(const anthropic::BlockStop& event) {
+  EnsureMessage();
+  if (event.index && *event.index < message_["content"].size()) {
+    StopBlock(*event.index);
   }
 }
 

@@ -1,21 +1,16 @@
 #include "claudegate/translate/responses_stream.hpp"
 
 #include "claudegate/sse/encoder.hpp"
-#include "claudegate/translate/surrogate_repair.hpp"
 
 namespace claudegate::translate {
 namespace {
 
+using anthropic::BlockType;
+using anthropic::DeltaKind;
 using nlohmann::json;
 
 constexpr std::string_view kTruncatedMessage = "upstream stream ended unexpectedly";
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
-constexpr std::size_t kMaxBlockIndex = 4096;  // Bounds the block table against hostile indexes.
-
-const std::string* StringField(const json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
-}
 
 }  // namespace
 
@@ -26,50 +21,9 @@ void ResponsesStreamTranslator::OnEvent(const sse::Event& event, std::string& ou
   if (done_) {
     return;
   }
-  // Most events are text or argument deltas: read those without building a DOM.
-  BlockDelta fast;
-  if (ScanBlockDelta(event.data, scratch_, fast)) {
-    if (Block* block = BlockAt(fast.index)) {
-      ApplyDelta(*block, fast.kind, fast.value, out);
-    }
-    return;
-  }
-  json data = json::parse(event.data, nullptr, false);
-  if (data.is_discarded()) {
-    data = json::parse(RepairSurrogates(event.data, pending_high_surrogate_), nullptr, false);
-  }
-  std::string_view type = event.event;
-  if (data.is_object()) {
-    if (const std::string* t = StringField(data, "type")) {
-      type = *t;
-    }
-  } else if (type != "ping") {
-    if (IsAnthropicStreamEvent(type)) {
-      Abort("api_error", kMalformedEventMessage, out);
-    }
-    return;  // Unparseable data of an event we do not know: ignored.
-  }
-  if (type == "content_block_delta") {
-    HandleBlockDelta(data, out);
-  } else if (type == "ping") {
-    if (forward_pings_) {
-      sse::AppendComment(out, "ping");
-    }
-  } else if (type == "message_start") {
-    HandleMessageStart(data, out);
-  } else if (type == "content_block_start") {
-    HandleBlockStart(data, out);
-  } else if (type == "content_block_stop") {
-    if (Block* block = BlockAt(data)) {
-      CloseBlock(*block, out);
-    }
-  } else if (type == "message_delta") {
-    HandleMessageDelta(data);
-  } else if (type == "message_stop") {
-    Finish(out);
-  } else if (type == "error") {
-    HandleError(data, out);
-  }
+  out_ = &out;
+  reader_.Read(event, *this);
+  out_ = nullptr;
 }
 
 void ResponsesStreamTranslator::OnUpstreamEnd(std::string& out) {
@@ -101,17 +55,14 @@ void ResponsesStreamTranslator::Emit(std::string_view type, json payload, std::s
   sse::AppendEvent(out, type, payload.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void ResponsesStreamTranslator::HandleMessageStart(const json& data, std::string& out) {
-  const auto message = data.find("message");
-  if (message != data.end() && message->is_object()) {
-    if (const std::string* id = StringField(*message, "id")) {
-      message_id_ = *id;
-    }
-    if (const auto usage = message->find("usage"); usage != message->end()) {
-      UpdateUsage(usage_, *usage);
-    }
+void ResponsesStreamTranslator::OnMessageStart(const anthropic::MessageStart& event) {
+  if (event.id) {
+    message_id_ = *event.id;
   }
-  EnsureStarted(out);
+  if (event.usage != nullptr) {
+    UpdateUsage(usage_, *event.usage);
+  }
+  EnsureStarted(*out_);
 }
 
 void ResponsesStreamTranslator::EnsureStarted(std::string& out) {
@@ -124,59 +75,45 @@ void ResponsesStreamTranslator::EnsureStarted(std::string& out) {
   Emit("response.in_progress", {{"response", snapshot_}}, out);
 }
 
-ResponsesStreamTranslator::Block* ResponsesStreamTranslator::BlockAt(const json& data) {
-  const auto index = data.find("index");
-  if (index == data.end() || !index->is_number_unsigned()) {
-    return nullptr;
+ResponsesStreamTranslator::Block* ResponsesStreamTranslator::BlockAt(
+    std::optional<std::size_t> index) {
+  if (!index) {
+    return nullptr;  // The reader bounds indexes (anthropic::kMaxBlockIndex).
   }
-  return BlockAt(index->get<std::size_t>());
+  if (*index >= blocks_.size()) {
+    blocks_.resize(*index + 1);
+  }
+  return &blocks_[*index];
 }
 
-ResponsesStreamTranslator::Block* ResponsesStreamTranslator::BlockAt(std::size_t i) {
-  if (i >= kMaxBlockIndex) {
-    return nullptr;
-  }
-  if (i >= blocks_.size()) {
-    blocks_.resize(i + 1);
-  }
-  return &blocks_[i];
-}
-
-void ResponsesStreamTranslator::HandleBlockStart(const json& data, std::string& out) {
+void ResponsesStreamTranslator::OnBlockStart(const anthropic::BlockStart& event) {
+  std::string& out = *out_;
   EnsureStarted(out);
-  Block* block = BlockAt(data);
-  const auto content = data.find("content_block");
-  if (block == nullptr || content == data.end() || !content->is_object()) {
+  Block* block = BlockAt(event.index);
+  if (block == nullptr || event.block == nullptr) {
     return;
   }
   if (block->open) {
     CloseBlock(*block, out);  // A repeated index: finish the old item first.
   }
   *block = Block{};
-  const std::string* type = StringField(*content, "type");
-  if (type == nullptr) {
-    return;
-  }
   const std::size_t index = next_output_index_;
   json item;
-  if (*type == "text") {
+  if (event.type == BlockType::kText) {
     block->kind = BlockKind::kText;
     block->item_id = OutputItemId("msg", message_id_, index);
     item = MessageItem(block->item_id, nullptr, "in_progress");
-  } else if (*type == "thinking" || *type == "redacted_thinking") {
-    block->kind = *type == "thinking" ? BlockKind::kThinking : BlockKind::kRedacted;
+  } else if (event.type == BlockType::kThinking || event.type == BlockType::kRedactedThinking) {
+    block->kind = event.type == BlockType::kThinking ? BlockKind::kThinking : BlockKind::kRedacted;
     block->item_id = OutputItemId("rs", message_id_, index);
     item = ReasoningItem(block->item_id, nullptr, "");
-    if (const std::string* data_field = StringField(*content, "data");
-        data_field != nullptr && block->kind == BlockKind::kRedacted) {
-      block->text = *data_field;
+    if (event.data && block->kind == BlockKind::kRedacted) {
+      block->text = *event.data;
     }
-  } else if (*type == "tool_use") {
+  } else if (event.type == BlockType::kToolUse) {
     block->kind = BlockKind::kToolUse;
-    const std::string* id = StringField(*content, "id");
-    const std::string* name = StringField(*content, "name");
-    block->call_id = id != nullptr ? *id : "";
-    block->name = name != nullptr ? *name : "";
+    block->call_id = event.id.value_or("");
+    block->name = event.name.value_or("");
     block->item_id = "fc_" + block->call_id;
     item = FunctionCallItem(block->call_id, block->name, "", "in_progress");
   } else {
@@ -193,18 +130,18 @@ void ResponsesStreamTranslator::HandleBlockStart(const json& data, std::string& 
           {"content_index", 0},
           {"part", OutputTextPart("")}},
          out);
-    if (const std::string* text = StringField(*content, "text")) {
-      AddText(*block, *text, out);
+    if (event.text) {
+      AddText(*block, *event.text, out);
     }
   } else if (block->kind == BlockKind::kThinking) {
-    if (const std::string* text = StringField(*content, "thinking")) {
-      AddText(*block, *text, out);
+    if (event.thinking) {
+      AddText(*block, *event.thinking, out);
     }
   } else if (block->kind == BlockKind::kToolUse) {
     // Anthropic sends `input: {}` here and the real input as deltas; a non-empty start input
     // (not seen in practice) is sent as the whole argument string.
-    const auto input = content->find("input");
-    if (input != content->end() && input->is_object() && !input->empty()) {
+    const json* input = event.input;
+    if (input != nullptr && input->is_object() && !input->empty()) {
       AddText(*block, input->dump(-1, ' ', false, json::error_handler_t::replace), out);
     }
   }
@@ -252,33 +189,16 @@ void ResponsesStreamTranslator::AddText(Block& block, std::string_view text, std
   }
 }
 
-void ResponsesStreamTranslator::HandleBlockDelta(const json& data, std::string& out) {
-  Block* block = BlockAt(data);
-  const auto delta = data.find("delta");
-  if (block == nullptr || !block->open || delta == data.end() || !delta->is_object()) {
-    return;
-  }
-  const std::string* type = StringField(*delta, "type");
-  if (type == nullptr) {
-    return;
-  }
-  const std::string* value = nullptr;
-  DeltaKind kind = DeltaKind::kText;
-  if (*type == "text_delta") {
-    value = StringField(*delta, "text");
-  } else if (*type == "thinking_delta") {
-    kind = DeltaKind::kThinking;
-    value = StringField(*delta, "thinking");
-  } else if (*type == "signature_delta") {
-    kind = DeltaKind::kSignature;
-    value = StringField(*delta, "signature");
-  } else if (*type == "input_json_delta") {
-    kind = DeltaKind::kPartialJson;
-    value = StringField(*delta, "partial_json");
-  }
+void ResponsesStreamTranslator::OnDelta(const anthropic::Delta& event) {
   // citations_delta, deltas of server-tool blocks, unknown: nothing visible.
-  if (value != nullptr) {
-    ApplyDelta(*block, kind, *value, out);
+  if (Block* block = BlockAt(event.index)) {
+    ApplyDelta(*block, event.kind, event.value, *out_);
+  }
+}
+
+void ResponsesStreamTranslator::OnBlockStop(const anthropic::BlockStop& event) {
+  if (Block* block = BlockAt(event.index)) {
+    CloseBlock(*block, *out_);
   }
 }
 
@@ -289,7 +209,7 @@ void ResponsesStreamTranslator::ApplyDelta(Block& block, DeltaKind kind, std::st
   }
   if ((kind == DeltaKind::kText && block.kind == BlockKind::kText) ||
       (kind == DeltaKind::kThinking && block.kind == BlockKind::kThinking) ||
-      (kind == DeltaKind::kPartialJson && block.kind == BlockKind::kToolUse)) {
+      (kind == DeltaKind::kInputJson && block.kind == BlockKind::kToolUse)) {
     AddText(block, value, out);
   } else if (kind == DeltaKind::kSignature && block.kind == BlockKind::kThinking) {
     block.signature += value;
@@ -300,9 +220,9 @@ void ResponsesStreamTranslator::CloseBlock(Block& block, std::string& out) {
   if (!block.open) {
     return;
   }
-  if (!pending_high_surrogate_.empty()) {
-    pending_high_surrogate_.clear();
-    AddText(block, kReplacementChar, out);  // A lone high surrogate at the end (edge case 12).
+  if (reader_.TakeLoneHighSurrogate()) {
+    // A lone high surrogate at the end of the block (docs/anthropic-notes.md).
+    AddText(block, kReplacementChar, out);
   }
   block.open = false;
   const std::size_t index = block.output_index;
@@ -368,19 +288,29 @@ void ResponsesStreamTranslator::CloseBlock(Block& block, std::string& out) {
   Emit("response.output_item.done", {{"output_index", index}, {"item", std::move(item)}}, out);
 }
 
-void ResponsesStreamTranslator::HandleMessageDelta(const json& data) {
-  if (const auto delta = data.find("delta"); delta != data.end() && delta->is_object()) {
-    if (const std::string* stop = StringField(*delta, "stop_reason")) {
-      stop_reason_ = *stop;
-    }
+void ResponsesStreamTranslator::OnMessageDelta(const anthropic::MessageDelta& event) {
+  if (event.stop_reason) {
+    stop_reason_ = *event.stop_reason;
   }
-  if (const auto usage = data.find("usage"); usage != data.end()) {
-    UpdateUsage(usage_, *usage);
+  if (event.usage != nullptr) {
+    UpdateUsage(usage_, *event.usage);
   }
 }
 
-void ResponsesStreamTranslator::HandleError(const json& data, std::string& out) {
-  Fail(MapStreamErrorEvent(data), out);
+void ResponsesStreamTranslator::OnMessageStop() { Finish(*out_); }
+
+void ResponsesStreamTranslator::OnError(const anthropic::ErrorEvent& event) {
+  Fail(MapStreamError(event.type.value_or("api_error"), event.message.value_or("")), *out_);
+}
+
+void ResponsesStreamTranslator::OnPing() {
+  if (forward_pings_) {
+    sse::AppendComment(*out_, "ping");
+  }
+}
+
+void ResponsesStreamTranslator::OnMalformed(std::string_view /*name*/) {
+  Abort("api_error", kMalformedEventMessage, *out_);
 }
 
 void ResponsesStreamTranslator::Finish(std::string& out) {

@@ -1,20 +1,15 @@
 #include "claudegate/translate/stream_translator.hpp"
 
 #include "claudegate/sse/encoder.hpp"
-#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/chat_response.hpp"
-#include "claudegate/translate/surrogate_repair.hpp"
 
 namespace claudegate::translate {
 namespace {
 
-constexpr std::string_view kTruncatedMessage = "upstream stream ended unexpectedly";
-constexpr std::size_t kMaxBlockIndex = 4096;  // Bounds the block table against hostile indexes.
+using anthropic::BlockType;
+using anthropic::DeltaKind;
 
-const std::string* StringField(const nlohmann::json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
-}
+constexpr std::string_view kTruncatedMessage = "upstream stream ended unexpectedly";
 
 }  // namespace
 
@@ -24,50 +19,9 @@ void StreamTranslator::OnEvent(const sse::Event& event, std::string& out) {
   if (done_) {
     return;
   }
-  // Most events are text or argument deltas: read those without building a DOM.
-  BlockDelta fast;
-  if (ScanBlockDelta(event.data, scratch_, fast)) {
-    if (Block* block = BlockAt(fast.index)) {
-      ApplyDelta(*block, fast.kind, fast.value, out);
-    }
-    return;
-  }
-  nlohmann::json data = nlohmann::json::parse(event.data, nullptr, false);
-  if (data.is_discarded()) {
-    data = nlohmann::json::parse(RepairSurrogates(event.data, pending_high_surrogate_), nullptr,
-                                 false);
-  }
-  // The `type` inside the data is authoritative; the SSE `event:` name repeats it.
-  std::string_view type = event.event;
-  if (data.is_object()) {
-    if (const std::string* t = StringField(data, "type")) {
-      type = *t;
-    }
-  } else if (type != "ping") {
-    if (IsAnthropicStreamEvent(type)) {
-      Abort("api_error", kMalformedEventMessage, out);
-    }
-    return;  // Unparseable data of an event we do not know: ignored.
-  }
-  if (type == "content_block_delta") {
-    HandleBlockDelta(data, out);
-  } else if (type == "ping") {
-    if (options_.forward_pings) {
-      sse::AppendComment(out, "ping");
-    }
-  } else if (type == "message_start") {
-    HandleMessageStart(data, out);
-  } else if (type == "content_block_start") {
-    HandleBlockStart(data, out);
-  } else if (type == "content_block_stop") {
-    HandleBlockStop(data, out);
-  } else if (type == "message_delta") {
-    HandleMessageDelta(data);
-  } else if (type == "message_stop") {
-    Finish(out);
-  } else if (type == "error") {
-    HandleError(data, out);
-  }
+  out_ = &out;
+  reader_.Read(event, *this);
+  out_ = nullptr;
 }
 
 void StreamTranslator::OnUpstreamEnd(std::string& out) {
@@ -95,17 +49,14 @@ void StreamTranslator::Abort(std::string_view type, std::string_view message, st
   EmitError(error, out);
 }
 
-void StreamTranslator::HandleMessageStart(const nlohmann::json& data, std::string& out) {
-  const auto message = data.find("message");
-  if (message != data.end() && message->is_object()) {
-    if (const std::string* id = StringField(*message, "id")) {
-      message_id_ = *id;
-    }
-    if (const auto usage = message->find("usage"); usage != message->end()) {
-      UpdateUsage(usage_, *usage);
-    }
+void StreamTranslator::OnMessageStart(const anthropic::MessageStart& event) {
+  if (event.id) {
+    message_id_ = *event.id;
   }
-  EnsureStarted(out);
+  if (event.usage != nullptr) {
+    UpdateUsage(usage_, *event.usage);
+  }
+  EnsureStarted(*out_);
 }
 
 void StreamTranslator::EnsureStarted(std::string& out) {
@@ -126,64 +77,50 @@ void StreamTranslator::EnsureStarted(std::string& out) {
   EndChunk(out, {});
 }
 
-StreamTranslator::Block* StreamTranslator::BlockAt(const nlohmann::json& data) {
-  const auto index = data.find("index");
-  if (index == data.end() || !index->is_number_unsigned()) {
-    return nullptr;
+StreamTranslator::Block* StreamTranslator::BlockAt(std::optional<std::size_t> index) {
+  if (!index) {
+    return nullptr;  // The reader bounds indexes (anthropic::kMaxBlockIndex).
   }
-  return BlockAt(index->get<std::size_t>());
+  if (*index >= blocks_.size()) {
+    blocks_.resize(*index + 1);
+  }
+  return &blocks_[*index];
 }
 
-StreamTranslator::Block* StreamTranslator::BlockAt(std::size_t i) {
-  if (i >= kMaxBlockIndex) {
-    return nullptr;
-  }
-  if (i >= blocks_.size()) {
-    blocks_.resize(i + 1);
-  }
-  return &blocks_[i];
-}
-
-void StreamTranslator::HandleBlockStart(const nlohmann::json& data, std::string& out) {
+void StreamTranslator::OnBlockStart(const anthropic::BlockStart& event) {
+  std::string& out = *out_;
   EnsureStarted(out);
-  Block* block = BlockAt(data);
-  const auto content = data.find("content_block");
-  if (block == nullptr || content == data.end() || !content->is_object()) {
+  Block* block = BlockAt(event.index);
+  if (block == nullptr || event.block == nullptr) {
     return;
   }
   *block = Block{};
-  const std::string* type = StringField(*content, "type");
-  if (type == nullptr) {
-    return;
-  }
-  if (*type == "text") {
+  if (event.type == BlockType::kText) {
     block->kind = BlockKind::kText;
-    if (const std::string* text = StringField(*content, "text"); text != nullptr) {
-      EmitText("content", *text, out);
+    if (event.text) {
+      EmitText("content", *event.text, out);
     }
-  } else if (*type == "thinking") {
+  } else if (event.type == BlockType::kThinking) {
     block->kind = BlockKind::kThinking;
-    if (const std::string* text = StringField(*content, "thinking"); text != nullptr) {
-      EmitText("reasoning_content", *text, out);
+    if (event.thinking) {
+      EmitText("reasoning_content", *event.thinking, out);
     }
-  } else if (*type == "tool_use") {
+  } else if (event.type == BlockType::kToolUse) {
     block->kind = BlockKind::kToolUse;
     block->tool_index = next_tool_index_++;
-    const std::string* id = StringField(*content, "id");
-    const std::string* name = StringField(*content, "name");
     BeginChunk(out);
     out.append("{\"tool_calls\":[{\"index\":");
     out.append(std::to_string(block->tool_index));
     out.append(",\"id\":");
-    AppendJsonString(out, id != nullptr ? *id : "");
+    AppendJsonString(out, event.id.value_or(""));
     out.append(",\"type\":\"function\",\"function\":{\"name\":");
-    AppendJsonString(out, name != nullptr ? *name : "");
+    AppendJsonString(out, event.name.value_or(""));
     out.append(",\"arguments\":\"\"}}]}");
     EndChunk(out, {});
     // Anthropic sends `input: {}` here and the real input as deltas; a non-empty start input
     // (not seen in practice) is sent as the whole argument string.
-    const auto input = content->find("input");
-    if (input != content->end() && input->is_object() && !input->empty()) {
+    const nlohmann::json* input = event.input;
+    if (input != nullptr && input->is_object() && !input->empty()) {
       const std::string args =
           input->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       BeginChunk(out);
@@ -199,30 +136,10 @@ void StreamTranslator::HandleBlockStart(const nlohmann::json& data, std::string&
   // redacted_thinking, server_tool_use, *_tool_result, unknown: nothing visible.
 }
 
-void StreamTranslator::HandleBlockDelta(const nlohmann::json& data, std::string& out) {
-  Block* block = BlockAt(data);
-  const auto delta = data.find("delta");
-  if (block == nullptr || delta == data.end() || !delta->is_object()) {
-    return;
-  }
-  const std::string* type = StringField(*delta, "type");
-  if (type == nullptr) {
-    return;
-  }
-  const std::string* value = nullptr;
-  DeltaKind kind = DeltaKind::kText;
-  if (*type == "text_delta") {
-    value = StringField(*delta, "text");
-  } else if (*type == "thinking_delta") {
-    kind = DeltaKind::kThinking;
-    value = StringField(*delta, "thinking");
-  } else if (*type == "input_json_delta") {
-    kind = DeltaKind::kPartialJson;
-    value = StringField(*delta, "partial_json");
-  }
+void StreamTranslator::OnDelta(const anthropic::Delta& event) {
   // signature_delta, citations_delta, deltas of server-tool blocks, unknown: nothing visible.
-  if (value != nullptr) {
-    ApplyDelta(*block, kind, *value, out);
+  if (Block* block = BlockAt(event.index)) {
+    ApplyDelta(*block, event.kind, event.value, *out_);
   }
 }
 
@@ -232,7 +149,7 @@ void StreamTranslator::ApplyDelta(Block& block, DeltaKind kind, std::string_view
     EmitText("content", value, out);
   } else if (kind == DeltaKind::kThinking && block.kind == BlockKind::kThinking) {
     EmitText("reasoning_content", value, out);
-  } else if (kind == DeltaKind::kPartialJson && block.kind == BlockKind::kToolUse) {
+  } else if (kind == DeltaKind::kInputJson && block.kind == BlockKind::kToolUse) {
     if (value.empty()) {
       return;
     }
@@ -247,8 +164,9 @@ void StreamTranslator::ApplyDelta(Block& block, DeltaKind kind, std::string_view
   }
 }
 
-void StreamTranslator::HandleBlockStop(const nlohmann::json& data, std::string& out) {
-  Block* block = BlockAt(data);
+void StreamTranslator::OnBlockStop(const anthropic::BlockStop& event) {
+  std::string& out = *out_;
+  Block* block = BlockAt(event.index);
   if (block == nullptr) {
     return;
   }
@@ -264,25 +182,32 @@ void StreamTranslator::HandleBlockStop(const nlohmann::json& data, std::string& 
   }
 }
 
-void StreamTranslator::HandleMessageDelta(const nlohmann::json& data) {
-  if (const auto delta = data.find("delta"); delta != data.end() && delta->is_object()) {
-    if (const std::string* stop = StringField(*delta, "stop_reason")) {
-      stop_reason_ = *stop;
-    }
-    if (const auto details = delta->find("stop_details");
-        details != delta->end() && details->is_object()) {
-      if (const std::string* explanation = StringField(*details, "explanation")) {
-        refusal_ = *explanation;
-      }
-    }
+void StreamTranslator::OnMessageDelta(const anthropic::MessageDelta& event) {
+  if (event.stop_reason) {
+    stop_reason_ = *event.stop_reason;
   }
-  if (const auto usage = data.find("usage"); usage != data.end()) {
-    UpdateUsage(usage_, *usage);
+  if (event.stop_explanation) {
+    refusal_ = *event.stop_explanation;
+  }
+  if (event.usage != nullptr) {
+    UpdateUsage(usage_, *event.usage);
   }
 }
 
-void StreamTranslator::HandleError(const nlohmann::json& data, std::string& out) {
-  EmitError(MapStreamErrorEvent(data), out);
+void StreamTranslator::OnMessageStop() { Finish(*out_); }
+
+void StreamTranslator::OnError(const anthropic::ErrorEvent& event) {
+  EmitError(MapStreamError(event.type.value_or("api_error"), event.message.value_or("")), *out_);
+}
+
+void StreamTranslator::OnPing() {
+  if (options_.forward_pings) {
+    sse::AppendComment(*out_, "ping");
+  }
+}
+
+void StreamTranslator::OnMalformed(std::string_view /*name*/) {
+  Abort("api_error", kMalformedEventMessage, *out_);
 }
 
 void StreamTranslator::Finish(std::string& out) {
@@ -353,11 +278,10 @@ void StreamTranslator::EmitText(std::string_view key, std::string_view text, std
 }
 
 void StreamTranslator::FlushPendingSurrogate(const Block& block, std::string& out) {
-  if (pending_high_surrogate_.empty()) {
+  if (!reader_.TakeLoneHighSurrogate()) {
     return;
   }
-  pending_high_surrogate_.clear();
-  // A lone high surrogate at the end of a block: replace it with U+FFFD (edge case 12).
+  // A lone high surrogate at the end of a block: replace it with U+FFFD (docs/anthropic-notes.md).
   if (block.kind == BlockKind::kText) {
     EmitText("content", "\xEF\xBF\xBD", out);
   } else if (block.kind == BlockKind::kThinking) {

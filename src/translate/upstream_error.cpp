@@ -176,24 +176,4 @@ UpstreamError MapStreamError(std::string_view error_type, std::string_view messa
   return out;
 }
 
-UpstreamError MapStreamErrorEvent(const nlohmann::json& data) {
-  std::string_view type = "api_error";
-  std::string_view message;
-  if (const auto error = data.find("error"); error != data.end() && error->is_object()) {
-    if (const auto t = error->find("type"); t != error->end() && t->is_string()) {
-      type = t->get_ref<const std::string&>();
-    }
-    if (const auto m = error->find("message"); m != error->end() && m->is_string()) {
-      message = m->get_ref<const std::string&>();
-    }
-  }
-  return MapStreamError(type, message);
-}
-
-bool IsAnthropicStreamEvent(std::string_view name) {
-  return name == "message_start" || name == "content_block_start" ||
-         name == "content_block_delta" || name == "content_block_stop" ||
-         name == "message_delta" || name == "message_stop" || name == "error";
-}
-
 }  // namespace claudegate::translate

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/error.hpp"
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/upstream_error.hpp"
 
 namespace claudegate::translate {
@@ -23,7 +23,10 @@ namespace claudegate::translate {
 ///
 /// @par Thread Safety
 /// Not thread-safe; one accumulator per upstream response.
-class MessageAccumulator {
+///
+/// The upstream grammar (fast path, surrogate repair, malformed events) is
+/// `anthropic::EventReader`'s; this class only folds its typed events into the message.
+class MessageAccumulator : private anthropic::EventVisitor {
  public:
   /// Consumes one upstream event. Unknown events and block types are ignored.
   void OnEvent(const sse::Event& event);
@@ -42,14 +45,23 @@ class MessageAccumulator {
   [[nodiscard]] Result<nlohmann::json> TakeMessage();
 
  private:
-  void StopBlock(std::size_t index);
-  void ApplyDelta(std::size_t index, DeltaKind kind, std::string_view value);
+  // anthropic::EventVisitor.
+  void OnMessageStart(const anthropic::MessageStart& event) override;
+  void OnBlockStart(const anthropic::BlockStart& event) override;
+  void OnDelta(const anthropic::Delta& event) override;
+  void OnBlockStop(const anthropic::BlockStop& event) override;
+  void OnMessageDelta(const anthropic::MessageDelta& event) override;
+  void OnMessageStop() override;
+  void OnError(const anthropic::ErrorEvent& event) override;
+  void OnMalformed(std::string_view name) override;
 
+  void EnsureMessage();
+  void StopBlock(std::size_t index);
+
+  anthropic::EventReader reader_;
   nlohmann::json message_;
   std::vector<std::string> tool_json_;  // Per block index: joined input_json_delta fragments.
   std::optional<UpstreamError> error_;
-  std::string scratch_;  // Unescaped delta text on the fast path, reused.
-  std::string pending_high_surrogate_;  // A `\uD8xx` escape that ended the previous delta.
   bool done_ = false;
 };
 

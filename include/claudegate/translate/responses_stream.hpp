@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/response_common.hpp"
 #include "claudegate/translate/responses_output.hpp"
 #include "claudegate/translate/upstream_error.hpp"
@@ -45,7 +45,10 @@ namespace claudegate::translate {
 ///
 /// @par Thread Safety
 /// Not thread-safe; one translator per stream.
-class ResponsesStreamTranslator {
+///
+/// The upstream grammar (fast path, surrogate repair, malformed events) is
+/// `anthropic::EventReader`'s; this class only maps its typed events to Responses events.
+class ResponsesStreamTranslator : private anthropic::EventVisitor {
  public:
   /// `meta` supplies the model, creation time and echoed request fields of every snapshot.
   /// `forward_pings` forwards upstream pings as SSE comments.
@@ -87,27 +90,33 @@ class ResponsesStreamTranslator {
     std::string signature;
   };
 
-  void HandleMessageStart(const nlohmann::json& data, std::string& out);
-  void HandleBlockStart(const nlohmann::json& data, std::string& out);
-  void HandleBlockDelta(const nlohmann::json& data, std::string& out);
-  void ApplyDelta(Block& block, DeltaKind kind, std::string_view value, std::string& out);
-  void HandleMessageDelta(const nlohmann::json& data);
-  void HandleError(const nlohmann::json& data, std::string& out);
+  // anthropic::EventVisitor: called from OnEvent, which sets out_ for the call.
+  void OnMessageStart(const anthropic::MessageStart& event) override;
+  void OnBlockStart(const anthropic::BlockStart& event) override;
+  void OnDelta(const anthropic::Delta& event) override;
+  void OnBlockStop(const anthropic::BlockStop& event) override;
+  void OnMessageDelta(const anthropic::MessageDelta& event) override;
+  void OnMessageStop() override;
+  void OnError(const anthropic::ErrorEvent& event) override;
+  void OnPing() override;
+  void OnMalformed(std::string_view name) override;
+
+  void ApplyDelta(Block& block, anthropic::DeltaKind kind, std::string_view value,
+                  std::string& out);
   void EnsureStarted(std::string& out);
   void AddText(Block& block, std::string_view text, std::string& out);
   void CloseBlock(Block& block, std::string& out);
   void Finish(std::string& out);
   void Fail(const UpstreamError& error, std::string& out);
-  Block* BlockAt(const nlohmann::json& data);
-  Block* BlockAt(std::size_t index);
+  Block* BlockAt(std::optional<std::size_t> index);
   void Emit(std::string_view type, nlohmann::json payload, std::string& out);
 
   ResponseMeta meta_;
   bool forward_pings_;
   std::string message_id_;
   std::string stop_reason_;
-  std::string scratch_;  // Unescaped delta text on the fast path, reused.
-  std::string pending_high_surrogate_;
+  anthropic::EventReader reader_;
+  std::string* out_ = nullptr;  // The caller's buffer during OnEvent.
   std::vector<Block> blocks_;
   nlohmann::json output_ = nlohmann::json::array();  // Items finished so far, by output index.
   nlohmann::json snapshot_;

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/block_delta_scan.hpp"
 #include "claudegate/translate/response_common.hpp"
 #include "claudegate/translate/upstream_error.hpp"
 
@@ -40,7 +40,10 @@ struct StreamOptions {
 ///
 /// @par Thread Safety
 /// Not thread-safe; one translator per stream.
-class StreamTranslator {
+///
+/// The upstream grammar (fast path, surrogate repair, malformed events) is
+/// `anthropic::EventReader`'s; this class only maps its typed events to chunks.
+class StreamTranslator : private anthropic::EventVisitor {
  public:
   explicit StreamTranslator(StreamOptions options);
 
@@ -79,30 +82,35 @@ class StreamTranslator {
     bool args_seen = false;
   };
 
-  void HandleMessageStart(const nlohmann::json& data, std::string& out);
-  void HandleBlockStart(const nlohmann::json& data, std::string& out);
-  void HandleBlockDelta(const nlohmann::json& data, std::string& out);
-  void ApplyDelta(Block& block, DeltaKind kind, std::string_view value, std::string& out);
-  void HandleBlockStop(const nlohmann::json& data, std::string& out);
-  void HandleMessageDelta(const nlohmann::json& data);
-  void HandleError(const nlohmann::json& data, std::string& out);
+  // anthropic::EventVisitor: called from OnEvent, which sets out_ for the call.
+  void OnMessageStart(const anthropic::MessageStart& event) override;
+  void OnBlockStart(const anthropic::BlockStart& event) override;
+  void OnDelta(const anthropic::Delta& event) override;
+  void OnBlockStop(const anthropic::BlockStop& event) override;
+  void OnMessageDelta(const anthropic::MessageDelta& event) override;
+  void OnMessageStop() override;
+  void OnError(const anthropic::ErrorEvent& event) override;
+  void OnPing() override;
+  void OnMalformed(std::string_view name) override;
+
+  void ApplyDelta(Block& block, anthropic::DeltaKind kind, std::string_view value,
+                  std::string& out);
   void Finish(std::string& out);
   void EmitError(const UpstreamError& error, std::string& out);
   void EnsureStarted(std::string& out);
-  Block* BlockAt(const nlohmann::json& data);
-  Block* BlockAt(std::size_t index);
+  Block* BlockAt(std::optional<std::size_t> index);
   void BeginChunk(std::string& out) const;
   void EndChunk(std::string& out, std::string_view finish_reason) const;
   void EmitText(std::string_view key, std::string_view text, std::string& out);
   void FlushPendingSurrogate(const Block& block, std::string& out);
 
   StreamOptions options_;
+  anthropic::EventReader reader_;
+  std::string* out_ = nullptr;  // The caller's buffer during OnEvent.
   std::string prefix_;  // `{"id":…,"choices":[{"index":0,"delta":` for the current stream.
   std::string message_id_;
   std::string stop_reason_;
   std::string refusal_;
-  std::string pending_high_surrogate_;  // A `\uD8xx` escape that ended the previous delta.
-  std::string scratch_;                 // Unescaped delta text on the fast path, reused.
   std::vector<Block> blocks_;
   Usage usage_;
   std::optional<UpstreamError> error_;

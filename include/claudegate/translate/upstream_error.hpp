@@ -45,15 +45,9 @@ struct UpstreamError {
 /// `message` are the event's `error.type` and `error.message`.
 [[nodiscard]] UpstreamError MapStreamError(std::string_view error_type, std::string_view message);
 
-/// `MapStreamError` for the data of an upstream `event: error`
-/// (`{"type":"error","error":{"type","message"}}`); a missing type counts as `api_error`.
-[[nodiscard]] UpstreamError MapStreamErrorEvent(const nlohmann::json& data);
-
-/// True for the event names of Anthropic's Messages stream whose data must be JSON. Their data
-/// failing to parse means the answer would silently lose content, so the consumers turn it into
-/// a stream error (`kMalformedEventMessage`); other unparseable events are ignored, as the SSE
-/// spec's tolerance asks.
-[[nodiscard]] bool IsAnthropicStreamEvent(std::string_view name);
+/// The message of the stream error the consumers raise when the data of a Messages stream event
+/// is not valid JSON (anthropic::EventReader's malformed-event rule): the answer would silently
+/// lose content otherwise.
 inline constexpr std::string_view kMalformedEventMessage =
     "Anthropic sent a stream event whose data is not valid JSON; the answer would be incomplete.";
 

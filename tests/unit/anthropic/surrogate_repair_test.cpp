@@ -1,8 +1,8 @@
-#include "claudegate/translate/surrogate_repair.hpp"
+#include "claudegate/anthropic/surrogate_repair.hpp"
 
 #include <gtest/gtest.h>
 
-namespace claudegate::translate {
+namespace claudegate::anthropic {
 namespace {
 
 TEST(RepairSurrogates, HoldsTrailingHighSurrogateAndGluesItToTheNextLowHalf) {
@@ -21,4 +21,4 @@ TEST(RepairSurrogates, ReplacesLoneSurrogatesAndKeepsEverythingElse) {
 }
 
 }  // namespace
-}  // namespace claudegate::translate
+}  // namespace claudegate::anthropic

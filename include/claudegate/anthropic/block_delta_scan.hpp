@@ -14,14 +14,19 @@
 #include <string>
 #include <string_view>
 
-namespace claudegate::translate {
+namespace claudegate::anthropic {
 
-/// The delta types the scanner recognises, each with its one string field.
+/// The `content_block_delta` types of the Messages stream
+/// (https://docs.anthropic.com/en/docs/build-with-claude/streaming#content-block-delta-types).
+/// The scanner recognises the first four, each with its one string field; the event reader also
+/// reports the other two.
 enum class DeltaKind {
-  kText,         ///< `text_delta`, field `text`
-  kThinking,     ///< `thinking_delta`, field `thinking`
-  kPartialJson,  ///< `input_json_delta`, field `partial_json`
-  kSignature,    ///< `signature_delta`, field `signature`
+  kText,       ///< `text_delta`, field `text`
+  kThinking,   ///< `thinking_delta`, field `thinking`
+  kInputJson,  ///< `input_json_delta`, field `partial_json`
+  kSignature,  ///< `signature_delta`, field `signature`
+  kCitations,  ///< `citations_delta`, object field `citation` (never taken by the scanner)
+  kOther,      ///< any other or malformed delta (never taken by the scanner)
 };
 
 /// One recognised `content_block_delta` event.
@@ -38,4 +43,4 @@ struct BlockDelta {
 /// else; the caller then parses the event in full. `scratch` is reused for unescaping.
 [[nodiscard]] bool ScanBlockDelta(std::string_view data, std::string& scratch, BlockDelta& out);
 
-}  // namespace claudegate::translate
+}  // namespace claudegate::anthropic

@@ -1,4 +1,4 @@
-#include "claudegate/translate/block_delta_scan.hpp"
+#include "claudegate/anthropic/block_delta_scan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,14 @@
 #include "claudegate/translate/responses_stream.hpp"
 #include "claudegate/translate/stream_translator.hpp"
 
-namespace claudegate::translate {
+namespace claudegate::anthropic {
 namespace {
+
+using translate::MessageAccumulator;
+using translate::ResponseMeta;
+using translate::ResponsesStreamTranslator;
+using translate::StreamOptions;
+using translate::StreamTranslator;
 
 // What the full DOM path reads from the same bytes, or nullopt when it would not see one of the
 // four recognised deltas with a string field.
@@ -35,7 +41,7 @@ std::optional<BlockDelta> ViaDom(std::string_view data, std::string& storage) {
     out.kind = DeltaKind::kThinking;
     field = "thinking";
   } else if (type == "input_json_delta") {
-    out.kind = DeltaKind::kPartialJson;
+    out.kind = DeltaKind::kInputJson;
     field = "partial_json";
   } else if (type == "signature_delta") {
     out.kind = DeltaKind::kSignature;
@@ -232,4 +238,4 @@ TEST(ScanBlockDelta, ResponsesStreamOutputIsTheSameOnBothPaths) {
 }
 
 }  // namespace
-}  // namespace claudegate::translate
+}  // namespace claudegate::anthropic

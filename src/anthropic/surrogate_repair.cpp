@@ -1,6 +1,6 @@
-#include "claudegate/translate/surrogate_repair.hpp"
+#include "claudegate/anthropic/surrogate_repair.hpp"
 
-namespace claudegate::translate {
+namespace claudegate::anthropic {
 namespace {
 
 int HexValue(char c) {
@@ -75,4 +75,4 @@ std::string RepairSurrogates(std::string_view raw, std::string& pending_high) {
   return fixed;
 }
 
-}  // namespace claudegate::translate
+}  // namespace claudegate::anthropic

@@ -1,8 +1,8 @@
-#include "claudegate/translate/block_delta_scan.hpp"
+#include "claudegate/anthropic/block_delta_scan.hpp"
 
 #include <cstdint>
 
-namespace claudegate::translate {
+namespace claudegate::anthropic {
 namespace {
 
 constexpr std::size_t kMaxIndexDigits = 9;  // Callers bound indexes far lower; no overflow here.
@@ -256,7 +256,7 @@ bool KindOfType(std::string_view type, DeltaKind& kind) {
   } else if (type == "thinking_delta") {
     kind = DeltaKind::kThinking;
   } else if (type == "input_json_delta") {
-    kind = DeltaKind::kPartialJson;
+    kind = DeltaKind::kInputJson;
   } else if (type == "signature_delta") {
     kind = DeltaKind::kSignature;
   } else {
@@ -271,7 +271,7 @@ bool KindOfField(std::string_view field, DeltaKind& kind) {
   } else if (field == "thinking") {
     kind = DeltaKind::kThinking;
   } else if (field == "partial_json") {
-    kind = DeltaKind::kPartialJson;
+    kind = DeltaKind::kInputJson;
   } else if (field == "signature") {
     kind = DeltaKind::kSignature;
   } else {
@@ -352,4 +352,4 @@ bool ScanBlockDelta(std::string_view data, std::string& scratch, BlockDelta& out
   return scanner.Consume('}') && scanner.AtEnd() && have_type && have_index && have_delta;
 }
 
-}  // namespace claudegate::translate
+}  // namespace claudegate::anthropic
