@@ -6,7 +6,7 @@
 namespace claudegate::upstream {
 namespace {
 
-// Anthropic asks clients to delete these from requests (reference §6).
+// Anthropic asks clients to delete these from requests (docs/anthropic-notes.md#headers-and-api-versions).
 constexpr std::array<std::string_view, 7> kDeprecatedBetas = {
     "prompt-caching-2024-07-31",  "pdfs-2024-09-25",
     "token-counting-2024-11-01",  "token-efficient-tools-2025-02-19",

@@ -41,7 +41,7 @@ namespace claudegate::translate {
 /// event (`code`, `message`, `param:null`) followed by `response.failed` (status `failed`,
 /// `error:{code,message}`, the items finished so far). Upstream `ping`s become the SSE comment
 /// `: ping`. Unknown events, blocks and deltas are ignored; events after the end are ignored.
-/// A delta that ends in half a UTF-16 surrogate pair is glued to the next one (edge case 12).
+/// A delta that ends in half a UTF-16 surrogate pair is glued to the next one (docs/anthropic-notes.md#lone-surrogates).
 ///
 /// @par Thread Safety
 /// Not thread-safe; one translator per stream.

@@ -1,6 +1,6 @@
 /// @file stream_translator.hpp
 /// Streaming response translation: Anthropic Messages SSE events → OpenAI `chat.completion.chunk`
-/// SSE frames (reference §3).
+/// SSE frames (docs/anthropic-notes.md#stream-mapping).
 #pragma once
 
 #include <cstdint>
@@ -23,10 +23,10 @@ struct StreamOptions {
   std::int64_t created = 0;    ///< Unix seconds, the same on every chunk.
   bool include_usage = false;  ///< `stream_options.include_usage`: `usage:null` on each chunk and a
                                ///< final `choices:[]` usage chunk before `[DONE]`.
-  bool forward_pings = true;   ///< Forward upstream `ping` as the SSE comment `: ping` (edge 18).
+  bool forward_pings = true;   ///< Forward upstream `ping` as the SSE comment `: ping` (docs/anthropic-notes.md#pings).
 };
 
-/// The state machine of reference §3.3. Feed it the decoded upstream events in order; it appends
+/// The state machine of docs/anthropic-notes.md#stream-mapping. Feed it the decoded upstream events in order; it appends
 /// the downstream bytes (`data: {...}\n\n` frames, ending with `data: [DONE]\n\n`) to a buffer the
 /// caller owns and reuses, so the hot path does not allocate per event beyond JSON parsing.
 ///
@@ -35,8 +35,8 @@ struct StreamOptions {
 /// first, then argument fragments forwarded unparsed, `"{}"` at block stop when none came); the
 /// finish chunk (`delta:{}` and `finish_reason`) at `message_stop`; the usage chunk; `[DONE]`.
 /// An upstream `error` event, or `OnUpstreamEnd` before any stop reason, emits one OpenAI error
-/// frame `data: {"error":{...}}` followed by `[DONE]` (§3.5) and no finish chunk. Unknown events,
-/// block types and delta types are ignored (edge case 38). Events after the end are ignored.
+/// frame `data: {"error":{...}}` followed by `[DONE]` (docs/anthropic-notes.md#stream-errors) and no finish chunk. Unknown events,
+/// block types and delta types are ignored (docs/anthropic-notes.md#unknown-event-types). Events after the end are ignored.
 ///
 /// @par Thread Safety
 /// Not thread-safe; one translator per stream.
@@ -51,7 +51,7 @@ class StreamTranslator : private anthropic::EventVisitor {
   void OnEvent(const sse::Event& event, std::string& out);
 
   /// Call when the upstream body ended (EOF or reset). If a stop reason already arrived it
-  /// finishes normally (edge case 17); otherwise it emits the "upstream stream ended unexpectedly"
+  /// finishes normally (docs/anthropic-notes.md#stream-ends-early); otherwise it emits the "upstream stream ended unexpectedly"
   /// error frame. No-op when already done.
   void OnUpstreamEnd(std::string& out);
 
@@ -62,7 +62,7 @@ class StreamTranslator : private anthropic::EventVisitor {
   /// True once `[DONE]` was written.
   [[nodiscard]] bool done() const { return done_; }
   /// True once any chunk other than pings was written. While false, an `error()` may still be
-  /// turned into a plain HTTP error response (discard `out` then; the "peek window" of §3.5).
+  /// turned into a plain HTTP error response (discard `out` then; the "peek window" of docs/anthropic-notes.md#stream-errors).
   [[nodiscard]] bool started() const { return started_; }
   /// The mapped upstream error when the stream ended with one.
   [[nodiscard]] const std::optional<UpstreamError>& error() const { return error_; }
