@@ -32,6 +32,9 @@ constexpr std::array kErrorTable{
     ErrorRow{ErrorKind::kUpstreamAuthentication, 502, "upstream_authentication_error",
              "authentication_error"},
     ErrorRow{ErrorKind::kServiceUnavailable, 503, "server_error", "overloaded_error"},
+    // Not overloaded_error: Claude Code retries that for minutes, and nothing changes until a
+    // person logs in again (docs/anthropic-notes.md#error-mapping).
+    ErrorRow{ErrorKind::kCredentialUnavailable, 503, "server_error", "api_error"},
     ErrorRow{ErrorKind::kUpstreamTimeout, 504, "server_error", "timeout_error"},
 };
 

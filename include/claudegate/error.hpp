@@ -31,7 +31,9 @@ enum class ErrorKind {
   kInternal,                ///< 500: a bug; the message is generic.
   kUpstreamUnreachable,     ///< 502: connect/TLS/protocol failure talking to Anthropic.
   kUpstreamAuthentication,  ///< 502: Anthropic refused *our* Claude credential, not the client's.
-  kServiceUnavailable,      ///< 503: no credentials, overloaded upstream, shutting down.
+  kServiceUnavailable,      ///< 503: overloaded, shutting down, a refresh that failed for now.
+  kCredentialUnavailable,   ///< 503: no usable Claude login (absent, logged out, unreadable):
+                            ///< retrying cannot help until someone logs in on the host.
   kUpstreamTimeout,         ///< 504: upstream did not answer in time.
 };
 

@@ -32,7 +32,7 @@ using namespace file_source_internal;  // NOLINT(google-build-using-namespace)
 namespace {
 
 Error Unavailable(std::string message) {
-  return Error{ErrorKind::kServiceUnavailable, std::move(message), {}, {}};
+  return Error{ErrorKind::kCredentialUnavailable, std::move(message), {}, {}};
 }
 
 // Adds to a file error's message what to do about it.
@@ -54,7 +54,7 @@ FileError WithGuidance(FileError error, const std::filesystem::path& path) {
 // What a caller gets while the file cannot be used: 503, the problem's label as `code`.
 Error LoadFailure(const FileError& error) {
   Error client = ToError(error);
-  client.kind = ErrorKind::kServiceUnavailable;
+  client.kind = ErrorKind::kCredentialUnavailable;
   return client;
 }
 

@@ -32,11 +32,11 @@ nlohmann::json StaticCredentialSource::Status() const {
 NoCredentialSource::NoCredentialSource(std::string message) : message_(std::move(message)) {}
 
 Awaitable<Result<Credential>> NoCredentialSource::Current() {
-  co_return Error{ErrorKind::kServiceUnavailable, message_, {}, {}};
+  co_return Error{ErrorKind::kCredentialUnavailable, message_, {}, {}};
 }
 
 Awaitable<Result<Credential>> NoCredentialSource::OnRejected(const Credential& /*rejected*/) {
-  co_return Error{ErrorKind::kServiceUnavailable, message_, {}, {}};
+  co_return Error{ErrorKind::kCredentialUnavailable, message_, {}, {}};
 }
 
 nlohmann::json NoCredentialSource::Status() const {

@@ -24,6 +24,13 @@ Awaitable<Outcome> LocalReply(RequestContext& ctx, const Error& error, std::stri
     // Too late for a status line; the handler owns the stream's error reporting.
     co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
   }
+  if (error.kind == ErrorKind::kCredentialUnavailable) {
+    // The SDKs (and Claude Code) retry any 503 unless told not to; nothing changes for this one
+    // until someone logs in on the host, so say so instead of letting clients spin.
+    server::HeaderList headers = extra;
+    headers.emplace_back("x-should-retry", "false");
+    co_return co_await JsonReply(ctx, 503, ErrorBody(ctx.flavor, error), headers);
+  }
   co_return co_await JsonReply(ctx, ErrorStatus(error.kind), ErrorBody(ctx.flavor, error), extra);
 }
 

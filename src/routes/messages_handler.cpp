@@ -42,6 +42,20 @@ server::HeaderList ForwardedHeaders(const server::Request& request) {
   return headers;
 }
 
+// Every `anthropic-beta` line the client sent, joined with commas. A client may send the header
+// more than once (RFC 9110 §5.3 makes repeated lines equal to one comma-joined line); reading only
+// the first would silently drop betas, e.g. Claude Code's, that change what Anthropic accepts.
+std::string ClientBetas(const server::Request& request) {
+  std::string joined;
+  for (auto [line, end] = request.equal_range("anthropic-beta"); line != end; ++line) {
+    if (!joined.empty()) {
+      joined += ',';
+    }
+    joined += line->value();
+  }
+  return joined;
+}
+
 // Opt-in automatic prompt caching on the Anthropic route (docs/prompt-caching.md). Claude Code
 // and the Anthropic SDKs place their own breakpoints, which are left alone; a body that is not a
 // JSON object, or nests too deep to re-serialise safely, goes through unchanged.
@@ -186,8 +200,8 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
   }
   exchange::Exchange call(ctx, call_);
   const std::vector<std::string> no_request_betas;  // named: the GCC 12 note in architecture.md
-  auto opened =
-      co_await call.Open(std::move(request), ctx.request["anthropic-beta"], no_request_betas);
+  const std::string client_betas = ClientBetas(ctx.request);
+  auto opened = co_await call.Open(std::move(request), client_betas, no_request_betas);
   if (!opened.answer) {
     co_return opened.replied;  // no answer, or not a 200: relayed as Anthropic sent it
   }

@@ -268,6 +268,35 @@ TEST(Credentials, ReadinessExplainsALoggedOutFile) {
   EXPECT_EQ(TokenPosts(upstream), 0U);
 }
 
+// Issue 16, part 5: a gateway without a usable login must not answer Claude Code with
+// overloaded_error, which it retries for minutes; api_error with x-should-retry: false makes the
+// Anthropic SDKs stop at once and show the message, which says what to do.
+TEST(Credentials, LoggedOutOnTheAnthropicRouteIsNotOverloadedAndNotRetried) {
+  FakeUpstream upstream(FakeClaude(true));
+  ClaudeDir claude(0);
+  auto document = claude.Read();
+  document["claudeAiOauth"]["refreshToken"] = "";
+  document["claudeAiOauth"]["accessToken"] = "";
+  std::ofstream(claude.path()) << document.dump();
+  FileGateway fg(upstream, claude);
+  auto messages = Fetch(fg.gateway.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"claude-sonnet-5-5","max_tokens":5,"messages":[]})",
+                        {{"anthropic-version", "2023-06-01"}});
+  ASSERT_TRUE(messages);
+  EXPECT_EQ(messages->status, 503);
+  EXPECT_EQ(messages->header("x-should-retry"), "false");
+  const auto body = json::parse(messages->body());
+  EXPECT_EQ(body["type"], "error");
+  EXPECT_EQ(body["error"]["type"], "api_error");
+  EXPECT_NE(body["error"]["message"].get<std::string>().find("claude login"), std::string::npos);
+  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
+                    kChat);
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 503);
+  EXPECT_EQ(chat->header("x-should-retry"), "false");
+  EXPECT_EQ(TokenPosts(upstream), 0U);
+}
+
 // The daemon process is killed (SIGKILL) while its refresh request is in flight: the file must
 // still parse and hold a refresh token that works (the old one, never half-written).
 TEST(Credentials, SurvivesBeingKilledMidRefresh) {

@@ -108,6 +108,22 @@ TEST(Messages, SwapsTheCredentialAndForwardsOnlyAllowedHeaders) {
   }
 }
 
+TEST(Messages, ForwardsEveryRepeatedAnthropicBetaLine) {
+  FakeUpstream upstream([](const RecordedRequest&) {
+    return JsonResponse(TextMessage("claude-sonnet-5-5", "ok", 1, 1));
+  });
+  TestGateway gw(ConfigFor(upstream));
+  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+                        R"({"model":"claude-sonnet-5-5"})",
+                        {{"anthropic-beta", "interleaved-thinking-2025-05-14"},
+                         {"anthropic-beta", "context-1m-2025-08-07, fine-grained-tool-streaming-2025-05-14"}});
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(upstream.requests().at(0).header("anthropic-beta"),
+            "interleaved-thinking-2025-05-14,context-1m-2025-08-07,"
+            "fine-grained-tool-streaming-2025-05-14,oauth-2025-04-20");
+}
+
 TEST(Messages, AcceptsTheSdk1xBearerStyleAndNewerVersion) {
   FakeUpstream upstream([](const RecordedRequest&) {
     return JsonResponse(TextMessage("claude-sonnet-5-5", "ok", 1, 1));

@@ -37,6 +37,7 @@ TEST(ErrorBody, MatchesTheDomSerialisationByteForByte) {
       Error{ErrorKind::kUpstreamAuthentication, "x", "p", "c"},
       Error{ErrorKind::kServiceUnavailable, "Too many open connections; retry shortly.", {},
             "too_many_connections"},
+      Error{ErrorKind::kCredentialUnavailable, "logged out: run `claude login`", {}, {}},
   };
   for (const Error& error : errors) {
     SCOPED_TRACE(error.message);
