@@ -4,6 +4,8 @@
 
 #include <span>
 
+#include "claudegate/upstream/tls_session_cache.hpp"
+#include "claudegate/upstream/tls_socket.hpp"
 #include "connection_pool.hpp"
 
 namespace claudegate::upstream {
@@ -244,8 +246,11 @@ Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(const std::string& ca
                        ssl::context::no_tlsv1_1);
   // Verification is always on; there is deliberately no switch to turn it off.
   context->set_verify_mode(ssl::verify_peer);
-  // Idle pooled connections and quiet streams need not hold ~34 KiB of OpenSSL buffers each.
+  // Idle pooled connections and quiet streams need not hold ~34 KiB of OpenSSL buffers each: with
+  // OpenSSL on the socket itself (TlsSocket) the record buffers are freed whenever a read or write
+  // has drained them (SSL_CTX_set_mode(3)).
   SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  TlsSessionCache::EnableOn(context->native_handle());
   error_code ec;
   if (ca_file.empty()) {
     context->set_default_verify_paths(ec);
@@ -280,6 +285,7 @@ UpstreamClient::UpstreamClient(const config::Upstream& config, UpstreamTarget ta
     : config_(config),
       target_(std::move(target)),
       tls_(std::move(tls)),
+      tls_sessions_(std::make_shared<TlsSessionCache>()),
       pool_(std::make_shared<ConnectionPool>(config.max_idle_connections,
                                              config.pool_idle_timeout)) {}
 
@@ -299,12 +305,15 @@ Awaitable<Result<UpstreamResponse>> UpstreamClient::SendOnce(const UpstreamTarge
   std::unique_ptr<UpstreamConnection> connection = pool ? pool->Take(home) : nullptr;
   if (!connection) {
     auto opened = co_await UpstreamConnection::Open(target, tls_.get(), config_.connect_timeout,
-                                                    config_.tls_timeout);
+                                                    config_.tls_timeout, tls_sessions_);
     if (!opened) {
       co_return opened.error();
     }
     connection = std::move(*opened);
     ++connections_opened_;
+    if (connection->tls() != nullptr && connection->tls()->resumed()) {
+      ++connections_resumed_;
+    }
   }
   const bool reused = connection->reused;
   const std::string head = SerializeHead(target, request);
