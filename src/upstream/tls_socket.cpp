@@ -85,6 +85,10 @@ Result<std::unique_ptr<TlsSocket>> TlsSocket::Create(tcp::socket& socket, IoDead
 
 bool TlsSocket::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
+bool TlsSocket::has_pending() const { return SSL_has_pending(ssl_) == 1; }
+
+Awaitable<error_code> TlsSocket::WaitReadable() { co_return co_await WaitFor(Step::kWaitRead); }
+
 TlsSocket::Step TlsSocket::Classify(int ret, error_code& ec) {
   const int ssl_error = SSL_get_error(ssl_, ret);
   switch (ssl_error) {

@@ -71,10 +71,31 @@ struct UpstreamResponse::State {
   beast::flat_buffer raw;                 // bytes read but not yet parsed
   // Decoded body bytes handed to the caller. Not zero-filled: clearing 16 KiB was a tenth of the
   // instructions of a /v1/messages request, and pages never written stay out of RSS.
-  std::unique_ptr<char[]> body_storage = std::make_unique_for_overwrite<char[]>(kReadChunk);
-  std::span<char> body{body_storage.get(), kReadChunk};
+  std::unique_ptr<char[]> body_storage;
+  std::span<char> body;
   bool received_any = false;              // any response byte arrived (no transparent retry then)
   std::size_t pending = 0;                // body bytes decoded with the header, not yet returned
+
+  // Reads more bytes into `raw`. When everything read so far is parsed (and the caller, by
+  // calling again, is done with the last view of `body`), both buffers are freed first and the
+  // read waits for the socket without them: a quiet stream then holds 32 KiB less
+  // (docs/performance.md, "Upstream TLS without the BIO pair"). Invariant: `body` has storage
+  // whenever `raw` holds bytes, so the parser always has somewhere to decode to.
+  Awaitable<std::tuple<error_code, std::size_t>> ReadMore(std::chrono::milliseconds timeout) {
+    if (raw.size() == 0) {
+      raw.shrink_to_fit();  // frees it: nothing unparsed
+      body_storage.reset();
+      body = {};
+      if (auto ec = co_await connection->WaitReadable(timeout); ec) {
+        co_return std::tuple<error_code, std::size_t>{ec, 0};
+      }
+    }
+    if (!body_storage) {
+      body_storage = std::make_unique_for_overwrite<char[]>(kReadChunk);
+      body = {body_storage.get(), kReadChunk};
+    }
+    co_return co_await connection->ReadSome(raw.prepare(kReadChunk), timeout);
+  }
 };
 
 UpstreamResponse::UpstreamResponse(std::unique_ptr<UpstreamConnection> connection,
@@ -147,7 +168,7 @@ Awaitable<Result<void>> UpstreamResponse::ReadHeader(std::chrono::milliseconds t
                       "The Claude API did not answer in time (first-byte timeout).", {},
                       "timeout");
     }
-    auto [ec, n] = co_await s.connection->ReadSome(s.raw.prepare(kReadChunk), remaining);
+    auto [ec, n] = co_await s.ReadMore(remaining);
     s.raw.commit(n);
     if (n > 0) {
       s.received_any = true;
@@ -196,7 +217,7 @@ Awaitable<Result<std::string_view>> UpstreamResponse::Read(std::chrono::millisec
         continue;  // e.g. a chunk header was consumed; parse the rest before reading more
       }
     }
-    auto [ec, n] = co_await s.connection->ReadSome(s.raw.prepare(kReadChunk), timeout);
+    auto [ec, n] = co_await s.ReadMore(timeout);
     s.raw.commit(n);
     if (ec == beast::error::timeout) {
       co_return Error(ErrorKind::kUpstreamTimeout, "No data from the Claude API in time.", {},

@@ -169,6 +169,40 @@ Awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::ReadSome(
   co_return result;
 }
 
+Awaitable<error_code> UpstreamConnection::WaitReadable(std::chrono::milliseconds timeout) {
+  if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
+    reusable = false;
+    co_return net::error::operation_aborted;
+  }
+  if (tls_ && tls_->has_pending()) {
+    co_return error_code{};
+  }
+  // Bytes or an EOF already queued in the kernel: no need to go through the reactor.
+  char probe = 0;
+  if (::recv(socket_.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+    co_return error_code{};
+  }
+  if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    co_return error_code{};  // an error: the read that follows reports it
+  }
+  deadline_.Start(timeout);
+  error_code ec;
+  if (tls_) {
+    ec = co_await tls_->WaitReadable();
+  } else {
+    std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, Token{});
+  }
+  const bool expired = deadline_.expired();
+  deadline_.Stop();
+  if (ec) {
+    reusable = false;
+    if (expired) {
+      co_return beast::error::timeout;
+    }
+  }
+  co_return ec;
+}
+
 bool UpstreamConnection::LooksAlive() {
   if (!socket_.is_open() || !reusable) {
     return false;

@@ -57,6 +57,12 @@ class TlsSocket {
   /// Writes every byte of `buffers`.
   Awaitable<error_code> Write(std::span<const net::const_buffer> buffers);
 
+  /// True when OpenSSL holds received bytes not read yet (a record partly read, or one not yet
+  /// decrypted): the socket may then stay silent although a read would succeed.
+  [[nodiscard]] bool has_pending() const;
+  /// Waits until the socket is readable; errors as the other operations.
+  Awaitable<error_code> WaitReadable();
+
   /// True when the handshake resumed a cached session.
   [[nodiscard]] bool resumed() const;
   /// Times an operation had to wait for the socket to become readable or writable (for tests).

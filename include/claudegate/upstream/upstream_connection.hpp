@@ -57,6 +57,12 @@ class UpstreamConnection {
   Awaitable<std::tuple<error_code, std::size_t>> ReadSome(net::mutable_buffer buffer,
                                                           std::chrono::milliseconds timeout);
 
+  /// Waits at most `timeout` until a read would make progress (bytes, EOF or an error are there)
+  /// without taking a buffer, so that a quiet stream holds no read buffers while it waits
+  /// (docs/performance.md, "Upstream TLS without the BIO pair"). Returns at once when bytes are
+  /// already buffered in the kernel or in OpenSSL. Errors as ReadSome (timeout, cancellation).
+  Awaitable<error_code> WaitReadable(std::chrono::milliseconds timeout);
+
   /// True when a pooled connection still looks usable: open and no unexpected bytes or EOF.
   [[nodiscard]] bool LooksAlive();
   /// Closes without a TLS close_notify (we never reuse after this).
