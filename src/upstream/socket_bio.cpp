@@ -1,9 +1,9 @@
 #include "socket_bio.hpp"
 
-#include <sys/socket.h>
-
 #include <cerrno>
 #include <climits>
+
+#include <sys/socket.h>
 
 namespace claudegate::upstream {
 namespace {
@@ -15,8 +15,8 @@ bool Transient(int error) { return error == EAGAIN || error == EWOULDBLOCK || er
 int Write(BIO* bio, const char* data, int length) {
   auto* state = State(bio);
   BIO_clear_retry_flags(bio);
-  const ssize_t n = ::send(state->socket->native_handle(), data, static_cast<std::size_t>(length),
-                           MSG_NOSIGNAL);
+  const ssize_t n =
+      ::send(state->socket->native_handle(), data, static_cast<std::size_t>(length), MSG_NOSIGNAL);
   if (n >= 0) {
     return static_cast<int>(n);
   }
@@ -30,7 +30,8 @@ int Write(BIO* bio, const char* data, int length) {
 int Read(BIO* bio, char* data, int length) {
   auto* state = State(bio);
   BIO_clear_retry_flags(bio);
-  const ssize_t n = ::recv(state->socket->native_handle(), data, static_cast<std::size_t>(length), 0);
+  const ssize_t n =
+      ::recv(state->socket->native_handle(), data, static_cast<std::size_t>(length), 0);
   if (n > 0) {
     return static_cast<int>(n);
   }
@@ -48,7 +49,8 @@ int Read(BIO* bio, char* data, int length) {
   return -1;
 }
 
-long Control(BIO* bio, int command, long /*number*/, void* /*pointer*/) {  // NOLINT(google-runtime-int)
+long Control(BIO* bio, int command, long /*number*/,
+             void* /*pointer*/) {  // NOLINT(google-runtime-int)
   switch (command) {
     case BIO_CTRL_FLUSH:
       return 1;  // every write went straight to the kernel

@@ -1,5 +1,8 @@
 #include "claudegate/upstream/tls_socket.hpp"
 
+#include <array>
+#include <string>
+
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -14,6 +17,27 @@ Error SetupFailed(const std::string& what) {
                "Cannot reach the Claude API: " + what + " (" +
                    error_code(code, net::error::get_ssl_category()).message() + ").",
                {}, "upstream_unreachable");
+}
+
+// The bytes of `buffers` copied into `storage` when there are several and together they fit one
+// TLS record; otherwise an empty buffer.
+net::const_buffer JoinSmall(std::span<const net::const_buffer> buffers, std::string& storage) {
+  constexpr std::size_t kMaxRecordPlaintext = 16U * 1024U;  // RFC 8446 §5.1
+  if (buffers.size() < 2) {
+    return {};
+  }
+  std::size_t total = 0;
+  for (const auto& buffer : buffers) {
+    total += buffer.size();
+  }
+  if (total > kMaxRecordPlaintext) {
+    return {};
+  }
+  storage.reserve(total);
+  for (const auto& buffer : buffers) {
+    storage.append(static_cast<const char*>(buffer.data()), buffer.size());
+  }
+  return net::buffer(storage);
 }
 
 }  // namespace
@@ -137,8 +161,8 @@ Awaitable<error_code> TlsSocket::WaitFor(Step step) {
   }
   const bool read = step == Step::kWaitRead;
   ++(read ? read_waits_ : write_waits_);
-  auto [ec] = co_await socket_.async_wait(
-      read ? tcp::socket::wait_read : tcp::socket::wait_write, Token{});
+  auto [ec] =
+      co_await socket_.async_wait(read ? tcp::socket::wait_read : tcp::socket::wait_write, Token{});
   co_return ec;
 }
 
@@ -192,6 +216,13 @@ Awaitable<std::tuple<error_code, std::size_t>> TlsSocket::ReadSome(net::mutable_
 }
 
 Awaitable<error_code> TlsSocket::Write(std::span<const net::const_buffer> buffers) {
+  // A request is a head and a body. Written apart they are two TLS records and two send(2)s;
+  // joined (when they fit one record, 16 KiB) one of each.
+  std::string joined;
+  const std::array<net::const_buffer, 1> one = {JoinSmall(buffers, joined)};
+  if (one[0].size() > 0) {
+    buffers = one;
+  }
   for (const auto& buffer : buffers) {
     // Without SSL_MODE_ENABLE_PARTIAL_WRITE, SSL_write_ex returns only once the whole buffer is
     // written; after WANT_* it must be repeated with the same pointer and length (SSL_write(3)).
@@ -208,8 +239,7 @@ Awaitable<error_code> TlsSocket::Write(std::span<const net::const_buffer> buffer
       if (step == Step::kFailed) {
         co_return ec;
       }
-      if (auto wait_ec = co_await WaitFor(step == Step::kDone ? Step::kWaitWrite : step);
-          wait_ec) {
+      if (auto wait_ec = co_await WaitFor(step == Step::kDone ? Step::kWaitWrite : step); wait_ec) {
         co_return wait_ec;
       }
     }

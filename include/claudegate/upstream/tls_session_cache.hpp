@@ -14,12 +14,12 @@
 /// per session ticket received).
 #pragma once
 
-#include <openssl/ssl.h>
-
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include <openssl/ssl.h>
 
 namespace claudegate::upstream {
 

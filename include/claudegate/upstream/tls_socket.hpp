@@ -18,12 +18,12 @@
 /// Not thread-safe; owned by one upstream connection and used by one coroutine at a time.
 #pragma once
 
-#include <openssl/ssl.h>
-
 #include <memory>
 #include <span>
 #include <string>
 #include <tuple>
+
+#include <openssl/ssl.h>
 
 #include "claudegate/error.hpp"
 #include "claudegate/net.hpp"
