@@ -146,6 +146,52 @@ TEST(UpstreamTls, AHandshakeThePeerStallsEndsAtTheTlsDeadline) {
   EXPECT_EQ(upstream.tls_handshakes(), 0U);
 }
 
+TEST(UpstreamTls, AReadThatTimesOutLeavesTheStreamReadable) {
+  // The second half of the stream comes after a pause much longer than the read timeout below.
+  FakeUpstream upstream([](const RecordedRequest&) {
+    auto response = SseResponse(TextStreamTranscript("claude-test", {"He", "llo"}, 1, 2));
+    response.delay_between_chunks = 150ms;
+    return response;
+  });
+  auto config = ConfigFor(upstream).upstream;
+  auto client = UpstreamClient::Create(config);
+  ASSERT_TRUE(client) << client.error().message;
+
+  net::io_context io;
+  std::string body;
+  int idle = 0;
+  ASSERT_TRUE(RunToCompletion(io, [&]() -> Awaitable<void> {
+    auto response = co_await (*client)->Send(MessagesRequest());
+    if (!response) {
+      ADD_FAILURE() << response.error().message;
+      co_return;
+    }
+    for (int reads = 0; reads < 10'000; ++reads) {
+      auto piece = co_await response->Read(20ms);
+      if (!piece) {
+        // The deadline ended the wait, not the TLS session: read again, as the heartbeat loop does.
+        if (piece.error().kind != ErrorKind::kUpstreamTimeout) {
+          ADD_FAILURE() << piece.error().message;
+          co_return;
+        }
+        ++idle;
+        continue;
+      }
+      if (piece->empty()) {
+        co_return;
+      }
+      body.append(*piece);
+    }
+    ADD_FAILURE() << "the body never ended";
+  }()));
+  EXPECT_GT(idle, 0) << "no read timed out: the test proved nothing";
+  std::string expected;
+  for (const auto& chunk : TextStreamTranscript("claude-test", {"He", "llo"}, 1, 2)) {
+    expected += chunk;
+  }
+  EXPECT_EQ(body, expected);
+}
+
 // A TLS server on its own thread that completes the handshake and then reads nothing until told
 // to; afterwards it reads everything and keeps the bytes.
 class LateReader {
