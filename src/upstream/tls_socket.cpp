@@ -49,6 +49,12 @@ TlsSocket::TlsSocket(tcp::socket& socket, IoDeadline& deadline)
 
 TlsSocket::~TlsSocket() {
   if (ssl_ != nullptr) {
+    // Connections end without a close_notify (UpstreamConnection::Close). SSL_free would then
+    // treat the session as bad and mark it not resumable, which is the very session (the newest
+    // ticket) the cache offers next; declaring the shutdown done keeps it usable, as nginx does
+    // for connections it drops (ngx_ssl_shutdown; SSL_set_shutdown(3)). A session reaches the
+    // cache only from a completed, verified handshake.
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl_);  // frees the BIO too; the session stays in the cache by its own reference
   }
 }

@@ -65,8 +65,14 @@ ScriptedResponse Ok(const RecordedRequest& /*request*/) {
 
 // One request through `client` to `url` (the client's own upstream when empty); its status, or 0.
 Awaitable<unsigned> SendOne(UpstreamClient& client, std::string url = {}) {
-  auto response = url.empty() ? co_await client.Send(MessagesRequest())
-                              : co_await client.SendTo(url, MessagesRequest());
+  // Two statements, not `?:` with a co_await in each branch: GCC 12 corrupts the coroutine frame
+  // with the latter (a crash in the Debug build).
+  Result<upstream::UpstreamResponse> response = Error(ErrorKind::kInternal, "not sent");
+  if (url.empty()) {
+    response = co_await client.Send(MessagesRequest());
+  } else {
+    response = co_await client.SendTo(url, MessagesRequest());
+  }
   if (!response) {
     ADD_FAILURE() << "upstream request failed: " << response.error().message;
     co_return 0;
@@ -185,11 +191,11 @@ TEST(UpstreamTls, AReadThatTimesOutLeavesTheStreamReadable) {
     ADD_FAILURE() << "the body never ended";
   }()));
   EXPECT_GT(idle, 0) << "no read timed out: the test proved nothing";
-  std::string expected;
-  for (const auto& chunk : TextStreamTranscript("claude-test", {"He", "llo"}, 1, 2)) {
-    expected += chunk;
-  }
-  EXPECT_EQ(body, expected);
+  // Every event arrived whole and in order (the fake numbers message ids, so compare the rest).
+  EXPECT_NE(body.find(R"("text":"He"}})"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("text":"llo"}})"), std::string::npos) << body;
+  EXPECT_LT(body.find(R"("text":"He"}})"), body.find(R"("text":"llo"}})"));
+  EXPECT_TRUE(body.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")) << body;
 }
 
 // A TLS server on its own thread that completes the handshake and then reads nothing until told
@@ -288,6 +294,7 @@ TEST(UpstreamTls, AWriteWaitsForASlowPeerAndDeliversEveryByte) {
 
   net::io_context io;
   std::size_t write_waits = 0;
+  std::string received;
   ASSERT_TRUE(RunToCompletion(io, [&]() -> Awaitable<void> {
     auto opened = co_await UpstreamConnection::Open(target, tls->get(), 10s, 10s);
     if (!opened) {
@@ -328,10 +335,12 @@ TEST(UpstreamTls, AWriteWaitsForASlowPeerAndDeliversEveryByte) {
     }
     EXPECT_FALSE(write_ec) << write_ec.message();
     write_waits = connection.tls()->write_waits();
+    // Only now may the connection close: closing a socket with unread bytes (the server's
+    // session tickets) resets it, and the kernel drops what the peer had not read yet.
+    received = peer.WaitForBytes(head.size() + body.size());
   }()));
 
   EXPECT_GT(write_waits, 0U) << "the write never had to wait: the test proved nothing";
-  const std::string received = peer.WaitForBytes(head.size() + body.size());
   ASSERT_EQ(received.size(), head.size() + body.size());
   EXPECT_TRUE(received == head + body) << "the bytes arrived changed or out of order";
 }
