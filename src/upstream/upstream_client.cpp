@@ -4,6 +4,8 @@
 
 #include <span>
 
+#include "claudegate/upstream/tls_session_cache.hpp"
+#include "claudegate/upstream/tls_socket.hpp"
 #include "connection_pool.hpp"
 
 namespace claudegate::upstream {
@@ -69,10 +71,31 @@ struct UpstreamResponse::State {
   beast::flat_buffer raw;                 // bytes read but not yet parsed
   // Decoded body bytes handed to the caller. Not zero-filled: clearing 16 KiB was a tenth of the
   // instructions of a /v1/messages request, and pages never written stay out of RSS.
-  std::unique_ptr<char[]> body_storage = std::make_unique_for_overwrite<char[]>(kReadChunk);
-  std::span<char> body{body_storage.get(), kReadChunk};
+  std::unique_ptr<char[]> body_storage;
+  std::span<char> body;
   bool received_any = false;              // any response byte arrived (no transparent retry then)
   std::size_t pending = 0;                // body bytes decoded with the header, not yet returned
+
+  // Reads more bytes into `raw`. When everything read so far is parsed (and the caller, by
+  // calling again, is done with the last view of `body`), both buffers are freed first and the
+  // read waits for the socket without them: a quiet stream then holds 32 KiB less
+  // (docs/performance.md, "Upstream TLS without the BIO pair"). Invariant: `body` has storage
+  // whenever `raw` holds bytes, so the parser always has somewhere to decode to.
+  Awaitable<std::tuple<error_code, std::size_t>> ReadMore(std::chrono::milliseconds timeout) {
+    if (raw.size() == 0) {
+      raw.shrink_to_fit();  // frees it: nothing unparsed
+      body_storage.reset();
+      body = {};
+      if (auto ec = co_await connection->WaitReadable(timeout); ec) {
+        co_return std::tuple<error_code, std::size_t>{ec, 0};
+      }
+    }
+    if (!body_storage) {
+      body_storage = std::make_unique_for_overwrite<char[]>(kReadChunk);
+      body = {body_storage.get(), kReadChunk};
+    }
+    co_return co_await connection->ReadSome(raw.prepare(kReadChunk), timeout);
+  }
 };
 
 UpstreamResponse::UpstreamResponse(std::unique_ptr<UpstreamConnection> connection,
@@ -145,7 +168,7 @@ Awaitable<Result<void>> UpstreamResponse::ReadHeader(std::chrono::milliseconds t
                       "The Claude API did not answer in time (first-byte timeout).", {},
                       "timeout");
     }
-    auto [ec, n] = co_await s.connection->ReadSome(s.raw.prepare(kReadChunk), remaining);
+    auto [ec, n] = co_await s.ReadMore(remaining);
     s.raw.commit(n);
     if (n > 0) {
       s.received_any = true;
@@ -194,7 +217,7 @@ Awaitable<Result<BodyRead>> UpstreamResponse::Read(std::chrono::milliseconds tim
         continue;  // e.g. a chunk header was consumed; parse the rest before reading more
       }
     }
-    auto [ec, n] = co_await s.connection->ReadSome(s.raw.prepare(kReadChunk), timeout);
+    auto [ec, n] = co_await s.ReadMore(timeout);
     s.raw.commit(n);
     if (ec == beast::error::timeout) {
       co_return BodyRead::Idle();
@@ -247,8 +270,11 @@ Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(const std::string& ca
                        ssl::context::no_tlsv1_1);
   // Verification is always on; there is deliberately no switch to turn it off.
   context->set_verify_mode(ssl::verify_peer);
-  // Idle pooled connections and quiet streams need not hold ~34 KiB of OpenSSL buffers each.
+  // Idle pooled connections and quiet streams need not hold ~34 KiB of OpenSSL buffers each: with
+  // OpenSSL on the socket itself (TlsSocket) the record buffers are freed whenever a read or write
+  // has drained them (SSL_CTX_set_mode(3)).
   SSL_CTX_set_mode(context->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  TlsSessionCache::EnableOn(context->native_handle());
   error_code ec;
   if (ca_file.empty()) {
     context->set_default_verify_paths(ec);
@@ -283,6 +309,7 @@ UpstreamClient::UpstreamClient(const config::Upstream& config, UpstreamTarget ta
     : config_(config),
       target_(std::move(target)),
       tls_(std::move(tls)),
+      tls_sessions_(std::make_shared<TlsSessionCache>()),
       pool_(std::make_shared<ConnectionPool>(config.max_idle_connections,
                                              config.pool_idle_timeout)) {}
 
@@ -302,12 +329,15 @@ Awaitable<Result<UpstreamResponse>> UpstreamClient::SendOnce(const UpstreamTarge
   std::unique_ptr<UpstreamConnection> connection = pool ? pool->Take(home) : nullptr;
   if (!connection) {
     auto opened = co_await UpstreamConnection::Open(target, tls_.get(), config_.connect_timeout,
-                                                    config_.tls_timeout);
+                                                    config_.tls_timeout, tls_sessions_);
     if (!opened) {
       co_return opened.error();
     }
     connection = std::move(*opened);
     ++connections_opened_;
+    if (connection->tls() != nullptr && connection->tls()->resumed()) {
+      ++connections_resumed_;
+    }
   }
   const bool reused = connection->reused;
   const std::string head = SerializeHead(target, request);

@@ -6,6 +6,8 @@
 #include <boost/url/parse.hpp>
 
 #include "claudegate/config/loader.hpp"
+#include "claudegate/upstream/tls_session_cache.hpp"
+#include "claudegate/upstream/tls_socket.hpp"
 
 namespace claudegate::upstream {
 namespace {
@@ -50,9 +52,14 @@ Result<UpstreamTarget> ParseUpstreamUrl(std::string_view url) {
   return target;
 }
 
+UpstreamConnection::UpstreamConnection(tcp::socket socket)
+    : socket_(std::move(socket)), deadline_(socket_) {}
+
+UpstreamConnection::~UpstreamConnection() = default;
+
 Awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection::Open(
     const UpstreamTarget& target, ssl::context* tls, std::chrono::milliseconds connect_timeout,
-    std::chrono::milliseconds tls_timeout) {
+    std::chrono::milliseconds tls_timeout, std::shared_ptr<TlsSessionCache> sessions) {
   auto executor = co_await net::this_coro::executor;
   Token::as_default_on_t<tcp::resolver> resolver(executor);
   Timer timer(executor);
@@ -78,37 +85,29 @@ Awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection::Open(
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
 
+  std::unique_ptr<UpstreamConnection> connection(new UpstreamConnection(std::move(socket)));
   if (!target.tls) {
-    co_return std::unique_ptr<UpstreamConnection>(new UpstreamConnection(std::move(socket)));
+    co_return connection;
   }
-  TlsStream stream(std::move(socket), *tls);
-  // SNI must carry a DNS name, never an IP literal (RFC 6066 §3).
-  error_code address_ec;
-  net::ip::make_address(target.host, address_ec);
-  if (address_ec && SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str()) != 1) {
-    co_return Unreachable("cannot set TLS SNI",
-                          error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category()));
+  auto tls_socket = TlsSocket::Create(connection->socket_, connection->deadline_,
+                                      tls->native_handle(), target.host, target.port,
+                                      std::move(sessions));
+  if (!tls_socket) {
+    co_return tls_socket.error();
   }
-  // Verifies the certificate's DNS or IP SAN against the host we dialled.
-  stream.set_verify_callback(ssl::host_name_verification(target.host));
-  timer.expires_after(tls_timeout);
-  auto handshake = co_await (stream.async_handshake(ssl::stream_base::client, Token{}) ||
-                             timer.async_wait());
-  if (handshake.index() == 1) {
+  connection->tls_ = std::move(*tls_socket);
+  connection->deadline_.Start(tls_timeout);
+  const error_code handshake_ec = co_await connection->tls_->Handshake();
+  const bool expired = connection->deadline_.expired();
+  connection->deadline_.Stop();
+  if (handshake_ec && expired) {
     co_return TimedOut("in the TLS handshake with");
   }
-  if (auto [ec] = std::get<0>(handshake); ec) {
+  if (handshake_ec) {
     co_return Unreachable("TLS handshake with " + target.host + " failed (certificate not trusted?)",
-                          ec);
+                          handshake_ec);
   }
-  co_return std::unique_ptr<UpstreamConnection>(new UpstreamConnection(std::move(stream)));
-}
-
-tcp::socket& UpstreamConnection::Socket() {
-  if (auto* plain = std::get_if<PlainStream>(&stream_)) {
-    return *plain;
-  }
-  return std::get<TlsStream>(stream_).next_layer();
+  co_return connection;
 }
 
 // Write and ReadSome first look whether the calling coroutine was cancelled, even if the
@@ -117,28 +116,31 @@ tcp::socket& UpstreamConnection::Socket() {
 // state. The pipeline runs with throw_if_cancelled(false), which would otherwise check this before
 // each operation; without the check a client that hung up in that window left the request
 // waiting for the upstream's first byte for 10 minutes (issue 14, #15; docs/architecture.md).
+// TlsSocket repeats the check before each of its waits.
+//
+// A timeout is reported only when the operation failed: a completion that was already queued
+// when the deadline fired still delivers its bytes.
 Awaitable<error_code> UpstreamConnection::Write(const std::vector<net::const_buffer>& buffers,
                                                 std::chrono::milliseconds timeout) {
   if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
     reusable = false;
     co_return net::error::operation_aborted;
   }
-  Timer timer(co_await net::this_coro::executor, timeout);
-  auto write = [&]() -> Awaitable<std::tuple<error_code, std::size_t>> {
-    if (auto* plain = std::get_if<PlainStream>(&stream_)) {
-      co_return co_await net::async_write(*plain, buffers, Token{});
-    }
-    co_return co_await net::async_write(std::get<TlsStream>(stream_), buffers, Token{});
-  };
-  auto result = co_await (write() || timer.async_wait());
-  if (result.index() == 1) {
-    reusable = false;
-    Close();
-    co_return beast::error::timeout;
+  deadline_.Start(timeout);
+  error_code ec;
+  if (tls_) {
+    ec = co_await tls_->Write(buffers);
+  } else {
+    std::tie(ec, std::ignore) = co_await net::async_write(socket_, buffers, Token{});
   }
-  auto [ec, n] = std::get<0>(result);
+  const bool expired = deadline_.expired();
+  deadline_.Stop();
   if (ec) {
     reusable = false;
+  }
+  if (ec && expired) {
+    Close();
+    co_return beast::error::timeout;
   }
   co_return ec;
 }
@@ -149,41 +151,73 @@ Awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::ReadSome(
     reusable = false;
     co_return std::tuple<error_code, std::size_t>{net::error::operation_aborted, 0};
   }
-  Timer timer(co_await net::this_coro::executor, timeout);
-  auto read = [&]() -> Awaitable<std::tuple<error_code, std::size_t>> {
-    if (auto* plain = std::get_if<PlainStream>(&stream_)) {
-      co_return co_await plain->async_read_some(buffer, Token{});
+  deadline_.Start(timeout);
+  std::tuple<error_code, std::size_t> result;
+  if (tls_) {
+    result = co_await tls_->ReadSome(buffer);
+  } else {
+    result = co_await socket_.async_read_some(buffer, Token{});
+  }
+  const bool expired = deadline_.expired();
+  deadline_.Stop();
+  if (std::get<0>(result)) {
+    reusable = false;
+    if (expired) {
+      co_return std::tuple<error_code, std::size_t>{beast::error::timeout, 0};
     }
-    co_return co_await std::get<TlsStream>(stream_).async_read_some(buffer, Token{});
-  };
-  auto result = co_await (read() || timer.async_wait());
-  if (result.index() == 1) {
-    reusable = false;
-    co_return std::tuple<error_code, std::size_t>{beast::error::timeout, 0};
   }
-  auto value = std::get<0>(result);
-  if (std::get<0>(value)) {
+  co_return result;
+}
+
+Awaitable<error_code> UpstreamConnection::WaitReadable(std::chrono::milliseconds timeout) {
+  if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
     reusable = false;
+    co_return net::error::operation_aborted;
   }
-  co_return value;
+  if (tls_ && tls_->has_pending()) {
+    co_return error_code{};
+  }
+  // Bytes or an EOF already queued in the kernel: no need to go through the reactor.
+  char probe = 0;
+  if (::recv(socket_.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+    co_return error_code{};
+  }
+  if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    co_return error_code{};  // an error: the read that follows reports it
+  }
+  deadline_.Start(timeout);
+  error_code ec;
+  if (tls_) {
+    ec = co_await tls_->WaitReadable();
+  } else {
+    std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, Token{});
+  }
+  const bool expired = deadline_.expired();
+  deadline_.Stop();
+  if (ec) {
+    reusable = false;
+    if (expired) {
+      co_return beast::error::timeout;
+    }
+  }
+  co_return ec;
 }
 
 bool UpstreamConnection::LooksAlive() {
-  tcp::socket& socket = Socket();
-  if (!socket.is_open() || !reusable) {
+  if (!socket_.is_open() || !reusable) {
     return false;
   }
   // An idle keep-alive connection must have nothing to read: EOF means the server closed it,
   // bytes mean a TLS close_notify or garbage. Either way it is stale.
   char probe = 0;
-  const auto n = ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  const auto n = ::recv(socket_.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 void UpstreamConnection::Close() {
   error_code ignored;
-  Socket().shutdown(tcp::socket::shutdown_both, ignored);
-  Socket().close(ignored);
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace claudegate::upstream

@@ -131,6 +131,11 @@ std::size_t FakeUpstream::tls_handshakes() const {
   return tls_handshakes_;
 }
 
+std::size_t FakeUpstream::tls_resumed_handshakes() const {
+  const std::lock_guard lock(mutex_);
+  return tls_resumed_handshakes_;
+}
+
 std::size_t FakeUpstream::tls_handshake_failures() const {
   const std::lock_guard lock(mutex_);
   return tls_handshake_failures_;
@@ -320,6 +325,9 @@ Awaitable<void> FakeUpstream::ServeTls(tcp::socket socket, ssl::context& context
     co_return;
   }
   Bump(tls_handshakes_);
+  if (SSL_session_reused(stream.native_handle()) == 1) {
+    Bump(tls_resumed_handshakes_);
+  }
   co_await ServeRequests(stream);
 }
 

@@ -125,6 +125,8 @@ class FakeUpstream {
   [[nodiscard]] std::size_t connections_accepted() const;
   /// Completed server-side TLS handshakes.
   [[nodiscard]] std::size_t tls_handshakes() const;
+  /// Completed server-side TLS handshakes that resumed a session (SSL_session_reused).
+  [[nodiscard]] std::size_t tls_resumed_handshakes() const;
   /// Failed server-side TLS handshakes (e.g. a client that rejected the certificate).
   [[nodiscard]] std::size_t tls_handshake_failures() const;
   /// Connections the client closed (or reset) while a response was pending or being written.
@@ -201,6 +203,7 @@ class FakeUpstream {
   std::vector<RecordedRequest> requests_;
   std::size_t connections_accepted_ = 0;
   std::size_t tls_handshakes_ = 0;
+  std::size_t tls_resumed_handshakes_ = 0;
   std::size_t tls_handshake_failures_ = 0;
   std::size_t client_disconnects_ = 0;
   bool run_finished_ = false;

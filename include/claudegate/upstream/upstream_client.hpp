@@ -120,6 +120,8 @@ class UpstreamClient {
 
   /// Connections opened so far (for tests and metrics).
   [[nodiscard]] std::size_t connections_opened() const { return connections_opened_; }
+  /// Of those, TLS connections whose handshake resumed a cached session.
+  [[nodiscard]] std::size_t connections_resumed() const { return connections_resumed_; }
 
  private:
   UpstreamClient(const config::Upstream& config, UpstreamTarget target,
@@ -132,11 +134,15 @@ class UpstreamClient {
   const config::Upstream& config_;
   UpstreamTarget target_;
   std::unique_ptr<ssl::context> tls_;
+  // Shared with every TLS connection it offered a session to (they may outlive the client).
+  std::shared_ptr<TlsSessionCache> tls_sessions_;
   std::shared_ptr<ConnectionPool> pool_;
   std::atomic<std::size_t> connections_opened_{0};
+  std::atomic<std::size_t> connections_resumed_{0};
 };
 
-/// Builds a client TLS context that verifies peers against `ca_file` or the system store.
+/// Builds a client TLS context that verifies peers against `ca_file` or the system store, with
+/// client-side session caching enabled for `TlsSessionCache`.
 [[nodiscard]] Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(
     const std::string& ca_file);
 
