@@ -79,5 +79,9 @@ set(CLAUDEGATE_CORE_SOURCES
   src/upstream/anthropic_headers.cpp
   src/upstream/authorized_call.cpp
   src/upstream/https_token_endpoint.cpp
+  src/upstream/io_deadline.cpp
+  src/upstream/socket_bio.cpp
+  src/upstream/tls_session_cache.cpp
+  src/upstream/tls_socket.cpp
   src/upstream/upstream_client.cpp
   src/upstream/upstream_connection.cpp)
