@@ -1,9 +1,9 @@
 #include "claudegate/app.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <future>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "claudegate/config/open_files.hpp"
 #include "claudegate/credentials/make_credential_source.hpp"
@@ -43,9 +43,8 @@ void FitLimitsToOpenFiles(config::Config& config, unsigned threads) {
         "connection(s) (each connection may hold an upstream connection; {} descriptors are kept "
         "for the rest). Raise the limit (ulimit -n, systemd LimitNOFILE=, docker --ulimit nofile=) "
         "to serve more",
-        limit.soft, limit.hard, config.limits.max_connections,
-        config.upstream.max_idle_connections, budget.max_connections,
-        budget.max_idle_connections, reserve);
+        limit.soft, limit.hard, config.limits.max_connections, config.upstream.max_idle_connections,
+        budget.max_connections, budget.max_idle_connections, reserve);
   }
   config.limits.max_connections = budget.max_connections;
   config.upstream.max_idle_connections = budget.max_idle_connections;

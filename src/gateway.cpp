@@ -1,8 +1,8 @@
 #include "claudegate/gateway.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
+
+#include <spdlog/spdlog.h>
 
 #include "claudegate/middleware/access_log.hpp"
 #include "claudegate/middleware/auth.hpp"
@@ -60,7 +60,8 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
   router->Add(get, "/health/liveness", liveness);
-  router->Add(get, "/health/readiness", [&h](RequestContext& ctx) { return h.health.Readiness(ctx); });
+  router->Add(get, "/health/readiness",
+              [&h](RequestContext& ctx) { return h.health.Readiness(ctx); });
   router->Add(get, "/health", [&h](RequestContext& ctx) { return h.health.Detailed(ctx); });
   router->Add(get, "/metrics", [&h, open_connections](RequestContext& ctx) {
     return h.health.Metrics(ctx, open_connections());
@@ -116,15 +117,13 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
           routes::ChatCompletionsHandler(
               config,
               upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()}),
-          routes::MessagesHandler(
-              config,
-              upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()}),
-          routes::ResponsesHandler(
-              config,
-              upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()})})),
-      pipeline_(BuildPipeline(config, *handlers_, *metrics_,
-                              [this] { return server_ ? server_->active_connections() : 0; },
-                              gate_)),
+          routes::MessagesHandler(config, upstream::CallContext{config.upstream, *credentials_,
+                                                                upstream, metrics_.get()}),
+          routes::ResponsesHandler(config, upstream::CallContext{config.upstream, *credentials_,
+                                                                 upstream, metrics_.get()})})),
+      pipeline_(BuildPipeline(
+          config, *handlers_, *metrics_,
+          [this] { return server_ ? server_->active_connections() : 0; }, gate_)),
       server_(std::make_unique<server::Server>(io, config, *pipeline_, gate_)) {}
 
 Gateway::~Gateway() = default;

@@ -1,11 +1,10 @@
 // claudegate: parse flags, load configuration, then serve until SIGTERM/SIGINT.
 // Exit codes (PRODUCT.md): 0 clean shutdown, 1 runtime failure, 2 bad configuration.
-#include <spdlog/spdlog.h>
-
-#include <malloc.h>
-
 #include <iostream>
 #include <thread>
+
+#include <malloc.h>
+#include <spdlog/spdlog.h>
 
 #include "claudegate/app.hpp"
 

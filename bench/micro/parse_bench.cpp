@@ -1,14 +1,15 @@
 // What-if benchmarks behind the fix suggestions in docs/performance.md: they measure the cost of
 // the building blocks the hot path uses today against a cheaper alternative, on the same input.
-#include <benchmark/benchmark.h>
-
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include "bench_data.hpp"
+#include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
+
 #include "claudegate/anthropic/block_delta_scan.hpp"
+
+#include "bench_data.hpp"
 
 namespace claudegate::bench {
 namespace {
@@ -35,7 +36,9 @@ struct DeltaSax : nlohmann::json_sax<nlohmann::json> {
   std::int64_t index = -1;
   bool null() override { return true; }
   bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t v) override { return number_unsigned(static_cast<number_unsigned_t>(v)); }
+  bool number_integer(number_integer_t v) override {
+    return number_unsigned(static_cast<number_unsigned_t>(v));
+  }
   bool number_unsigned(number_unsigned_t v) override {
     if (depth == 1 && current_key == "index") {
       index = static_cast<std::int64_t>(v);
@@ -54,11 +57,26 @@ struct DeltaSax : nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { ++depth; return true; }
-  bool key(string_t& k) override { current_key = std::move(k); return true; }
-  bool end_object() override { --depth; return true; }
-  bool start_array(std::size_t) override { ++depth; return true; }
-  bool end_array() override { --depth; return true; }
+  bool start_object(std::size_t) override {
+    ++depth;
+    return true;
+  }
+  bool key(string_t& k) override {
+    current_key = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    --depth;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth;
+    return true;
+  }
+  bool end_array() override {
+    --depth;
+    return true;
+  }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
     return false;
   }

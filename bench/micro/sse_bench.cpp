@@ -1,15 +1,16 @@
 // The streaming hot path: upstream SSE bytes → sse::Decoder → StreamTranslator → client bytes,
 // and the non-streaming variant (Decoder → MessageAccumulator → ToOpenAi).
-#include <benchmark/benchmark.h>
-
 #include <string>
 #include <vector>
 
-#include "bench_data.hpp"
+#include <benchmark/benchmark.h>
+
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/chat_response.hpp"
 #include "claudegate/translate/message_accumulator.hpp"
 #include "claudegate/translate/stream_translator.hpp"
+
+#include "bench_data.hpp"
 
 namespace claudegate::translate {
 namespace {
@@ -44,8 +45,8 @@ void BM_SseDecode(benchmark::State& state) {
     benchmark::DoNotOptimize(fed);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * wire.size()));
-  state.counters["events"] = benchmark::Counter(static_cast<double>(events) /
-                                                static_cast<double>(state.iterations()));
+  state.counters["events"] =
+      benchmark::Counter(static_cast<double>(events) / static_cast<double>(state.iterations()));
   SetLabel(state);
 }
 BENCHMARK(BM_SseDecode)->DenseRange(0, 3);
@@ -80,8 +81,7 @@ void BM_AccumulateToOpenAi(benchmark::State& state) {
   for (auto _ : state) {
     sse::Decoder decoder;
     MessageAccumulator accumulator;
-    auto fed =
-        decoder.Feed(wire, [&](const sse::Event& event) { accumulator.OnEvent(event); });
+    auto fed = decoder.Feed(wire, [&](const sse::Event& event) { accumulator.OnEvent(event); });
     benchmark::DoNotOptimize(fed);
     auto message = accumulator.TakeMessage();
     if (message) {

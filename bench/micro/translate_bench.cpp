@@ -1,12 +1,12 @@
 // Request and whole-response translation: the per-request work of the chat route besides I/O.
 #include <benchmark/benchmark.h>
-
 #include <nlohmann/json.hpp>
 
-#include "bench_data.hpp"
 #include "claudegate/config/model_catalog.hpp"
 #include "claudegate/translate/chat_request.hpp"
 #include "claudegate/translate/chat_response.hpp"
+
+#include "bench_data.hpp"
 
 namespace claudegate::translate {
 namespace {

@@ -8,11 +8,12 @@
 /// never disagree.
 #pragma once
 
-#include <boost/system/result.hpp>
-#include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <boost/system/result.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace claudegate {
 
@@ -72,8 +73,9 @@ class ErrorException : public std::runtime_error {
 };
 
 /// ADL hook that makes `Result<T>::value()` usable (boost::system::result's customisation point).
-[[noreturn]] void throw_exception_from_error(const Error& error,  // NOLINT(readability-identifier-naming)
-                                             const boost::source_location& location);
+[[noreturn]] void throw_exception_from_error(
+    const Error& error,  // NOLINT(readability-identifier-naming)
+    const boost::source_location& location);
 
 /// HTTP status for a kind.
 [[nodiscard]] unsigned ErrorStatus(ErrorKind kind);

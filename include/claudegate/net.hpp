@@ -2,8 +2,8 @@
 /// The namespace aliases and the completion token every coroutine in claudegate uses.
 ///
 /// Asio operations awaited with `Token` return their `error_code` as a value inside a tuple instead
-/// of throwing: I/O errors such as `end_of_stream` are routine on a proxy and are handled where they
-/// arise (see STYLE.md, "Errors").
+/// of throwing: I/O errors such as `end_of_stream` are routine on a proxy and are handled where
+/// they arise (see STYLE.md, "Errors").
 #pragma once
 
 #include <boost/asio.hpp>

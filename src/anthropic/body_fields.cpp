@@ -84,10 +84,10 @@ Result<BodyFields> ScanBodyFields(std::string_view body) {
     const std::string_view raw_key = body.substr(pos + 1, key_end - pos - 2);
     // Keys are compared as upstream's parser reads them: "mod\u0065l" is "model" too, and must
     // not slip a second, unchecked model past the alias check.
-    const std::string key = raw_key.find('\\') == std::string_view::npos
-                                ? std::string(raw_key)
-                                : nlohmann::json::parse(body.substr(pos, key_end - pos))
-                                      .get<std::string>();
+    const std::string key =
+        raw_key.find('\\') == std::string_view::npos
+            ? std::string(raw_key)
+            : nlohmann::json::parse(body.substr(pos, key_end - pos)).get<std::string>();
     pos = SkipSpace(body, key_end);
     pos = SkipSpace(body, pos + 1);  // ':'
     const std::size_t value_end = SkipValue(body, pos);

@@ -91,21 +91,24 @@ Result<void> Validate(Config& config) {
   if (config.master_key.empty()) {
     return ConfigError(
         "LITELLM_MASTER_KEY is not set: claudegate will not start without a client key. Set it "
-        "in .env or the environment (" + std::string(kKeyHelp) + ")");
+        "in .env or the environment (" +
+        std::string(kKeyHelp) + ")");
   }
   if (!config.master_key.starts_with("sk-")) {
-    return ConfigError("LITELLM_MASTER_KEY must start with \"sk-\" (LiteLLM's convention, which "
-                       "clients expect); " + std::string(kKeyHelp));
+    return ConfigError(
+        "LITELLM_MASTER_KEY must start with \"sk-\" (LiteLLM's convention, which "
+        "clients expect); " +
+        std::string(kKeyHelp));
   }
   if (config.master_key.size() < kShortKeyWarningLength) {
-    config.warnings.push_back("LITELLM_MASTER_KEY is short (" +
-                              std::to_string(config.master_key.size()) +
-                              " characters); a guessable key exposes your subscription. " +
-                              std::string(kKeyHelp));
+    config.warnings.push_back(
+        "LITELLM_MASTER_KEY is short (" + std::to_string(config.master_key.size()) +
+        " characters); a guessable key exposes your subscription. " + std::string(kKeyHelp));
   }
   if (config.tls.cert_file.empty() != config.tls.key_file.empty()) {
-    return ConfigError("listener TLS needs both a certificate and a key file "
-                       "(claudegate.tls.cert_file and claudegate.tls.key_file)");
+    return ConfigError(
+        "listener TLS needs both a certificate and a key file "
+        "(claudegate.tls.cert_file and claudegate.tls.key_file)");
   }
   if (!config.upstream.base_url.starts_with("https://") &&
       !config.upstream.base_url.starts_with("http://")) {
@@ -219,8 +222,8 @@ std::string DescribeConfig(const Config& config) {
               : std::to_string(config.limits.max_connections_per_client))
       << "), bodies in flight " << config.limits.max_body_bytes_in_flight << " B\n"
       << "  timeouts:              header " << ms(config.limits.header_timeout) << ", idle "
-      << ms(config.limits.idle_timeout) << ", shutdown grace "
-      << ms(config.limits.shutdown_grace) << "\n"
+      << ms(config.limits.idle_timeout) << ", shutdown grace " << ms(config.limits.shutdown_grace)
+      << "\n"
       << "  upstream:              " << RedactUrlUserinfo(config.upstream.base_url)
       << " (anthropic-version " << config.upstream.anthropic_version << ")\n"
       << "  upstream timeouts:     connect " << ms(config.upstream.connect_timeout)
@@ -235,8 +238,7 @@ std::string DescribeConfig(const Config& config) {
       << "\n"
       << "  oauth token url:       " << RedactUrlUserinfo(config.credentials.oauth_token_url)
       << "\n"
-      << "  drop_params:           " << (config.translation.drop_params ? "true" : "false")
-      << "\n"
+      << "  drop_params:           " << (config.translation.drop_params ? "true" : "false") << "\n"
       << "  default max_tokens:    " << config.translation.default_max_tokens << "\n"
       << "  prompt caching:        "
       << (config.prompt_caching.mode == PromptCachingMode::kOff
@@ -251,8 +253,7 @@ std::string DescribeConfig(const Config& config) {
               ? std::string("on") + (config.plan_guard.refuse_overage ? " (also overage)" : "")
               : std::string("off"))
       << "\n"
-      << "  /metrics:              " << (config.metrics_public ? "public" : "needs the key")
-      << "\n"
+      << "  /metrics:              " << (config.metrics_public ? "public" : "needs the key") << "\n"
       << "  auth throttle:         "
       << (config.auth_throttle.max_failures == 0
               ? std::string("off")

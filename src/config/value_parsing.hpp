@@ -25,7 +25,8 @@ inline std::string Lower(std::string_view text) {
 }
 
 // LiteLLM lets any string say `os.environ/NAME`; the value then comes from the environment.
-inline std::optional<std::string> ExpandEnvReference(const std::string& value, const EnvLookup& env) {
+inline std::optional<std::string> ExpandEnvReference(const std::string& value,
+                                                     const EnvLookup& env) {
   constexpr std::string_view kPrefix = "os.environ/";
   if (!value.starts_with(kPrefix)) {
     return value;
@@ -68,6 +69,5 @@ inline Result<std::string> NormalizeLogLevel(std::string_view text, std::string_
   return ConfigError(std::string(setting) + " must be one of debug, info, warning, error; got '" +
                      std::string(text) + "'");
 }
-
 
 }  // namespace claudegate::config::detail

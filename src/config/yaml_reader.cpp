@@ -1,16 +1,16 @@
 #include "yaml_reader.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/yaml.h>
+
 #include "claudegate/middleware/client_address.hpp"
+
 #include "value_parsing.hpp"
 
 namespace claudegate::config::detail {
 namespace {
-
 
 class YamlReader {
  public:
@@ -48,9 +48,7 @@ class YamlReader {
   }
 
  private:
-  Error FailError(const std::string& message) const {
-    return ConfigError(file_ + ": " + message);
-  }
+  Error FailError(const std::string& message) const { return ConfigError(file_ + ": " + message); }
   Result<void> Fail(const std::string& message) const { return FailError(message); }
   void Warn(const std::string& message) { config_.warnings.push_back(file_ + ": " + message); }
 
@@ -275,8 +273,9 @@ class YamlReader {
         }
         config_.translation.drop_params = *value;
       } else if (key == "custom_provider_map") {
-        Warn("litellm_settings.custom_provider_map ignored: claudegate talks to Claude itself, "
-             "no custom provider is needed");
+        Warn(
+            "litellm_settings.custom_provider_map ignored: claudegate talks to Claude itself, "
+            "no custom provider is needed");
       } else if (key == "success_callback" || key == "failure_callback" || key == "callbacks") {
         // Empty callback lists are common in LiteLLM configs; nothing to warn about.
         if (entry.second.IsSequence() && entry.second.size() > 0) {
@@ -350,16 +349,16 @@ class YamlReader {
         step = port ? (config_.port = *port, Result<void>{}) : Result<void>(port.error());
       } else if (key == "threads") {
         auto threads = Integer<unsigned>(value, where);
-        step = threads ? (config_.threads = *threads, Result<void>{})
-                       : Result<void>(threads.error());
+        step =
+            threads ? (config_.threads = *threads, Result<void>{}) : Result<void>(threads.error());
       } else if (key == "log_level") {
         auto text = String(value, where);
         if (!text) {
           return text.error();
         }
         auto level = NormalizeLogLevel(*text, file_ + ": " + where);
-        step = level ? (config_.logging.level = *level, Result<void>{})
-                     : Result<void>(level.error());
+        step =
+            level ? (config_.logging.level = *level, Result<void>{}) : Result<void>(level.error());
       } else if (key == "log_json") {
         auto flag = Bool(value, where);
         step = flag ? (config_.logging.json = *flag, Result<void>{}) : Result<void>(flag.error());
@@ -379,7 +378,8 @@ class YamlReader {
                     : Result<void>(mode.error());
       } else if (key == "prompt_cache_ttl") {
         auto ttl = CacheTtlValue(value, where);
-        step = ttl ? (config_.prompt_caching.ttl = *ttl, Result<void>{}) : Result<void>(ttl.error());
+        step =
+            ttl ? (config_.prompt_caching.ttl = *ttl, Result<void>{}) : Result<void>(ttl.error());
       } else if (key == "prompt_caching_messages") {
         auto flag = Bool(value, where);
         step = flag ? (config_.prompt_caching.messages_route = *flag, Result<void>{})
@@ -476,8 +476,8 @@ class YamlReader {
       Result<void> step;
       if (key == "max_failures") {  // 0 is allowed: it turns the throttle off
         auto count = Integer<std::size_t>(entry.second, where);
-        step = count ? (throttle.max_failures = *count, Result<void>{})
-                     : Result<void>(count.error());
+        step =
+            count ? (throttle.max_failures = *count, Result<void>{}) : Result<void>(count.error());
       } else if (key == "window_ms") {
         step = Millis(entry.second, where, throttle.window);
       } else if (key == "block_ms") {
@@ -609,6 +609,5 @@ Result<void> ReadYamlFile(const std::string& path, Config& config, const EnvLook
     return ConfigError(path + ": unexpected value: " + e.what());
   }
 }
-
 
 }  // namespace claudegate::config::detail

@@ -8,8 +8,8 @@
 
 namespace claudegate::config::detail {
 
-/// Applies the YAML file at `path` to `config` (unknown keys become warnings). Errors name the file,
-/// the key and what to fix.
+/// Applies the YAML file at `path` to `config` (unknown keys become warnings). Errors name the
+/// file, the key and what to fix.
 [[nodiscard]] Result<void> ReadYamlFile(const std::string& path, Config& config,
                                         const EnvLookup& env);
 

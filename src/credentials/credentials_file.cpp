@@ -1,18 +1,16 @@
 #include "claudegate/credentials/credentials_file.hpp"
 
-#include <cmath>
-
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <array>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <random>
 
 #include "claudegate/credentials/file_lock.hpp"
 
@@ -48,9 +46,9 @@ class Fd {
 };
 
 FileStamp StampOf(const struct stat& st) {
-  return FileStamp{true, st.st_dev, st.st_ino, st.st_size,
-                   static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                       st.st_mtim.tv_nsec};
+  return FileStamp{
+      true, st.st_dev, st.st_ino, st.st_size,
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 // Errors that mean "this location cannot be rewritten", as opposed to a transient failure.
@@ -194,7 +192,8 @@ FileResult<OAuthTokens> ParseOAuth(const ordered_json& document) {
     if (std::isnan(value)) {
       return corrupt("expiresAt");
     }
-    tokens.expires_at_ms = static_cast<std::int64_t>(std::clamp(value, -kMaxExpiryMs, kMaxExpiryMs));
+    tokens.expires_at_ms =
+        static_cast<std::int64_t>(std::clamp(value, -kMaxExpiryMs, kMaxExpiryMs));
   }
   if (const auto s = oauth.find("scopes"); s != oauth.end() && !s->is_null()) {
     if (!s->is_array()) {

@@ -13,9 +13,10 @@
 #include "claudegate/credentials/file_credential_source.hpp"
 
 #include <exception>
-#include <spdlog/spdlog.h>
 #include <variant>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "file_credential_source_internal.hpp"
 
@@ -154,10 +155,9 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
   const auto now = Now();
   const OAuthTokens& tokens = doc_->oauth;
   if (tokens.LoggedOut()) {
-    d.result = Unavailable("the Claude credentials in " + file_.Path().string() +
-                           " are logged out" +
-                           (dead_reason_.empty() ? "" : " (" + dead_reason_ + ")") +
-                           ": run `claude login` again");
+    d.result = Unavailable(
+        "the Claude credentials in " + file_.Path().string() + " are logged out" +
+        (dead_reason_.empty() ? "" : " (" + dead_reason_ + ")") + ": run `claude login` again");
     return d;
   }
   const bool rejected_current = rejected.has_value() && *rejected == tokens.access_token;
@@ -173,11 +173,11 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
     if (usable) {
       return credential;
     }
-    return Error{rejected_current ? ErrorKind::kUpstreamAuthentication
-                                  : ErrorKind::kServiceUnavailable,
-                 std::move(why),
-                 {},
-                 {}};
+    return Error{
+        rejected_current ? ErrorKind::kUpstreamAuthentication : ErrorKind::kServiceUnavailable,
+        std::move(why),
+        {},
+        {}};
   };
   const std::string last_error =
       last_refresh_ && !last_refresh_->error.empty() ? last_refresh_->error : "no details";
@@ -193,9 +193,9 @@ FileCredentialSource::Decision FileCredentialSource::DecideLocked(
       d.result = fallback("timed out waiting for the Claude credential refresh in progress");
     }
   } else if (now < retry_after_) {
-    d.result = fallback("refreshing the Claude credentials failed (" + last_error +
-                        "); next attempt in " + std::to_string(SecondsBetween(now, retry_after_)) +
-                        " s");
+    d.result =
+        fallback("refreshing the Claude credentials failed (" + last_error + "); next attempt in " +
+                 std::to_string(SecondsBetween(now, retry_after_)) + " s");
   } else if (!may_start) {
     d.result = fallback("refreshing the Claude credentials did not produce a usable token (" +
                         last_error + ")");
@@ -367,9 +367,8 @@ nlohmann::json FileCredentialSource::Status() const {
   const std::lock_guard lock(mutex_);
   ReloadIfChangedLocked();
   const auto now = Now();
-  nlohmann::json status = {{"source", "credentials_file"},
-                           {"path", file_.Path().string()},
-                           {"refreshing", refreshing_}};
+  nlohmann::json status = {
+      {"source", "credentials_file"}, {"path", file_.Path().string()}, {"refreshing", refreshing_}};
   if (doc_) {
     const OAuthTokens& tokens = doc_->oauth;
     const bool dead = !dead_refresh_token_.empty() && dead_refresh_token_ == tokens.refresh_token;

@@ -12,7 +12,6 @@
 namespace claudegate::credentials {
 namespace {
 
-
 // Wall-clock age of a directory's mtime; proper-lockfile compares mtime with Date.now().
 std::chrono::milliseconds AgeOf(const struct stat& st) {
   const auto mtime = std::chrono::system_clock::time_point(

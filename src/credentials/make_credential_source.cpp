@@ -1,8 +1,7 @@
 #include "claudegate/credentials/make_credential_source.hpp"
 
-#include <sys/stat.h>
-
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "claudegate/credentials/static_credential_source.hpp"
 

@@ -11,7 +11,7 @@ using nlohmann::ordered_json;
 
 // CLI 2.1.330's scopes for the default client (2.1.197's list plus user:plugins).
 constexpr std::array<std::string_view, 6> kDefaultScopes = {
-    "user:profile",    "user:inference",   "user:sessions:claude_code",
+    "user:profile",     "user:inference",   "user:sessions:claude_code",
     "user:mcp_servers", "user:file_upload", "user:plugins"};
 // Stored scopes the CLI carries over into a default-client refresh (union of 2.1.197's and
 // 2.1.330's preservable lists).
@@ -99,7 +99,8 @@ Result<ordered_json> ApplyTokenResponse(const ordered_json& old_oauth,
       refresh != response.end() && refresh->is_string() && !refresh->get<std::string>().empty()) {
     oauth["refreshToken"] = refresh->get<std::string>();
   }  // else: keep the old refresh token, as the CLI does.
-  oauth["expiresAt"] = now_ms + static_cast<std::int64_t>(std::llround(expires_in->get<double>() * 1000));
+  oauth["expiresAt"] =
+      now_ms + static_cast<std::int64_t>(std::llround(expires_in->get<double>() * 1000));
   if (const auto scope = response.find("scope"); scope != response.end() && scope->is_string()) {
     ordered_json scopes = ordered_json::array();
     const std::string text = scope->get<std::string>();
@@ -115,7 +116,8 @@ Result<ordered_json> ApplyTokenResponse(const ordered_json& old_oauth,
   }
   if (const auto rt_in = response.find("refresh_token_expires_in");
       rt_in != response.end() && rt_in->is_number()) {
-    const auto fresh = now_ms + static_cast<std::int64_t>(std::llround(rt_in->get<double>() * 1000));
+    const auto fresh =
+        now_ms + static_cast<std::int64_t>(std::llround(rt_in->get<double>() * 1000));
     const auto old = oauth.find("refreshTokenExpiresAt");
     if (old != oauth.end() && old->is_number() && old->get<double>() > 0) {
       oauth["refreshTokenExpiresAt"] = std::min(old->get<std::int64_t>(), fresh);

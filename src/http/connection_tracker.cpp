@@ -1,9 +1,9 @@
 #include "claudegate/http/connection_tracker.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <vector>
+
+#include <malloc.h>
 
 namespace claudegate::server {
 namespace {

@@ -1,9 +1,9 @@
 #include "claudegate/http/server.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
+
+#include <spdlog/spdlog.h>
 
 #include "claudegate/http/session.hpp"
 
@@ -103,13 +103,13 @@ Result<tcp::endpoint> Server::Listen() {
   if (ec) {
     return Error{ErrorKind::kInvalidRequest,
                  "HOST '" + config_.host + "' is not an IP address (use e.g. 0.0.0.0 or 127.0.0.1)",
-                 {}, {}};
+                 {},
+                 {}};
   }
   if (config_.tls.Enabled()) {
     tls_ = std::make_unique<ssl::context>(ssl::context::tls_server);
     tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                      ssl::context::no_tlsv1_1);
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     SSL_CTX_set_mode(tls_->native_handle(), SSL_MODE_RELEASE_BUFFERS);
     tls_->use_certificate_chain_file(config_.tls.cert_file, ec);
     if (!ec) {
@@ -119,7 +119,8 @@ Result<tcp::endpoint> Server::Listen() {
       return Error{ErrorKind::kInvalidRequest,
                    "cannot load listener TLS certificate/key (" + config_.tls.cert_file + ", " +
                        config_.tls.key_file + "): " + ec.message(),
-                   {}, {}};
+                   {},
+                   {}};
     }
   }
   // Asio creates an io_context's reactor (epoll, eventfd and timerfd descriptors) with its first
@@ -143,7 +144,8 @@ Result<tcp::endpoint> Server::Listen() {
     return Error{ErrorKind::kInternal,
                  "cannot listen on " + config_.host + ":" + std::to_string(config_.port) + ": " +
                      ec.message(),
-                 {}, {}};
+                 {},
+                 {}};
   }
   const auto bound = acceptor_.local_endpoint();
   net::co_spawn(acceptor_.get_executor(), AcceptLoop(), LogSessionBug);
@@ -165,7 +167,7 @@ Awaitable<std::tuple<error_code, tcp::socket>> Server::AcceptNext() {
 }
 
 Awaitable<void> Server::AcceptLoop() {
-  const SessionDeps deps{&config_.limits, &pipeline_, &tracker_, tls_.get(),
+  const SessionDeps deps{&config_.limits, &pipeline_,    &tracker_,        tls_.get(),
                          gate_,           &body_budget_, &trusted_proxies_};
   AcceptFailureLog failure_log;
   auto pause = kFirstAcceptPause;

@@ -1,14 +1,15 @@
 #include "claudegate/http/session.hpp"
 
+#include <array>
+#include <type_traits>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <type_traits>
-
 #include "claudegate/error.hpp"
 #include "claudegate/http/request_framing.hpp"
+
 #include "session_sink.hpp"
 
 namespace claudegate::server {
@@ -52,20 +53,21 @@ struct CloseState {
 // close without a reply (client went away, idle timeout).
 std::optional<Error> ParseFailure(const error_code& ec) {
   if (ec == http::error::header_limit) {
-    return Error{ErrorKind::kHeadersTooLarge, "Request header fields too large.", {},
-                 "headers_too_large"};
+    return Error{
+        ErrorKind::kHeadersTooLarge, "Request header fields too large.", {}, "headers_too_large"};
   }
   if (ec == http::error::body_limit) {
-    return Error{ErrorKind::kPayloadTooLarge, "Request body too large.", {},
-                 "request_too_large"};
+    return Error{ErrorKind::kPayloadTooLarge, "Request body too large.", {}, "request_too_large"};
   }
   if (ec == beast::error::timeout) {
-    return Error{ErrorKind::kRequestTimeout, "Timed out reading the request.", {},
-                 "request_timeout"};
+    return Error{
+        ErrorKind::kRequestTimeout, "Timed out reading the request.", {}, "request_timeout"};
   }
   if (ec == kBodyBudgetExhausted) {
     return Error{ErrorKind::kServiceUnavailable,
-                 "Too many request bodies in flight; retry shortly.", {}, "body_budget_exhausted"};
+                 "Too many request bodies in flight; retry shortly.",
+                 {},
+                 "body_budget_exhausted"};
   }
   if (ec == http::error::end_of_stream || ec == net::error::eof ||
       ec == net::error::connection_reset || ec == net::error::operation_aborted ||
@@ -75,7 +77,9 @@ std::optional<Error> ParseFailure(const error_code& ec) {
   }
   // Everything else is a protocol error: bad request line, bad header, bad chunk, smuggling
   // attempts such as both Content-Length and Transfer-Encoding.
-  return Error{ErrorKind::kInvalidRequest, "Malformed HTTP request: " + ec.message() + ".", {},
+  return Error{ErrorKind::kInvalidRequest,
+               "Malformed HTTP request: " + ec.message() + ".",
+               {},
                "bad_request"};
 }
 
@@ -94,8 +98,7 @@ std::optional<Error> ParseFailure(const error_code& ec) {
 // instructions per request; see docs/performance.md).
 error_code ParseBufferedHeader(beast::flat_buffer& buffer,
                                http::request_parser<http::string_body>& parser,
-                               std::size_t max_header_bytes, std::size_t& parsed,
-                               bool& obs_fold) {
+                               std::size_t max_header_bytes, std::size_t& parsed, bool& obs_fold) {
   if (buffer.size() == 0) {
     return http::error::need_more;
   }
@@ -314,16 +317,17 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
       // timeout would), so the slow client still gets its 408.
       Timer header_deadline(co_await net::this_coro::executor, deps.limits->header_timeout);
       lowest.expires_never();
-      auto header = co_await (ReadHeader(stream, buffer, parser, deps.limits->max_header_bytes,
-                                         parsed, obs_fold) ||
-                              header_deadline.async_wait());
+      auto header = co_await (
+          ReadHeader(stream, buffer, parser, deps.limits->max_header_bytes, parsed, obs_fold) ||
+          header_deadline.async_wait());
       header_ec = header.index() == 1 ? error_code(beast::error::timeout) : std::get<0>(header);
     }
     if (header_ec) {
       auto error = ParseFailure(header_ec);
       if (obs_fold) {
         error = Error{ErrorKind::kInvalidRequest,
-                      "Malformed HTTP request: obsolete line folding is not accepted.", {},
+                      "Malformed HTTP request: obsolete line folding is not accepted.",
+                      {},
                       "bad_request"};
       }
       if (error) {
@@ -334,8 +338,10 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     // Framing Beast accepts but RFC 9112 forbids (e.g. a Transfer-Encoding that is not just
     // chunked, which would leave the body to be read as the next request): refuse and close.
     if (auto violation = FramingViolation(parser.get())) {
-      const Error error{ErrorKind::kInvalidRequest, "Malformed HTTP request: " + *violation + ".",
-                        {}, "bad_request"};
+      const Error error{ErrorKind::kInvalidRequest,
+                        "Malformed HTTP request: " + *violation + ".",
+                        {},
+                        "bad_request"};
       co_await SendParseFailure(stream, parser.get().version(), parser.get().target(), error, deps,
                                 peer);
       co_return;
@@ -389,8 +395,8 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     if (body_announced) {
       parser.eager(true);
       lowest.expires_after(deps.limits->body_timeout);
-      const error_code ec = co_await ReadBody(stream, buffer, parser,
-                                              reservation ? &*reservation : nullptr);
+      const error_code ec =
+          co_await ReadBody(stream, buffer, parser, reservation ? &*reservation : nullptr);
       if (ec) {
         if (auto error = ParseFailure(ec)) {
           co_await SendParseFailure(stream, request.version(), request.target(), *error, deps,
@@ -462,7 +468,9 @@ Awaitable<void> RunSession(TcpStream stream, std::string peer, SessionDeps deps)
   if (!registration) {
     if (deps.tls == nullptr && !deps.tracker->draining()) {
       const Error busy{ErrorKind::kServiceUnavailable,
-                       "Too many open connections; retry shortly.", {}, "too_many_connections"};
+                       "Too many open connections; retry shortly.",
+                       {},
+                       "too_many_connections"};
       SessionSink<TcpStream> sink(stream, 11, false, deps.limits->write_timeout);
       HeaderList retry_after;  // not a braced list: GCC 12 rejects those in coroutines
       retry_after.emplace_back("retry-after", "1");

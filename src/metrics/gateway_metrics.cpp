@@ -1,9 +1,9 @@
 #include "claudegate/metrics/gateway_metrics.hpp"
 
-#include <unistd.h>
-
 #include <charconv>
 #include <fstream>
+
+#include <unistd.h>
 
 namespace claudegate::metrics {
 namespace {
@@ -84,8 +84,8 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
                                  {"window"})),
       plan_overage_(registry.Gauge("claudegate_plan_overage_in_use",
                                    "1 when requests draw on paid extra usage.", {})),
-      open_connections_(registry.Gauge("claudegate_open_connections",
-                                       "Client connections open now.", {})),
+      open_connections_(
+          registry.Gauge("claudegate_open_connections", "Client connections open now.", {})),
       rss_(registry.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", {})),
       start_time_(registry.Gauge("process_start_time_seconds",
                                  "Start time of the process since the unix epoch in seconds.", {})),
@@ -142,7 +142,8 @@ std::string GatewayMetrics::ModelLabel(std::string_view requested) const {
 void GatewayMetrics::RefreshScrapeGauges(std::size_t open_connections) {
   open_connections_.Set({}, static_cast<double>(open_connections));
   rss_.Set({}, ResidentBytes());
-  uptime_.Set({}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  uptime_.Set({},
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
 
   const auto headers = plan.Headers();
   plan_status_.Clear();

@@ -93,9 +93,8 @@ nlohmann::json PlanState::ToJson() const {
     }
   }
   out["windows"] = std::move(windows);
-  out["updated_at"] = IsoTime(std::chrono::duration_cast<std::chrono::seconds>(
-                                  updated_at_->time_since_epoch())
-                                  .count());
+  out["updated_at"] = IsoTime(
+      std::chrono::duration_cast<std::chrono::seconds>(updated_at_->time_since_epoch()).count());
   return out;
 }
 
@@ -124,8 +123,7 @@ std::optional<PlanRefusal> PlanState::Refusal(std::chrono::system_clock::time_po
                                : overage_reset    ? static_cast<std::int64_t>(*overage_reset)
                                                   : 0;
     return PlanRefusal{"Requests are drawing on paid extra usage (overage) because the plan limit" +
-                           (claim.empty() ? std::string() : " (" + claim + ")") +
-                           " is used up" +
+                           (claim.empty() ? std::string() : " (" + claim + ")") + " is used up" +
                            (until > 0 ? "; the plan resets at " + IsoTime(until) : std::string()) +
                            ". claudegate's plan guard refuses them instead of spending money.",
                        until > now_s ? until - now_s : 0};

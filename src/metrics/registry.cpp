@@ -182,7 +182,8 @@ void HistogramFamily::Render(std::string& out) const {
 
 CounterFamily& Registry::Counter(std::string name, std::string help,
                                  std::vector<std::string> labels) {
-  auto family = std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(labels));
+  auto family =
+      std::make_unique<CounterFamily>(std::move(name), std::move(help), std::move(labels));
   auto& ref = *family;
   families_.push_back(std::move(family));
   return ref;

@@ -33,10 +33,10 @@ Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) c
   const double millis = static_cast<double>(micros) / 1000.0;
   const std::string_view method = ctx.request.method_string();
   if (json_) {
-    nlohmann::json line = {{"type", "access"},        {"method", method},
-                           {"path", ctx.Path()},      {"route", ctx.route},
+    nlohmann::json line = {{"type", "access"},         {"method", method},
+                           {"path", ctx.Path()},       {"route", ctx.route},
                            {"status", outcome.status}, {"bytes", outcome.bytes},
-                           {"duration_ms", millis},   {"request_id", ctx.request_id},
+                           {"duration_ms", millis},    {"request_id", ctx.request_id},
                            {"peer", ctx.peer}};
     if (!ctx.model.empty()) {
       line["model"] = ctx.model;

@@ -1,9 +1,8 @@
 #include "claudegate/middleware/auth.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 
 namespace claudegate::middleware {
 
@@ -32,8 +31,7 @@ std::string_view PresentedKey(const server::Request& request) {
 }
 
 bool IsPublicPath(std::string_view path) {
-  return path == "/health/liveliness" || path == "/health/liveness" ||
-         path == "/health/readiness";
+  return path == "/health/liveliness" || path == "/health/liveness" || path == "/health/readiness";
 }
 
 bool AuthMiddleware::Accepts(std::string_view presented) const {
@@ -52,8 +50,10 @@ server::HeaderRefusal Throttled(AuthThrottle::Clock::duration remaining) {
   server::HeaderList headers;
   headers.emplace_back("retry-after", std::to_string(seconds));
   headers.emplace_back("x-should-retry", "false");  // SDK retries would only extend the wait
-  const std::string message = "Too many requests with a wrong API key from this address; try "
-                              "again in " + std::to_string(seconds) + " s.";
+  const std::string message =
+      "Too many requests with a wrong API key from this address; try "
+      "again in " +
+      std::to_string(seconds) + " s.";
   return {Error(ErrorKind::kRateLimited, message, {}, "auth_throttled"),
           std::string(kAuthThrottled), std::move(headers)};
 }
@@ -81,8 +81,10 @@ std::optional<server::HeaderRefusal> AuthMiddleware::Decide(const RequestContext
         Error{ErrorKind::kAuthentication,
               "Missing API key. Send the gateway's master key (LITELLM_MASTER_KEY) as "
               "'Authorization: Bearer sk-...' or 'x-api-key: sk-...'.",
-              {}, "invalid_api_key"},
-        std::string(kAuthMissing), {}};
+              {},
+              "invalid_api_key"},
+        std::string(kAuthMissing),
+        {}};
   }
   if (!Accepts(presented)) {
     std::string details(kAuthInvalid);
@@ -95,9 +97,11 @@ std::optional<server::HeaderRefusal> AuthMiddleware::Decide(const RequestContext
     }
     return server::HeaderRefusal{
         Error{ErrorKind::kAuthentication,
-              "Invalid API key. Use the gateway's master key (LITELLM_MASTER_KEY).", {},
+              "Invalid API key. Use the gateway's master key (LITELLM_MASTER_KEY).",
+              {},
               "invalid_api_key"},
-        std::move(details), {}};
+        std::move(details),
+        {}};
   }
   // A right key does not clear the client's failures (docs/security.md#brute-force): they expire
   // with the window, or an attacker sharing the owner's address would get fresh guesses.

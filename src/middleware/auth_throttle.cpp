@@ -71,10 +71,9 @@ void AuthThrottle::MakeRoom(Clock::time_point now) {
     return;
   }
   // Everyone is live: drop the entry that matters least (its block ends first).
-  const auto victim = std::min_element(records_.begin(), records_.end(),
-                                       [](const auto& a, const auto& b) {
-                                         return a.second.blocked_until < b.second.blocked_until;
-                                       });
+  const auto victim = std::min_element(
+      records_.begin(), records_.end(),
+      [](const auto& a, const auto& b) { return a.second.blocked_until < b.second.blocked_until; });
   records_.erase(victim);
   tracked_.store(records_.size(), std::memory_order_relaxed);
 }

@@ -136,8 +136,8 @@ std::string ClientKey(std::string_view peer, std::string_view forwarded_for,
     const auto comma = forwarded_for.rfind(',');
     const std::string_view hop =
         Trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
-    forwarded_for = comma == std::string_view::npos ? std::string_view{}
-                                                    : forwarded_for.substr(0, comma);
+    forwarded_for =
+        comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
     auto address = ParseAddress(hop);
     if (!address) {
       break;  // garbage from a client: keep the last address a trusted hop vouched for

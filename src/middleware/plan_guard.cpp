@@ -19,9 +19,8 @@ Awaitable<Outcome> PlanGuardMiddleware::Handle(RequestContext& ctx, Next next) c
   if (!refusal) {
     co_return co_await next(ctx);
   }
-  metrics_.plan_refusals.Add({refusal->message.find("extra usage") != std::string::npos
-                                  ? "overage"
-                                  : "limit_reached"});
+  metrics_.plan_refusals.Add(
+      {refusal->message.find("extra usage") != std::string::npos ? "overage" : "limit_reached"});
   server::HeaderList headers;
   headers.emplace_back("x-should-retry", "false");  // retrying before the reset cannot help
   if (refusal->retry_after > 0) {

@@ -61,13 +61,14 @@ Awaitable<Outcome> Router::Handle(RequestContext& ctx, Next /*next*/) const {
         Error{ErrorKind::kMethodNotAllowed,
               "Method " + std::string(ctx.request.method_string()) + " is not allowed on " +
                   std::string(path) + "; use " + allow + ".",
-              {}, "method_not_allowed"},
+              {},
+              "method_not_allowed"},
         "method_not_allowed", allow_header);
   }
   co_return co_await LocalReply(
       ctx,
-      Error{ErrorKind::kNotFound, "Unknown route " + std::string(path) + ".", {},
-            "route_not_found"},
+      Error{
+          ErrorKind::kNotFound, "Unknown route " + std::string(path) + ".", {}, "route_not_found"},
       "route_not_found");
 }
 

@@ -37,7 +37,8 @@ Awaitable<Outcome> ReplyTranslated(RequestContext& ctx, const nlohmann::json& me
   }
   exchange::RecordUsage(ctx, translated->usage);
   server::HeaderList headers = exchange::UsefulUpstreamHeaders(response.headers());
-  std::string body = translated->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string body =
+      translated->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   co_return co_await middleware::JsonReply(ctx, 200, std::move(body), headers);
 }
 

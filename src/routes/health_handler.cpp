@@ -28,9 +28,9 @@ nlohmann::json HealthHandler::Upstream() const {
 }
 
 Awaitable<middleware::Outcome> HealthHandler::Detailed(middleware::RequestContext& ctx) const {
-  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::steady_clock::now() - started_)
-                          .count();
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count();
   const nlohmann::json body = {{"status", credentials_.Ready() ? "healthy" : "unhealthy"},
                                {"version", CLAUDEGATE_VERSION},
                                {"uptime_seconds", uptime},

@@ -89,8 +89,8 @@ std::string UpstreamTarget(std::string_view client_target) {
     const auto amp = query.find('&');
     const std::string_view parameter = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (std::find(kForwardedQueryParameters.begin(), kForwardedQueryParameters.end(),
-                  parameter) != kForwardedQueryParameters.end()) {
+    if (std::find(kForwardedQueryParameters.begin(), kForwardedQueryParameters.end(), parameter) !=
+        kForwardedQueryParameters.end()) {
       target += separator;
       target += parameter;
       separator = '&';

@@ -44,8 +44,8 @@ std::string ModelsHandler::AnthropicList() const {
   for (const auto& alias : catalog_.aliases()) {
     data.push_back(AnthropicModel(alias));
   }
-  nlohmann::json page = {{"data", data}, {"has_more", false}, {"first_id", nullptr},
-                         {"last_id", nullptr}};
+  nlohmann::json page = {
+      {"data", data}, {"has_more", false}, {"first_id", nullptr}, {"last_id", nullptr}};
   if (!data.empty()) {
     page["first_id"] = data.front()["id"];
     page["last_id"] = data.back()["id"];

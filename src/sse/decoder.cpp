@@ -12,7 +12,8 @@ namespace {
 std::size_t FindLineEnd(std::string_view text) {
   const void* lf = std::memchr(text.data(), '\n', text.size());
   const std::size_t lf_pos =
-      lf == nullptr ? text.size() : static_cast<std::size_t>(static_cast<const char*>(lf) - text.data());
+      lf == nullptr ? text.size()
+                    : static_cast<std::size_t>(static_cast<const char*>(lf) - text.data());
   const void* cr = std::memchr(text.data(), '\r', lf_pos);
   if (cr != nullptr) {
     return static_cast<std::size_t>(static_cast<const char*>(cr) - text.data());

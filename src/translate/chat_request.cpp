@@ -1,13 +1,12 @@
 #include "claudegate/translate/chat_request.hpp"
 
-#include "claudegate/translate/json_depth.hpp"
+#include <array>
 
 #include <openssl/evp.h>
 
-#include <array>
-
 #include "claudegate/translate/cache_breakpoints.hpp"
 #include "claudegate/translate/generation.hpp"
+#include "claudegate/translate/json_depth.hpp"
 #include "claudegate/translate/messages.hpp"
 #include "claudegate/translate/tools.hpp"
 
@@ -233,9 +232,8 @@ Result<AnthropicRequest> ToAnthropic(const nlohmann::json& request,
     return InvalidParam("request body must be a JSON object", "");
   }
   if (ExceedsJsonDepth(request)) {
-    return InvalidParam("request nests JSON deeper than " + std::to_string(kMaxJsonDepth) +
-                            " levels",
-                        "");
+    return InvalidParam(
+        "request nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels", "");
   }
   try {
     return Translate(request, options);

@@ -131,15 +131,16 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
     const std::string type = StringOr(block, "type");
     if (type == "text") {
       const std::string text = StringOr(block, "text");
-      output.push_back(MessageItem(OutputItemId("msg", message_id, output.size()), &text,
-                                   "completed"));
+      output.push_back(
+          MessageItem(OutputItemId("msg", message_id, output.size()), &text, "completed"));
     } else if (type == "thinking") {
       const std::string thinking = StringOr(block, "thinking");
       output.push_back(ReasoningItem(OutputItemId("rs", message_id, output.size()), &thinking,
                                      StringOr(block, "signature")));
     } else if (type == "redacted_thinking") {
-      output.push_back(ReasoningItem(OutputItemId("rs", message_id, output.size()), nullptr,
-                                     std::string(kRedactedThinkingPrefix) + StringOr(block, "data")));
+      output.push_back(
+          ReasoningItem(OutputItemId("rs", message_id, output.size()), nullptr,
+                        std::string(kRedactedThinkingPrefix) + StringOr(block, "data")));
     } else if (type == "tool_use") {
       // A string `partial_json` is what MessageAccumulator keeps when the input did not parse
       // (cut off by max_tokens); it is returned verbatim, as on the chat route.
@@ -150,8 +151,8 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
                         ? input->dump(-1, ' ', false, json::error_handler_t::replace)
                         : "{}";
       }
-      output.push_back(FunctionCallItem(StringOr(block, "id"), StringOr(block, "name"), arguments,
-                                        "completed"));
+      output.push_back(
+          FunctionCallItem(StringOr(block, "id"), StringOr(block, "name"), arguments, "completed"));
     }
   }
   Usage usage;

@@ -1,10 +1,9 @@
 #include "claudegate/translate/responses_request.hpp"
 
-#include "claudegate/translate/json_depth.hpp"
-
 #include <algorithm>
 #include <array>
 
+#include "claudegate/translate/json_depth.hpp"
 #include "claudegate/translate/responses_output.hpp"
 
 namespace claudegate::translate {
@@ -308,8 +307,7 @@ Result<void> Rewriter::AddReasoning(const json& item, const std::string& param) 
   json block;
   const auto& value = encrypted->get_ref<const std::string&>();
   if (value.starts_with(kRedactedThinkingPrefix)) {
-    block = {{"type", "redacted_thinking"},
-             {"data", value.substr(kRedactedThinkingPrefix.size())}};
+    block = {{"type", "redacted_thinking"}, {"data", value.substr(kRedactedThinkingPrefix.size())}};
   } else {
     std::string thinking;
     if (const json* summary = Field(item, "summary"); summary != nullptr && summary->is_array()) {
@@ -381,7 +379,8 @@ Result<void> Rewriter::ConvertToolChoice(const json& request) {
     if (const json* list = Field(*choice, "tools"); list != nullptr && list->is_array()) {
       for (const auto& entry : *list) {
         if (entry.is_object() && entry.value("type", "") == "function") {
-          tools.push_back({{"type", "function"}, {"function", {{"name", entry.value("name", "")}}}});
+          tools.push_back(
+              {{"type", "function"}, {"function", {{"name", entry.value("name", "")}}}});
         }
       }
     }
@@ -496,9 +495,8 @@ Result<ResponsesRequest> ResponsesToAnthropic(const json& request,
                                               const TranslateOptions& options) {
   // Checked before ResponsesToChat copies parts of the request (copies recurse).
   if (ExceedsJsonDepth(request)) {
-    return InvalidParam("request nests JSON deeper than " + std::to_string(kMaxJsonDepth) +
-                            " levels",
-                        "");
+    return InvalidParam(
+        "request nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels", "");
   }
   auto chat = ResponsesToChat(request, options);
   if (!chat) {

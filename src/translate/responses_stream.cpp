@@ -263,8 +263,8 @@ void ResponsesStreamTranslator::CloseBlock(Block& block, std::string& out) {
       item = ReasoningItem(block.item_id, &block.text, block.signature);
       break;
     case BlockKind::kRedacted:
-      item = ReasoningItem(block.item_id, nullptr,
-                           std::string(kRedactedThinkingPrefix) + block.text);
+      item =
+          ReasoningItem(block.item_id, nullptr, std::string(kRedactedThinkingPrefix) + block.text);
       break;
     case BlockKind::kToolUse: {
       // Clients JSON.parse() the arguments; an empty string would fail there.
@@ -337,7 +337,8 @@ void ResponsesStreamTranslator::Fail(const UpstreamError& error, std::string& ou
   EnsureStarted(out);
   error_ = error;
   const std::string code = error.code.empty() ? error.type : error.code;
-  const std::string message = error.message.empty() ? std::string(kTruncatedMessage) : error.message;
+  const std::string message =
+      error.message.empty() ? std::string(kTruncatedMessage) : error.message;
   Emit("error", {{"code", code}, {"message", message}, {"param", nullptr}}, out);
   json finished = json::array();
   for (const auto& item : output_) {

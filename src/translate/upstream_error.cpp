@@ -1,6 +1,7 @@
 #include "claudegate/translate/upstream_error.hpp"
 
 #include <array>
+
 #include <nlohmann/json.hpp>
 
 namespace claudegate::translate {

@@ -6,10 +6,11 @@
 namespace claudegate::upstream {
 namespace {
 
-// Anthropic asks clients to delete these from requests (docs/anthropic-notes.md#headers-and-api-versions).
+// Anthropic asks clients to delete these from requests
+// (docs/anthropic-notes.md#headers-and-api-versions).
 constexpr std::array<std::string_view, 7> kDeprecatedBetas = {
-    "prompt-caching-2024-07-31",  "pdfs-2024-09-25",
-    "token-counting-2024-11-01",  "token-efficient-tools-2025-02-19",
+    "prompt-caching-2024-07-31",     "pdfs-2024-09-25",
+    "token-counting-2024-11-01",     "token-efficient-tools-2025-02-19",
     "extended-cache-ttl-2025-04-11", "cache-diagnosis-2026-04-07",
     "ce-user-management-2026-07-13"};
 

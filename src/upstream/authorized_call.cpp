@@ -25,10 +25,9 @@ server::HeaderList WithCredential(const server::HeaderList& base, std::string_vi
 
 }  // namespace
 
-Awaitable<Result<AuthorizedResponse>> SendAuthorized(const CallContext& call,
-                                                     UpstreamRequest request,
-                                                     std::string_view client_betas,
-                                                     const std::vector<std::string>& request_betas) {
+Awaitable<Result<AuthorizedResponse>> SendAuthorized(
+    const CallContext& call, UpstreamRequest request, std::string_view client_betas,
+    const std::vector<std::string>& request_betas) {
   auto credential = co_await call.credentials.Current();
   if (!credential) {
     co_return credential.error();
@@ -45,10 +44,9 @@ Awaitable<Result<AuthorizedResponse>> SendAuthorized(const CallContext& call,
       }
       co_return sent.error();
     }
-    AuthorizedResponse result{std::move(*sent), std::nullopt,
-                              std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                            sent_at)
-                                  .count()};
+    AuthorizedResponse result{
+        std::move(*sent), std::nullopt,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count()};
     if (call.metrics != nullptr) {
       call.metrics->plan.Update(result.response.headers());
       call.metrics->RecordUpstreamResult(result.response.status());

@@ -24,13 +24,13 @@ Awaitable<Result<credentials::TokenHttpResponse>> HttpsTokenEndpoint::Bounded(
   if (raced.index() == 0) {
     co_return std::move(std::get<0>(raced));
   }
-  co_return Error{ErrorKind::kUpstreamTimeout,
-                  "the token endpoint did not answer within " +
-                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_)
-                                         .count()) +
-                      " ms",
-                  {},
-                  "timeout"};
+  co_return Error{
+      ErrorKind::kUpstreamTimeout,
+      "the token endpoint did not answer within " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_).count()) +
+          " ms",
+      {},
+      "timeout"};
 }
 
 Awaitable<Result<credentials::TokenHttpResponse>> HttpsTokenEndpoint::Exchange(

@@ -1,11 +1,12 @@
 #include "claudegate/upstream/upstream_client.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <span>
+
+#include <spdlog/spdlog.h>
 
 #include "claudegate/upstream/tls_session_cache.hpp"
 #include "claudegate/upstream/tls_socket.hpp"
+
 #include "connection_pool.hpp"
 
 namespace claudegate::upstream {
@@ -68,13 +69,13 @@ struct UpstreamResponse::State {
   std::shared_ptr<ConnectionPool> pool;
   const void* home = nullptr;  // the execution context the connection's socket is bound to
   http::response_parser<http::buffer_body> parser;
-  beast::flat_buffer raw;                 // bytes read but not yet parsed
+  beast::flat_buffer raw;  // bytes read but not yet parsed
   // Decoded body bytes handed to the caller. Not zero-filled: clearing 16 KiB was a tenth of the
   // instructions of a /v1/messages request, and pages never written stay out of RSS.
   std::unique_ptr<char[]> body_storage;
   std::span<char> body;
-  bool received_any = false;              // any response byte arrived (no transparent retry then)
-  std::size_t pending = 0;                // body bytes decoded with the header, not yet returned
+  bool received_any = false;  // any response byte arrived (no transparent retry then)
+  std::size_t pending = 0;    // body bytes decoded with the header, not yet returned
 
   // Reads more bytes into `raw`. When everything read so far is parsed (and the caller, by
   // calling again, is done with the last view of `body`), both buffers are freed first and the
@@ -165,8 +166,7 @@ Awaitable<Result<void>> UpstreamResponse::ReadHeader(std::chrono::milliseconds t
     if (remaining.count() <= 0) {
       s.connection->Close();
       co_return Error(ErrorKind::kUpstreamTimeout,
-                      "The Claude API did not answer in time (first-byte timeout).", {},
-                      "timeout");
+                      "The Claude API did not answer in time (first-byte timeout).", {}, "timeout");
     }
     auto [ec, n] = co_await s.ReadMore(remaining);
     s.raw.commit(n);
@@ -266,8 +266,7 @@ Awaitable<Result<std::string>> UpstreamResponse::ReadAll(std::size_t limit,
 Result<std::unique_ptr<ssl::context>> MakeClientTlsContext(const std::string& ca_file) {
   auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                       ssl::context::no_tlsv1_1);
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   // Verification is always on; there is deliberately no switch to turn it off.
   context->set_verify_mode(ssl::verify_peer);
   // Idle pooled connections and quiet streams need not hold ~34 KiB of OpenSSL buffers each: with

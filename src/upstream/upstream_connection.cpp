@@ -1,9 +1,8 @@
 #include "claudegate/upstream/upstream_connection.hpp"
 
-#include <sys/socket.h>
-
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/url/parse.hpp>
+#include <sys/socket.h>
 
 #include "claudegate/config/loader.hpp"
 #include "claudegate/upstream/tls_session_cache.hpp"
@@ -89,9 +88,9 @@ Awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection::Open(
   if (!target.tls) {
     co_return connection;
   }
-  auto tls_socket = TlsSocket::Create(connection->socket_, connection->deadline_,
-                                      tls->native_handle(), target.host, target.port,
-                                      std::move(sessions));
+  auto tls_socket =
+      TlsSocket::Create(connection->socket_, connection->deadline_, tls->native_handle(),
+                        target.host, target.port, std::move(sessions));
   if (!tls_socket) {
     co_return tls_socket.error();
   }
@@ -104,8 +103,8 @@ Awaitable<Result<std::unique_ptr<UpstreamConnection>>> UpstreamConnection::Open(
     co_return TimedOut("in the TLS handshake with");
   }
   if (handshake_ec) {
-    co_return Unreachable("TLS handshake with " + target.host + " failed (certificate not trusted?)",
-                          handshake_ec);
+    co_return Unreachable(
+        "TLS handshake with " + target.host + " failed (certificate not trusted?)", handshake_ec);
   }
   co_return connection;
 }

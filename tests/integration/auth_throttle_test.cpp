@@ -87,10 +87,10 @@ TEST(AuthThrottle, RefusesAGuessingClientButNotTheOwnerElsewhere) {
   EXPECT_EQ(owner->status, 200);
 
   EXPECT_TRUE(MetricsEventuallyContain(gw.port(), "claudegate_auth_blocks_total 1\n"));
-  EXPECT_TRUE(MetricsEventuallyContain(
-      gw.port(), "claudegate_auth_failures_total{reason=\"throttled\"} 2\n"));
-  EXPECT_TRUE(MetricsEventuallyContain(
-      gw.port(), "claudegate_auth_failures_total{reason=\"invalid\"} 3\n"));
+  EXPECT_TRUE(MetricsEventuallyContain(gw.port(),
+                                       "claudegate_auth_failures_total{reason=\"throttled\"} 2\n"));
+  EXPECT_TRUE(MetricsEventuallyContain(gw.port(),
+                                       "claudegate_auth_failures_total{reason=\"invalid\"} 3\n"));
 }
 
 TEST(AuthThrottle, LetsTheClientBackInWhenTheBlockEnds) {

@@ -2,14 +2,13 @@
 // TLS with verification on (a test CA made at test time). Each test asserts the upstream request
 // as sent and the client response as received.
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
-#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
+#include "support/upstream_config.hpp"
 
 namespace claudegate::testing {
 namespace {
@@ -240,9 +239,9 @@ TEST(ChatCompletions, TurnsAMidStreamErrorIntoAnErrorChunk) {
   FakeUpstream upstream([](const RecordedRequest&) {
     auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"partial"}, 1, 1);
     transcript.resize(4);  // message_start, block start, ping, first delta
-    transcript.push_back(SseEvent("error", json{{"type", "error"},
-                                                {"error", {{"type", "overloaded_error"},
-                                                           {"message", "Overloaded"}}}}));
+    transcript.push_back(SseEvent(
+        "error", json{{"type", "error"},
+                      {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}));
     return StreamOk(transcript);
   });
   TestGateway gw(ConfigFor(upstream));

@@ -1,25 +1,26 @@
 // The refreshing credentials-file source wired into the real gateway, refreshing through the real
 // HTTPS token endpoint client against the TLS fake (which serves both /v1/messages and the OAuth
 // token endpoint).
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include <gtest/gtest.h>
-#include <signal.h>
+#include <nlohmann/json.hpp>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <thread>
-
 #include "claudegate/credentials/file_credential_source.hpp"
 #include "claudegate/upstream/https_token_endpoint.hpp"
+
 #include "support/fake_upstream.hpp"
 #include "support/hostile.hpp"
-#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
+#include "support/upstream_config.hpp"
 
 namespace claudegate::testing {
 namespace {
@@ -40,15 +41,14 @@ class ClaudeDir {
   explicit ClaudeDir(std::int64_t expires_at_ms) {
     char pattern[] = "/tmp/claudegate-creds-XXXXXX";
     dir_ = ::mkdtemp(pattern);
-    const json document = {
-        {"claudeAiOauth",
-         {{"accessToken", "old-access"},
-          {"refreshToken", "old-refresh"},
-          {"expiresAt", expires_at_ms},
-          {"scopes", {"user:inference", "user:profile"}},
-          {"subscriptionType", "max"},
-          {"futureField", {{"kept", true}}}}},
-        {"mcpOAuth", {{"server", "token-for-mcp"}}}};
+    const json document = {{"claudeAiOauth",
+                            {{"accessToken", "old-access"},
+                             {"refreshToken", "old-refresh"},
+                             {"expiresAt", expires_at_ms},
+                             {"scopes", {"user:inference", "user:profile"}},
+                             {"subscriptionType", "max"},
+                             {"futureField", {{"kept", true}}}}},
+                           {"mcpOAuth", {{"server", "token-for-mcp"}}}};
     std::ofstream(path()) << document.dump();
     ::chmod(path().c_str(), 0600);
   }
@@ -137,8 +137,8 @@ TEST(Credentials, RefreshesAnExpiredTokenOnceForTwentyConcurrentRequests) {
   std::atomic<int> ok{0};
   for (int i = 0; i < 20; ++i) {
     clients.emplace_back([&] {
-      auto response = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions",
-                            kTestMasterKey, kChat);
+      auto response =
+          Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
       ok += response && response->status == 200 ? 1 : 0;
     });
   }
@@ -177,8 +177,8 @@ TEST(Credentials, RefreshesProactivelyBeforeExpiry) {
   FakeUpstream upstream(FakeClaude(false));
   ClaudeDir claude(NowMs() + 60'000);  // inside the 5-minute margin
   FileGateway fg(upstream, claude);
-  auto response = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions",
-                        kTestMasterKey, kChat);
+  auto response =
+      Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(TokenPosts(upstream), 1U);
@@ -226,8 +226,8 @@ TEST(Credentials, ReadinessShowsNoCredentialDetails) {
   });
   ClaudeDir claude(NowMs() - 1000);  // Expired, and the refresh fails.
   FileGateway fg(upstream, claude);
-  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                    kChat);
+  auto chat =
+      Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->status, 503);
   auto ready = Fetch(fg.gateway.port(), http::verb::get, "/health/readiness");
@@ -236,9 +236,10 @@ TEST(Credentials, ReadinessShowsNoCredentialDetails) {
   const auto body = json::parse(ready->body());
   EXPECT_EQ(body["status"], "unhealthy");
   EXPECT_EQ(body["reason"], "token_expired");
-  for (const std::string& secret_ish : {claude.dir(), std::string("max"), std::string("expires"),
-                                       std::string("client-secret-detail-xyz"),
-                                       std::string("invalid_client"), std::string("credentials_file")}) {
+  for (const std::string& secret_ish :
+       {claude.dir(), std::string("max"), std::string("expires"),
+        std::string("client-secret-detail-xyz"), std::string("invalid_client"),
+        std::string("credentials_file")}) {
     EXPECT_EQ(ready->body().find(secret_ish), std::string::npos) << secret_ish;
   }
   // The keyed /health still has every detail.
@@ -261,8 +262,8 @@ TEST(Credentials, ReadinessExplainsALoggedOutFile) {
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 503);
   EXPECT_EQ(json::parse(ready->body())["reason"], "not_logged_in");
-  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                    kChat);
+  auto chat =
+      Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->status, 503);
   EXPECT_EQ(TokenPosts(upstream), 0U);
@@ -289,8 +290,8 @@ TEST(Credentials, LoggedOutOnTheAnthropicRouteIsNotOverloadedAndNotRetried) {
   EXPECT_EQ(body["type"], "error");
   EXPECT_EQ(body["error"]["type"], "api_error");
   EXPECT_NE(body["error"]["message"].get<std::string>().find("claude login"), std::string::npos);
-  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                    kChat);
+  auto chat =
+      Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->status, 503);
   EXPECT_EQ(chat->header("x-should-retry"), "false");
@@ -353,9 +354,9 @@ TEST(Credentials, SurvivesBeingKilledMidRefresh) {
   }
   ASSERT_NE(port, 0) << "daemon did not start: " << log;
   std::thread client([port] {
-    TestClient(port, seconds(5)).Request(
-        http::verb::post, "/v1/chat/completions", kChat,
-        {{"authorization", "Bearer " + kTestMasterKey}});
+    TestClient(port, seconds(5))
+        .Request(http::verb::post, "/v1/chat/completions", kChat,
+                 {{"authorization", "Bearer " + kTestMasterKey}});
   });
   const bool refreshing = upstream.WaitForRequests(1, seconds(10));
   ::kill(pid, SIGKILL);
@@ -391,8 +392,8 @@ TEST(Credentials, HangingTokenEndpointFailsAfterItsOwnTimeout) {
   ClaudeDir claude(NowMs() - 1000);  // Expired: the request has to wait for the refresh.
   FileGateway fg(upstream, claude, {}, std::chrono::seconds(1));
   // Fetch gives up after 10 s; before the fix the request was still waiting then (60 s).
-  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                    kChat);
+  auto chat =
+      Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->status, 503);
   const auto status = fg.source->Status();
@@ -411,8 +412,8 @@ TEST(Credentials, StillValidTokenIsServedAtOnceWhileTheRefreshHangs) {
   for (int i = 0; i < 3; ++i) {
     // Fetch gives up after 10 s: far below the 60 s a caller used to wait, far above the time a
     // served request takes.
-    auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions",
-                      kTestMasterKey, kChat);
+    auto chat =
+        Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
     ASSERT_TRUE(chat) << "request " << i << " waited for the hanging refresh";
     EXPECT_EQ(chat->status, 200);
   }
@@ -440,8 +441,8 @@ TEST(Credentials, UnsavedRefreshIsReportedAndSavedOnceTheWriteLockIsFree) {
   options.write_lock.retries = 2;  // Give up on the lock quickly (the default waits ~7 s).
   options.save_retry = credentials::BackoffPolicy{milliseconds(100), milliseconds(500), 0.0};
   FileGateway fg(upstream, claude, options);
-  auto chat = Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey,
-                    kChat);
+  auto chat =
+      Fetch(fg.gateway.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->status, 200);
   EXPECT_EQ(claude.Read()["claudeAiOauth"]["refreshToken"], "old-refresh");
@@ -456,9 +457,9 @@ TEST(Credentials, UnsavedRefreshIsReportedAndSavedOnceTheWriteLockIsFree) {
   EXPECT_EQ(health->body().find("new-access"), std::string::npos);
 
   ASSERT_EQ(::rmdir(write_lock.c_str()), 0);  // The other process is done.
-  EXPECT_TRUE(PollUntil(
-      [&] { return claude.Read()["claudeAiOauth"]["refreshToken"] == "new-refresh"; },
-      seconds(30)));
+  EXPECT_TRUE(
+      PollUntil([&] { return claude.Read()["claudeAiOauth"]["refreshToken"] == "new-refresh"; },
+                seconds(30)));
   auto document = claude.Read();
   EXPECT_EQ(document["claudeAiOauth"]["accessToken"], "new-access");
   EXPECT_EQ(document["mcpOAuth"]["server"], "token-for-mcp");

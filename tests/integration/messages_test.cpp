@@ -2,13 +2,12 @@
 #include <algorithm>
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "support/fake_upstream.hpp"
-#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
+#include "support/upstream_config.hpp"
 
 namespace claudegate::testing {
 namespace {
@@ -33,11 +32,12 @@ TEST(Messages, RelaysTheBodyByteForByte) {
   TestGateway gw(ConfigFor(upstream));
   // Unusual spacing, key order, unknown fields and roles must all survive.
   const std::string body =
-      "{\"max_tokens\": 10,  \"model\":\"claude-opus-5-5\",\n\"messages\":[{\"role\":\"future_role\","
+      "{\"max_tokens\": 10,  "
+      "\"model\":\"claude-opus-5-5\",\n\"messages\":[{\"role\":\"future_role\","
       "\"content\":\"x\"}],\"brand_new_field\":{\"nested\":[1,2.50,true]}}";
   TestClient client(gw.port());
-  auto response = client.Request(http::verb::post, "/v1/messages?beta=true", body,
-                                 ClaudeCodeHeaders());
+  auto response =
+      client.Request(http::verb::post, "/v1/messages?beta=true", body, ClaudeCodeHeaders());
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(json::parse(response->body())["content"][0]["text"], "hi");
@@ -113,10 +113,11 @@ TEST(Messages, ForwardsEveryRepeatedAnthropicBetaLine) {
     return JsonResponse(TextMessage("claude-sonnet-5-5", "ok", 1, 1));
   });
   TestGateway gw(ConfigFor(upstream));
-  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
-                        R"({"model":"claude-sonnet-5-5"})",
-                        {{"anthropic-beta", "interleaved-thinking-2025-05-14"},
-                         {"anthropic-beta", "context-1m-2025-08-07, fine-grained-tool-streaming-2025-05-14"}});
+  auto response =
+      Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+            R"({"model":"claude-sonnet-5-5"})",
+            {{"anthropic-beta", "interleaved-thinking-2025-05-14"},
+             {"anthropic-beta", "context-1m-2025-08-07, fine-grained-tool-streaming-2025-05-14"}});
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(upstream.requests().at(0).header("anthropic-beta"),
@@ -140,8 +141,9 @@ TEST(Messages, RelaysAStreamEventForEvent) {
   const auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"a", "b", "c"}, 2, 3);
   FakeUpstream upstream([&transcript](const RecordedRequest&) { return SseResponse(transcript); });
   TestGateway gw(ConfigFor(upstream));
-  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
-                        R"({"model":"sonnet","stream":true})", {{"anthropic-version", "2023-06-01"}});
+  auto response =
+      Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
+            R"({"model":"sonnet","stream":true})", {{"anthropic-version", "2023-06-01"}});
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
   EXPECT_TRUE(response->header("content-type").starts_with("text/event-stream"));
@@ -161,8 +163,8 @@ TEST(Messages, RelaysUpstreamErrorsUnchanged) {
     return response;
   });
   TestGateway gw(ConfigFor(upstream));
-  auto response = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
-                        R"({"model":"sonnet"})");
+  auto response =
+      Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey, R"({"model":"sonnet"})");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 429);
   auto body = json::parse(response->body());
@@ -180,8 +182,8 @@ TEST(Messages, AnswersGatewayErrorsInAnthropicShape) {
   ASSERT_TRUE(bad_json);
   EXPECT_EQ(bad_json->status, 400);
   EXPECT_EQ(json::parse(bad_json->body())["type"], "error");
-  auto bad_model = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
-                         R"({"model":"gpt-4"})");
+  auto bad_model =
+      Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey, R"({"model":"gpt-4"})");
   ASSERT_TRUE(bad_model);
   EXPECT_EQ(bad_model->status, 404);
   EXPECT_EQ(json::parse(bad_model->body())["error"]["type"], "not_found_error");
@@ -264,8 +266,8 @@ TEST(Messages, AStreamCutInsideAnEventEndsWithAnErrorEventOfItsOwn) {
   FakeUpstream upstream([&](const RecordedRequest&) {
     // The fake sends the first half of the chunks, then closes cleanly: transcript[0] and half an
     // event.
-    auto response = SseResponse({transcript[0], half, transcript[1].substr(half.size()),
-                                 transcript[2]});
+    auto response =
+        SseResponse({transcript[0], half, transcript[1].substr(half.size()), transcript[2]});
     response.fault = ScriptedResponse::Fault::kTruncateCleanly;
     return response;
   });
@@ -281,10 +283,9 @@ TEST(Messages, AStreamCutInsideAnEventEndsWithAnErrorEventOfItsOwn) {
   const std::string error_head = "\n\nevent: error\ndata: ";
   ASSERT_EQ(body.substr(relayed.size(), error_head.size()), error_head) << body;
   ASSERT_TRUE(body.ends_with("\n\n"));
-  const auto error = json::parse(
-      body.substr(relayed.size() + error_head.size(),
-                  body.size() - relayed.size() - error_head.size() - 2),
-      nullptr, false);
+  const auto error = json::parse(body.substr(relayed.size() + error_head.size(),
+                                             body.size() - relayed.size() - error_head.size() - 2),
+                                 nullptr, false);
   ASSERT_TRUE(error.is_object()) << body;
   EXPECT_EQ(error["type"], "error");
   EXPECT_EQ(error["error"]["type"], "api_error");

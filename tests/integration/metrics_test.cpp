@@ -1,17 +1,17 @@
 // /metrics after scripted traffic through the real gateway, the exposition checked by a strict
 // parser, /health's plan state, and the opt-in plan guard.
-#include <gtest/gtest.h>
-
 #include <map>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include "support/fake_upstream.hpp"
-#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
+#include "support/upstream_config.hpp"
 
 namespace claudegate::testing {
 namespace {
@@ -80,14 +80,20 @@ std::string Metrics(std::uint16_t port) {
 std::vector<std::string> TranscriptWithCache() {
   auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"hi"}, 10, 5);
   // message_start usage with cache reads and writes.
-  transcript[0] = SseEvent(
-      "message_start",
-      json{{"type", "message_start"},
-           {"message",
-            {{"id", "msg_1"}, {"type", "message"}, {"role", "assistant"}, {"content", json::array()},
-             {"model", "claude-sonnet-5-5"}, {"stop_reason", nullptr}, {"stop_sequence", nullptr},
-             {"usage", {{"input_tokens", 10}, {"output_tokens", 1},
-                        {"cache_read_input_tokens", 100}, {"cache_creation_input_tokens", 7}}}}}});
+  transcript[0] = SseEvent("message_start", json{{"type", "message_start"},
+                                                 {"message",
+                                                  {{"id", "msg_1"},
+                                                   {"type", "message"},
+                                                   {"role", "assistant"},
+                                                   {"content", json::array()},
+                                                   {"model", "claude-sonnet-5-5"},
+                                                   {"stop_reason", nullptr},
+                                                   {"stop_sequence", nullptr},
+                                                   {"usage",
+                                                    {{"input_tokens", 10},
+                                                     {"output_tokens", 1},
+                                                     {"cache_read_input_tokens", 100},
+                                                     {"cache_creation_input_tokens", 7}}}}}});
   return transcript;
 }
 
@@ -113,7 +119,8 @@ TEST(Metrics, CountsRequestsTokensErrorsAndPlanState) {
   const std::string chat = R"({"model":"sonnet","messages":[{"role":"user","content":"x"}]})";
   const std::string stream =
       R"({"model":"sonnet","stream":true,"messages":[{"role":"user","content":"x"}]})";
-  const std::string fail = R"({"model":"sonnet","messages":[{"role":"user","content":"please fail"}]})";
+  const std::string fail =
+      R"({"model":"sonnet","messages":[{"role":"user","content":"please fail"}]})";
   for (const auto* body : {&chat, &chat, &stream, &fail}) {
     ASSERT_TRUE(Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, *body));
   }
@@ -126,28 +133,51 @@ TEST(Metrics, CountsRequestsTokensErrorsAndPlanState) {
   std::map<std::string, double> samples;
   for (int attempt = 0; attempt < 100; ++attempt) {
     samples = ParseExposition(Metrics(gw.port()));
-    if (Sample(samples, R"(claudegate_requests_total{route="/v1/messages",model="sonnet",status_class="2xx"})") == 1 &&
+    if (Sample(
+            samples,
+            R"(claudegate_requests_total{route="/v1/messages",model="sonnet",status_class="2xx"})") ==
+            1 &&
         Sample(samples, R"(claudegate_auth_failures_total{reason="invalid"})") == 1) {
       break;
     }
   }
   const std::string chat_route = R"(route="/v1/chat/completions",model="sonnet")";
-  EXPECT_EQ(Sample(samples, "claudegate_requests_total{" + chat_route + R"(,status_class="2xx"})"), 3);
-  EXPECT_EQ(Sample(samples, "claudegate_requests_total{" + chat_route + R"(,status_class="4xx"})"), 1);
-  EXPECT_EQ(Sample(samples, R"(claudegate_requests_total{route="/v1/messages",model="sonnet",status_class="2xx"})"), 1);
+  EXPECT_EQ(Sample(samples, "claudegate_requests_total{" + chat_route + R"(,status_class="2xx"})"),
+            3);
+  EXPECT_EQ(Sample(samples, "claudegate_requests_total{" + chat_route + R"(,status_class="4xx"})"),
+            1);
+  EXPECT_EQ(
+      Sample(
+          samples,
+          R"(claudegate_requests_total{route="/v1/messages",model="sonnet",status_class="2xx"})"),
+      1);
   // 4 successful calls (3 chat + 1 messages) × the transcript's usage.
   EXPECT_EQ(Sample(samples, R"(claudegate_tokens_total{model="sonnet",type="input"})"), 40);
   EXPECT_EQ(Sample(samples, R"(claudegate_tokens_total{model="sonnet",type="output"})"), 20);
   EXPECT_EQ(Sample(samples, R"(claudegate_tokens_total{model="sonnet",type="cache_read"})"), 400);
   EXPECT_EQ(Sample(samples, R"(claudegate_tokens_total{model="sonnet",type="cache_write"})"), 28);
-  EXPECT_EQ(Sample(samples, R"(claudegate_request_duration_seconds_count{route="/v1/chat/completions",stream="true"})"), 1);
-  EXPECT_EQ(Sample(samples, R"(claudegate_request_duration_seconds_count{route="/v1/chat/completions",stream="false"})"), 3);
-  EXPECT_EQ(Sample(samples, R"(claudegate_time_to_first_token_seconds_count{route="/v1/chat/completions",model="sonnet"})"), 1);
+  EXPECT_EQ(
+      Sample(
+          samples,
+          R"(claudegate_request_duration_seconds_count{route="/v1/chat/completions",stream="true"})"),
+      1);
+  EXPECT_EQ(
+      Sample(
+          samples,
+          R"(claudegate_request_duration_seconds_count{route="/v1/chat/completions",stream="false"})"),
+      3);
+  EXPECT_EQ(
+      Sample(
+          samples,
+          R"(claudegate_time_to_first_token_seconds_count{route="/v1/chat/completions",model="sonnet"})"),
+      1);
   EXPECT_EQ(Sample(samples, R"(claudegate_upstream_errors_total{type="rate_limit_error"})"), 1);
   EXPECT_EQ(Sample(samples, R"(claudegate_auth_failures_total{reason="invalid"})"), 1);
-  EXPECT_EQ(Sample(samples, R"(claudegate_plan_status{status="allowed_warning",claim="five_hour"})"), 1);
+  EXPECT_EQ(
+      Sample(samples, R"(claudegate_plan_status{status="allowed_warning",claim="five_hour"})"), 1);
   EXPECT_DOUBLE_EQ(Sample(samples, R"(claudegate_plan_utilization_ratio{window="5h"})"), 0.82);
-  EXPECT_EQ(Sample(samples, R"(claudegate_plan_reset_timestamp_seconds{window="current"})"), 1900000000);
+  EXPECT_EQ(Sample(samples, R"(claudegate_plan_reset_timestamp_seconds{window="current"})"),
+            1900000000);
   EXPECT_GE(Sample(samples, "claudegate_requests_in_flight"), 1);  // the /metrics request itself
   EXPECT_EQ(Sample(samples, "claudegate_streams_open"), 0);
   EXPECT_GT(Sample(samples, "process_resident_memory_bytes"), 0);
@@ -212,7 +242,8 @@ TEST(PlanGuard, RefusesOnlyWhenEnabledAndTheLimitIsReachedOrOverageInUse) {
   };
   const std::string chat = R"({"model":"sonnet","messages":[{"role":"user","content":"x"}]})";
   for (const auto& c : cases) {
-    FakeUpstream upstream([&c](const RecordedRequest&) { return WithPlanHeaders(c.status, c.overage); });
+    FakeUpstream upstream(
+        [&c](const RecordedRequest&) { return WithPlanHeaders(c.status, c.overage); });
     auto config = ConfigFor(upstream);
     config.plan_guard.enabled = c.enabled;
     TestGateway gw(std::move(config));

@@ -1,15 +1,15 @@
 // The claudegate binary as a process: start-up refusals and their exit codes, --check-config,
 // --version, and a clean exit 0 on SIGTERM.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <chrono>
-#include <map>
-#include <string>
-#include <vector>
 
 #include "support/test_client.hpp"
 
@@ -26,7 +26,7 @@ struct ProcessResult {
 // Runs the binary with exactly `env` (no inherited environment), bounded by `timeout`.
 ProcessResult RunClaudegate(const std::vector<std::string>& args,
                             const std::map<std::string, std::string>& env,
-                  std::chrono::seconds timeout = std::chrono::seconds(20)) {
+                            std::chrono::seconds timeout = std::chrono::seconds(20)) {
   int out[2];
   EXPECT_EQ(::pipe(out), 0);
   const pid_t pid = ::fork();
@@ -86,7 +86,8 @@ TEST(Process, RefusesToStartWithoutAMasterKey) {
 }
 
 TEST(Process, RefusesAKeyWithoutTheSkPrefix) {
-  auto result = RunClaudegate({}, {{"HOME", "/tmp"}, {"LITELLM_MASTER_KEY", "hunter2hunter2hunter2hunter2"}});
+  auto result =
+      RunClaudegate({}, {{"HOME", "/tmp"}, {"LITELLM_MASTER_KEY", "hunter2hunter2hunter2hunter2"}});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.output.find("must start with \"sk-\""), std::string::npos);
   EXPECT_EQ(result.output.find("hunter2"), std::string::npos);  // never echo the bad key
@@ -100,7 +101,8 @@ TEST(Process, RefusesUnknownFlagsAndBadConfigFiles) {
 }
 
 TEST(Process, ChecksTheSeedConfigAndRedactsTheKey) {
-  auto result = RunClaudegate({"--check-config", "--config",
+  auto result =
+      RunClaudegate({"--check-config", "--config",
                      std::string(CLAUDEGATE_TEST_DATA_DIR) + "/config/litellm_config.yaml"},
                     {{"LITELLM_MASTER_KEY", kKey},
                      {"CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-secret-secret-secret"},
@@ -157,9 +159,8 @@ TEST(Process, ServesThenExitsZeroOnSigterm) {
   }
   if (port != 0) {
     // The health check subcommand (Docker's HEALTHCHECK) against the running daemon.
-    auto probe = RunClaudegate({"healthcheck", "http://127.0.0.1:" + std::to_string(port) +
-                                         "/health/liveliness"},
-                     {});
+    auto probe = RunClaudegate(
+        {"healthcheck", "http://127.0.0.1:" + std::to_string(port) + "/health/liveliness"}, {});
     EXPECT_EQ(probe.exit_code, 0) << probe.output;
     // Without credentials the daemon still serves, and API calls explain what to set.
     auto chat = Fetch(port, http::verb::post, "/v1/chat/completions", kKey,
@@ -175,9 +176,8 @@ TEST(Process, ServesThenExitsZeroOnSigterm) {
   ASSERT_NE(port, 0) << log;
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  auto dead_probe = RunClaudegate({"healthcheck", "http://127.0.0.1:" + std::to_string(port) +
-                                            "/health/liveliness"},
-                        {});
+  auto dead_probe = RunClaudegate(
+      {"healthcheck", "http://127.0.0.1:" + std::to_string(port) + "/health/liveliness"}, {});
   EXPECT_NE(dead_probe.exit_code, 0);
 }
 

@@ -2,14 +2,13 @@
 // verification on. Each test asserts the upstream request as sent and the client response as
 // received.
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
-#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
+#include "support/upstream_config.hpp"
 
 namespace claudegate::testing {
 namespace {
@@ -56,33 +55,34 @@ std::vector<Frame> Frames(const std::string& body) {
 // An Anthropic transcript: a tool_use block with streamed input, stop_reason tool_use.
 std::vector<std::string> ToolUseTranscript() {
   std::vector<std::string> events;
-  events.push_back(SseEvent(
-      "message_start",
-      json{{"type", "message_start"},
-           {"message",
-            {{"id", "msg_tool1"},
-             {"type", "message"},
-             {"role", "assistant"},
-             {"model", "claude-sonnet-5-5"},
-             {"content", json::array()},
-             {"usage", {{"input_tokens", 20}, {"output_tokens", 1}}}}}}));
-  events.push_back(SseEvent(
-      "content_block_start",
-      json{{"type", "content_block_start"},
-           {"index", 0},
-           {"content_block",
-            {{"type", "tool_use"}, {"id", "toolu_01A"}, {"name", "get_weather"}, {"input", json::object()}}}}));
+  events.push_back(
+      SseEvent("message_start", json{{"type", "message_start"},
+                                     {"message",
+                                      {{"id", "msg_tool1"},
+                                       {"type", "message"},
+                                       {"role", "assistant"},
+                                       {"model", "claude-sonnet-5-5"},
+                                       {"content", json::array()},
+                                       {"usage", {{"input_tokens", 20}, {"output_tokens", 1}}}}}}));
+  events.push_back(SseEvent("content_block_start", json{{"type", "content_block_start"},
+                                                        {"index", 0},
+                                                        {"content_block",
+                                                         {{"type", "tool_use"},
+                                                          {"id", "toolu_01A"},
+                                                          {"name", "get_weather"},
+                                                          {"input", json::object()}}}}));
   for (const char* piece : {"{\"city\":", "\"Paris\"}"}) {
-    events.push_back(SseEvent("content_block_delta",
-                              json{{"type", "content_block_delta"},
-                                   {"index", 0},
-                                   {"delta", {{"type", "input_json_delta"}, {"partial_json", piece}}}}));
+    events.push_back(
+        SseEvent("content_block_delta",
+                 json{{"type", "content_block_delta"},
+                      {"index", 0},
+                      {"delta", {{"type", "input_json_delta"}, {"partial_json", piece}}}}));
   }
-  events.push_back(SseEvent("content_block_stop", json{{"type", "content_block_stop"}, {"index", 0}}));
-  events.push_back(SseEvent("message_delta",
-                            json{{"type", "message_delta"},
-                                 {"delta", {{"stop_reason", "tool_use"}}},
-                                 {"usage", {{"output_tokens", 9}}}}));
+  events.push_back(
+      SseEvent("content_block_stop", json{{"type", "content_block_stop"}, {"index", 0}}));
+  events.push_back(SseEvent("message_delta", json{{"type", "message_delta"},
+                                                  {"delta", {{"stop_reason", "tool_use"}}},
+                                                  {"usage", {{"output_tokens", 9}}}}));
   events.push_back(SseEvent("message_stop", json{{"type", "message_stop"}}));
   return events;
 }
@@ -166,9 +166,9 @@ TEST(Responses, StreamsTheDocumentedEventSequence) {
 TEST(Responses, RoundTripsAFunctionCall) {
   FakeUpstream upstream([](const RecordedRequest&) { return StreamOk(ToolUseTranscript()); });
   TestGateway gw(ConfigFor(upstream));
-  const json tool = json::parse(
-      R"({"type":"function","name":"get_weather","parameters":{"type":"object",)"
-      R"("properties":{"city":{"type":"string"}}}})");
+  const json tool =
+      json::parse(R"({"type":"function","name":"get_weather","parameters":{"type":"object",)"
+                  R"("properties":{"city":{"type":"string"}}}})");
   const json request = {{"model", "sonnet"}, {"input", "Weather?"}, {"tools", json::array({tool})}};
   auto first = PostResponses(gw.port(), request.dump());
   ASSERT_TRUE(first);
@@ -184,13 +184,14 @@ TEST(Responses, RoundTripsAFunctionCall) {
   EXPECT_EQ(sent["tools"][0]["name"], "get_weather");
   EXPECT_EQ(sent["tools"][0]["input_schema"]["properties"]["city"]["type"], "string");
 
-  json second = {{"model", "sonnet"},
-                 {"tools", json::array({tool})},
-                 {"input", json::array({{{"role", "user"}, {"content", "Weather?"}},
-                                        call,
-                                        {{"type", "function_call_output"},
-                                         {"call_id", call["call_id"]},
-                                         {"output", "21C"}}})}};
+  json second = {
+      {"model", "sonnet"},
+      {"tools", json::array({tool})},
+      {"input",
+       json::array(
+           {{{"role", "user"}, {"content", "Weather?"}},
+            call,
+            {{"type", "function_call_output"}, {"call_id", call["call_id"]}, {"output", "21C"}}})}};
   auto answer = PostResponses(gw.port(), second.dump());
   ASSERT_TRUE(answer);
   ASSERT_EQ(answer->status, 200) << answer->body();
@@ -247,9 +248,9 @@ TEST(Responses, FailsTheResponseOnAMidStreamError) {
   FakeUpstream upstream([](const RecordedRequest&) {
     auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"partial"}, 1, 1);
     transcript.resize(4);  // message_start, block start, ping, first delta
-    transcript.push_back(SseEvent("error", json{{"type", "error"},
-                                                {"error", {{"type", "overloaded_error"},
-                                                           {"message", "Overloaded"}}}}));
+    transcript.push_back(SseEvent(
+        "error", json{{"type", "error"},
+                      {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}));
     return StreamOk(transcript);
   });
   TestGateway gw(ConfigFor(upstream));

@@ -4,15 +4,14 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/hostile.hpp"
-#include "support/upstream_config.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
+#include "support/upstream_config.hpp"
 
 namespace claudegate::testing {
 namespace {
@@ -24,8 +23,8 @@ TEST(Server, AcceptsTheKeyAsBearerOrXApiKey) {
   auto bearer = Fetch(gw.port(), http::verb::get, "/v1/models", kTestMasterKey);
   ASSERT_TRUE(bearer);
   EXPECT_EQ(bearer->status, 200);
-  auto api_key = Fetch(gw.port(), http::verb::get, "/v1/models", {}, {},
-                       {{"x-api-key", kTestMasterKey}});
+  auto api_key =
+      Fetch(gw.port(), http::verb::get, "/v1/models", {}, {}, {{"x-api-key", kTestMasterKey}});
   ASSERT_TRUE(api_key);
   EXPECT_EQ(api_key->status, 200);
 }
@@ -40,8 +39,8 @@ TEST(Server, RefusesMissingOrWrongKeysInTheRoutesOwnShape) {
   EXPECT_EQ(body["error"]["code"], "invalid_api_key");
   EXPECT_TRUE(body["error"].contains("param"));
 
-  auto wrong = Fetch(gw.port(), http::verb::post, "/v1/messages", {}, "{}",
-                     {{"x-api-key", "sk-wrong"}});
+  auto wrong =
+      Fetch(gw.port(), http::verb::post, "/v1/messages", {}, "{}", {{"x-api-key", "sk-wrong"}});
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
   auto anthropic = json::parse(wrong->body());
@@ -140,8 +139,8 @@ TEST(Server, AnswersHeadOnEveryGetRouteWithoutABody) {
     TestClient client(gw.port());
     // HEAD, then GET on the same connection: a body after the HEAD answer would be read as the
     // start of the GET's answer.
-    client.SendRaw("HEAD " + target + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n" + "GET " +
-                   target + " HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n");
+    client.SendRaw("HEAD " + target + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n" + "GET " + target +
+                   " HTTP/1.1\r\nHost: x\r\n" + auth + "Connection: close\r\n\r\n");
     const std::string raw = client.ReadAll();
     const auto second = raw.find("HTTP/1.1 ", 1);
     ASSERT_TRUE(raw.starts_with("HTTP/1.1 200 ")) << target << ": " << raw.substr(0, 200);
@@ -161,8 +160,9 @@ TEST(Server, AnswersHeadOnEveryGetRouteWithoutABody) {
   }
   // Refusals to HEAD are header-only too, and a route without GET still says 405.
   TestClient refused(gw.port());
-  refused.SendRaw("HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /health/liveness HTTP/1.1\r\n"
-                  "Host: x\r\nConnection: close\r\n\r\n");
+  refused.SendRaw(
+      "HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\nGET /health/liveness HTTP/1.1\r\n"
+      "Host: x\r\nConnection: close\r\n\r\n");
   const std::string raw = refused.ReadAll();
   ASSERT_TRUE(raw.starts_with("HTTP/1.1 401 ")) << raw.substr(0, 200);
   const auto next = raw.find("HTTP/1.1 ", 1);
@@ -182,8 +182,8 @@ TEST(Server, AnswersHeadOnEveryGetRouteWithoutABody) {
 
 TEST(Server, EchoesOrGeneratesRequestIds) {
   TestGateway gw(TestConfig());
-  auto echoed = Fetch(gw.port(), http::verb::get, "/health/liveness", {}, {},
-                      {{"x-request-id", "abc-123"}});
+  auto echoed =
+      Fetch(gw.port(), http::verb::get, "/health/liveness", {}, {}, {{"x-request-id", "abc-123"}});
   ASSERT_TRUE(echoed);
   EXPECT_EQ(echoed->header("x-request-id"), "abc-123");
   auto generated = Fetch(gw.port(), http::verb::get, "/health/liveness", {}, {},
@@ -209,8 +209,8 @@ TEST(Server, AnswersPipelinedRequestsInOrder) {
   TestClient client(gw.port());
   std::string batch;
   for (const char* id : {"one", "two", "three"}) {
-    batch += "GET /health/liveness HTTP/1.1\r\nHost: x\r\nx-request-id: " + std::string(id) +
-             "\r\n\r\n";
+    batch +=
+        "GET /health/liveness HTTP/1.1\r\nHost: x\r\nx-request-id: " + std::string(id) + "\r\n\r\n";
   }
   client.SendRaw(batch);
   for (const char* id : {"one", "two", "three"}) {
@@ -230,8 +230,8 @@ TEST(Server, RejectsOversizedBodiesWith413) {
   EXPECT_EQ(response->status, 413);
   EXPECT_EQ(json::parse(response->body())["error"]["code"], "request_too_large");
   // An Anthropic route answers in Anthropic's shape.
-  auto anthropic = Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey,
-                         std::string(2048, 'x'));
+  auto anthropic =
+      Fetch(gw.port(), http::verb::post, "/v1/messages", kTestMasterKey, std::string(2048, 'x'));
   ASSERT_TRUE(anthropic);
   EXPECT_EQ(anthropic->status, 413);
   EXPECT_EQ(json::parse(anthropic->body())["error"]["type"], "request_too_large");
@@ -341,7 +341,8 @@ TEST(Server, ShutdownLetsAnInFlightStreamFinish) {
   auto config = ConfigFor(upstream);
   TestGateway gw(std::move(config));
   TestClient client(gw.port());
-  const std::string body = R"({"model":"sonnet","stream":true,"messages":[{"role":"user","content":"x"}]})";
+  const std::string body =
+      R"({"model":"sonnet","stream":true,"messages":[{"role":"user","content":"x"}]})";
   client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                  kTestMasterKey + "\r\nContent-Length: " + std::to_string(body.size()) +
                  "\r\n\r\n" + body);

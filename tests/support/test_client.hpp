@@ -34,9 +34,9 @@ class TestClient {
   /// Reads one response (bounded by the timeout); nullopt on EOF/timeout/parse error.
   std::optional<TestResponse> ReadResponse();
   /// Sends a request and reads its response.
-  std::optional<TestResponse> Request(http::verb method, std::string_view target,
-                                      std::string body = {},
-                                      std::vector<std::pair<std::string, std::string>> headers = {});
+  std::optional<TestResponse> Request(
+      http::verb method, std::string_view target, std::string body = {},
+      std::vector<std::pair<std::string, std::string>> headers = {});
   /// True when the server closed the connection (a read returns EOF within the timeout).
   bool WaitForClose();
   /// Reads whatever arrives until EOF or timeout.

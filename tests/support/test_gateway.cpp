@@ -15,8 +15,7 @@ config::Config TestConfig() {
   return config;
 }
 
-TestGateway::TestGateway(config::Config config, const CredentialFactory& factory,
-                         unsigned threads)
+TestGateway::TestGateway(config::Config config, const CredentialFactory& factory, unsigned threads)
     : TestGateway(std::move(config), nullptr, threads, &factory) {}
 
 TestGateway::TestGateway(config::Config config,

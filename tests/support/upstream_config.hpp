@@ -2,6 +2,7 @@
 #pragma once
 
 #include "claudegate/config/config.hpp"
+
 #include "support/fake_upstream.hpp"
 #include "support/test_gateway.hpp"
 

@@ -1,7 +1,6 @@
 #include "claudegate/error.hpp"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace claudegate {
@@ -31,11 +30,15 @@ std::string AnthropicViaDom(const Error& error) {
 TEST(ErrorBody, MatchesTheDomSerialisationByteForByte) {
   const std::vector<Error> errors = {
       Error{ErrorKind::kAuthentication, "Invalid API key.", {}, "invalid_api_key"},
-      Error{ErrorKind::kInvalidRequest, "bad \"model\"\n\ttab\\slash \x01 caf\xC3\xA9 \xF0\x9F\x98\x80",
-            "model", {}},
+      Error{ErrorKind::kInvalidRequest,
+            "bad \"model\"\n\ttab\\slash \x01 caf\xC3\xA9 \xF0\x9F\x98\x80",
+            "model",
+            {}},
       Error{ErrorKind::kUpstreamTimeout, "", {}, {}},
       Error{ErrorKind::kUpstreamAuthentication, "x", "p", "c"},
-      Error{ErrorKind::kServiceUnavailable, "Too many open connections; retry shortly.", {},
+      Error{ErrorKind::kServiceUnavailable,
+            "Too many open connections; retry shortly.",
+            {},
             "too_many_connections"},
       Error{ErrorKind::kCredentialUnavailable, "logged out: run `claude login`", {}, {}},
   };

@@ -84,7 +84,7 @@ struct Logging {
 
 /// Translation defaults for the OpenAI route.
 struct Translation {
-  bool drop_params = false;        ///< Drop parameters Claude cannot honour instead of a 400.
+  bool drop_params = false;  ///< Drop parameters Claude cannot honour instead of a 400.
   /// When the client sends no max_tokens (docs/anthropic-notes.md#max-tokens).
   int default_max_tokens = 32000;
 };

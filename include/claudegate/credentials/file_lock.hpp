@@ -70,7 +70,7 @@ struct LockOptions {
   std::chrono::milliseconds stale{10000};
   /// Retries after the first attempt; total attempts = retries + 1.
   int retries = 10;
-  std::chrono::milliseconds min_delay{100};  ///< First retry delay.
+  std::chrono::milliseconds min_delay{100};   ///< First retry delay.
   std::chrono::milliseconds max_delay{1000};  ///< Cap; delays double up to it.
 };
 
@@ -93,7 +93,6 @@ inline constexpr std::chrono::milliseconds kLockHeartbeat{5000};
 [[nodiscard]] std::filesystem::path LegacyLockPath(const std::filesystem::path& config_dir);
 /// `<configdir>/.storage-write.lock`.
 [[nodiscard]] std::filesystem::path StorageWriteLockPath(const std::filesystem::path& config_dir);
-
 
 /// A held mkdir-style lock, released (rmdir) on destruction. Move-only.
 class DirLock {

@@ -45,7 +45,8 @@ enum class ScopeChoice {
                                            ScopeChoice choice = ScopeChoice::kAuto);
 
 /// True when `tokens` expire within `margin` of `now` (the CLI's proactive-refresh rule).
-[[nodiscard]] bool NeedsRefresh(const OAuthTokens& tokens, std::chrono::system_clock::time_point now,
+[[nodiscard]] bool NeedsRefresh(const OAuthTokens& tokens,
+                                std::chrono::system_clock::time_point now,
                                 std::chrono::seconds margin = kRefreshMargin);
 
 /// Applies a 2xx token response to `old_oauth` (a `claudeAiOauth` object) and returns the new
@@ -60,7 +61,7 @@ enum class ScopeChoice {
 
 /// What a failed refresh means for the next attempt.
 enum class RefreshFailureKind {
-  kInvalidGrant,    ///< The refresh token is dead (unless a sibling rotated it): re-read, then stop.
+  kInvalidGrant,  ///< The refresh token is dead (unless a sibling rotated it): re-read, then stop.
   kClientRejected,  ///< invalid_client / invalid_scope / unauthorized_client: long backoff.
   kAccountOnHold,   ///< `account_on_hold`: stop refreshing (the CLI does too).
   kTransient,       ///< Network failure, 5xx, 408, 429, lock busy: back off and retry.
@@ -85,10 +86,10 @@ inline constexpr std::size_t kRefreshOutcomeCount = 5;
 /// A classified refresh failure. `Summary()` is safe to log and to show in `/health`.
 struct RefreshFailure {
   RefreshFailureKind kind = RefreshFailureKind::kTransient;
-  unsigned status = 0;        ///< HTTP status; 0 when no response arrived.
-  std::string error;          ///< OAuth `error` (or Anthropic `error.type`).
-  std::string description;    ///< `error_description` (or Anthropic `error.message`).
-  std::string error_uri;      ///< `error_uri` (account_on_hold), default claude.ai/restricted.
+  unsigned status = 0;      ///< HTTP status; 0 when no response arrived.
+  std::string error;        ///< OAuth `error` (or Anthropic `error.type`).
+  std::string description;  ///< `error_description` (or Anthropic `error.message`).
+  std::string error_uri;    ///< `error_uri` (account_on_hold), default claude.ai/restricted.
 
   /// E.g. `HTTP 400 invalid_grant: Refresh token not found or invalid`.
   [[nodiscard]] std::string Summary() const;
@@ -113,7 +114,8 @@ struct BackoffPolicy {
   double jitter = 0.2;  ///< Fraction: the delay is scaled by `1 + jitter * (2u - 1)`.
 
   /// Delay after `consecutive_failures` (≥ 1) failures; `unit_random` in [0, 1). With
-  /// `unit_random = 0.5` or `jitter = 0` the result is exact. Never exceeds `cap`; 0 for 0 failures.
+  /// `unit_random = 0.5` or `jitter = 0` the result is exact. Never exceeds `cap`; 0 for 0
+  /// failures.
   [[nodiscard]] std::chrono::milliseconds Delay(int consecutive_failures,
                                                 double unit_random = 0.5) const;
 };

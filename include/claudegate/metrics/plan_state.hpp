@@ -23,8 +23,8 @@ namespace claudegate::metrics {
 
 /// Why the plan guard refuses a request.
 struct PlanRefusal {
-  std::string message;        ///< States the limit and the reset time.
-  std::int64_t retry_after;   ///< Seconds until the reset (0 when unknown).
+  std::string message;       ///< States the limit and the reset time.
+  std::int64_t retry_after;  ///< Seconds until the reset (0 when unknown).
 };
 
 class PlanState {

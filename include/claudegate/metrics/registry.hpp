@@ -36,8 +36,7 @@ class Family {
 
  protected:
   /// `{a="x",b="y"}` (empty string when there are no labels), values escaped per the format.
-  [[nodiscard]] std::string LabelText(const LabelValues& values,
-                                      std::string_view extra_name = {},
+  [[nodiscard]] std::string LabelText(const LabelValues& values, std::string_view extra_name = {},
                                       std::string_view extra_value = {}) const;
   void RenderHeader(std::string& out, std::string_view type) const;
 

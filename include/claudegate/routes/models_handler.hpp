@@ -1,6 +1,7 @@
 /// @file models_handler.hpp
-/// `GET /v1/models`, `/models` and `/v1/models/{id}`: the configured aliases, in OpenAI's list shape,
-/// or in Anthropic's when the request carries `anthropic-version` (what Claude Code expects).
+/// `GET /v1/models`, `/models` and `/v1/models/{id}`: the configured aliases, in OpenAI's list
+/// shape, or in Anthropic's when the request carries `anthropic-version` (what Claude Code
+/// expects).
 #pragma once
 
 #include "claudegate/config/model_catalog.hpp"

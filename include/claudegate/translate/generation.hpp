@@ -8,9 +8,10 @@
 /// Pure and thread-safe. Internal to request translation.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/error.hpp"
 #include "claudegate/translate/translate_options.hpp"

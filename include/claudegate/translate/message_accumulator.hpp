@@ -1,12 +1,14 @@
 /// @file message_accumulator.hpp
 /// Rebuilds a complete Anthropic `Message` from its SSE events, for non-streaming clients served
-/// from a streamed upstream call (docs/anthropic-notes.md#max-tokens, docs/anthropic-notes.md#non-streaming-clients). Feed the result to `ToOpenAi()`.
+/// from a streamed upstream call (docs/anthropic-notes.md#max-tokens,
+/// docs/anthropic-notes.md#non-streaming-clients). Feed the result to `ToOpenAi()`.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/error.hpp"
@@ -18,8 +20,9 @@ namespace claudegate::translate {
 /// Accumulates text, thinking (with signatures), redacted thinking and tool_use input fragments
 /// per content block, and the cumulative usage and stop reason, the way the SDK's
 /// `MessageStream` does. Tool input is parsed at `content_block_stop`; when the joined fragments
-/// are not valid JSON (e.g. cut off by `max_tokens`, docs/anthropic-notes.md#partial-tool-arguments) the block keeps `input:{}` and
-/// carries the raw text as a string `partial_json`, which `ToOpenAi()` returns verbatim.
+/// are not valid JSON (e.g. cut off by `max_tokens`,
+/// docs/anthropic-notes.md#partial-tool-arguments) the block keeps `input:{}` and carries the raw
+/// text as a string `partial_json`, which `ToOpenAi()` returns verbatim.
 ///
 /// @par Thread Safety
 /// Not thread-safe; one accumulator per upstream response.

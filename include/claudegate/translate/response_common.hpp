@@ -6,16 +6,18 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/json/writer.hpp"
 
 namespace claudegate::translate {
 
-/// Anthropic token counts for one message (docs/anthropic-notes.md#usage). A `null` upstream count is 0.
+/// Anthropic token counts for one message (docs/anthropic-notes.md#usage). A `null` upstream count
+/// is 0.
 struct Usage {
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;
@@ -30,7 +32,8 @@ struct Usage {
 };
 
 /// Overwrites the counts present (and non-null) in an Anthropic `usage` object; leaves the others.
-/// This is the SDK's rule for the cumulative `message_delta` usage (docs/anthropic-notes.md#stream-grammar, docs/anthropic-notes.md#null-usage-counts).
+/// This is the SDK's rule for the cumulative `message_delta` usage
+/// (docs/anthropic-notes.md#stream-grammar, docs/anthropic-notes.md#null-usage-counts).
 void UpdateUsage(Usage& usage, const nlohmann::json& anthropic_usage);
 
 /// The OpenAI `usage` object (docs/anthropic-notes.md#usage), including LiteLLM's extra top-level
@@ -40,14 +43,16 @@ void UpdateUsage(Usage& usage, const nlohmann::json& anthropic_usage);
 /// Appends the same object as `OpenAiUsage` as compact JSON, without building a DOM.
 void AppendOpenAiUsage(std::string& out, const Usage& usage);
 
-/// OpenAI `finish_reason` for an Anthropic `stop_reason` (docs/anthropic-notes.md#finish-reason). `tool_use` maps to
-/// `tool_calls` only when `has_tool_calls`; unknown and empty values map to `stop`.
+/// OpenAI `finish_reason` for an Anthropic `stop_reason` (docs/anthropic-notes.md#finish-reason).
+/// `tool_use` maps to `tool_calls` only when `has_tool_calls`; unknown and empty values map to
+/// `stop`.
 [[nodiscard]] std::string_view FinishReason(std::string_view stop_reason, bool has_tool_calls);
 
 /// Moved to the leaf claudegate/json/writer.hpp; kept here for the translators that use it.
 using json::AppendJsonString;
 
-/// Prefixes an Anthropic message id (`msg_…`) with `chatcmpl-` (docs/anthropic-notes.md#response-fields).
+/// Prefixes an Anthropic message id (`msg_…`) with `chatcmpl-`
+/// (docs/anthropic-notes.md#response-fields).
 [[nodiscard]] std::string ChatCompletionId(std::string_view message_id);
 
 }  // namespace claudegate::translate

@@ -21,9 +21,10 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/error.hpp"
 #include "claudegate/translate/response_common.hpp"
@@ -35,9 +36,9 @@ inline constexpr std::string_view kRedactedThinkingPrefix = "redacted_thinking:"
 
 /// What every Response object of one request shares.
 struct ResponseMeta {
-  std::string model;           ///< Echoed `model` (the client's requested name).
+  std::string model;            ///< Echoed `model` (the client's requested name).
   std::int64_t created_at = 0;  ///< Unix seconds.
-  nlohmann::json echo;         ///< `ResponsesRequest::echo`; null is treated as `{}`.
+  nlohmann::json echo;          ///< `ResponsesRequest::echo`; null is treated as `{}`.
 };
 
 /// `resp_<base>` for an upstream message id (`msg_<base>`).
@@ -72,8 +73,7 @@ struct ResponseStatus {
                                          std::string_view status);
 /// A `function_call` output item.
 [[nodiscard]] nlohmann::json FunctionCallItem(std::string_view call_id, std::string_view name,
-                                              std::string_view arguments,
-                                              std::string_view status);
+                                              std::string_view arguments, std::string_view status);
 /// A `reasoning` output item; `summary` is omitted from the summary list when null or empty,
 /// `encrypted_content` is omitted when empty.
 [[nodiscard]] nlohmann::json ReasoningItem(std::string_view id, const std::string* summary,

@@ -12,10 +12,11 @@
 /// Pure and thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/error.hpp"
 #include "claudegate/translate/chat_request.hpp"

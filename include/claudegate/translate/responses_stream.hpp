@@ -5,11 +5,12 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/sse/decoder.hpp"
@@ -41,7 +42,8 @@ namespace claudegate::translate {
 /// event (`code`, `message`, `param:null`) followed by `response.failed` (status `failed`,
 /// `error:{code,message}`, the items finished so far). Upstream `ping`s become the SSE comment
 /// `: ping`. Unknown events, blocks and deltas are ignored; events after the end are ignored.
-/// A delta that ends in half a UTF-16 surrogate pair is glued to the next one (docs/anthropic-notes.md#lone-surrogates).
+/// A delta that ends in half a UTF-16 surrogate pair is glued to the next one
+/// (docs/anthropic-notes.md#lone-surrogates).
 ///
 /// @par Thread Safety
 /// Not thread-safe; one translator per stream.

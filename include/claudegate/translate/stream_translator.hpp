@@ -4,11 +4,12 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/sse/decoder.hpp"
@@ -23,20 +24,23 @@ struct StreamOptions {
   std::int64_t created = 0;    ///< Unix seconds, the same on every chunk.
   bool include_usage = false;  ///< `stream_options.include_usage`: `usage:null` on each chunk and a
                                ///< final `choices:[]` usage chunk before `[DONE]`.
-  bool forward_pings = true;   ///< Forward upstream `ping` as the SSE comment `: ping` (docs/anthropic-notes.md#pings).
+  bool forward_pings = true;   ///< Forward upstream `ping` as the SSE comment `: ping`
+                               ///< (docs/anthropic-notes.md#pings).
 };
 
-/// The state machine of docs/anthropic-notes.md#stream-mapping. Feed it the decoded upstream events in order; it appends
-/// the downstream bytes (`data: {...}\n\n` frames, ending with `data: [DONE]\n\n`) to a buffer the
-/// caller owns and reuses, so the hot path does not allocate per event beyond JSON parsing.
+/// The state machine of docs/anthropic-notes.md#stream-mapping. Feed it the decoded upstream events
+/// in order; it appends the downstream bytes (`data: {...}\n\n` frames, ending with `data:
+/// [DONE]\n\n`) to a buffer the caller owns and reuses, so the hot path does not allocate per event
+/// beyond JSON parsing.
 ///
 /// Emits: a role chunk at `message_start`; `content` for text deltas; `reasoning_content` for
 /// thinking deltas; tool calls with dense indexes 0,1,… (`id`, `type`, `name`, `arguments:""`
 /// first, then argument fragments forwarded unparsed, `"{}"` at block stop when none came); the
 /// finish chunk (`delta:{}` and `finish_reason`) at `message_stop`; the usage chunk; `[DONE]`.
 /// An upstream `error` event, or `OnUpstreamEnd` before any stop reason, emits one OpenAI error
-/// frame `data: {"error":{...}}` followed by `[DONE]` (docs/anthropic-notes.md#stream-errors) and no finish chunk. Unknown events,
-/// block types and delta types are ignored (docs/anthropic-notes.md#unknown-event-types). Events after the end are ignored.
+/// frame `data: {"error":{...}}` followed by `[DONE]` (docs/anthropic-notes.md#stream-errors) and
+/// no finish chunk. Unknown events, block types and delta types are ignored
+/// (docs/anthropic-notes.md#unknown-event-types). Events after the end are ignored.
 ///
 /// @par Thread Safety
 /// Not thread-safe; one translator per stream.
@@ -51,8 +55,8 @@ class StreamTranslator : private anthropic::EventVisitor {
   void OnEvent(const sse::Event& event, std::string& out);
 
   /// Call when the upstream body ended (EOF or reset). If a stop reason already arrived it
-  /// finishes normally (docs/anthropic-notes.md#stream-ends-early); otherwise it emits the "upstream stream ended unexpectedly"
-  /// error frame. No-op when already done.
+  /// finishes normally (docs/anthropic-notes.md#stream-ends-early); otherwise it emits the
+  /// "upstream stream ended unexpectedly" error frame. No-op when already done.
   void OnUpstreamEnd(std::string& out);
 
   /// Ends the stream with an error frame of `type` (OpenAI `error.type`, e.g. `server_error`) and
@@ -62,7 +66,8 @@ class StreamTranslator : private anthropic::EventVisitor {
   /// True once `[DONE]` was written.
   [[nodiscard]] bool done() const { return done_; }
   /// True once any chunk other than pings was written. While false, an `error()` may still be
-  /// turned into a plain HTTP error response (discard `out` then; the "peek window" of docs/anthropic-notes.md#stream-errors).
+  /// turned into a plain HTTP error response (discard `out` then; the "peek window" of
+  /// docs/anthropic-notes.md#stream-errors).
   [[nodiscard]] bool started() const { return started_; }
   /// The mapped upstream error when the stream ended with one.
   [[nodiscard]] const std::optional<UpstreamError>& error() const { return error_; }

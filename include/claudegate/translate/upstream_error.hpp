@@ -12,11 +12,11 @@
 /// hop-by-hop headers, `x-api-key`/`authorization`, or `anthropic-organization-id`.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace claudegate::translate {
 

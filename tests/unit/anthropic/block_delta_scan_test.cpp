@@ -1,11 +1,11 @@
 #include "claudegate/anthropic/block_delta_scan.hpp"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/message_accumulator.hpp"
@@ -66,52 +66,145 @@ struct Case {
 
 std::vector<Case> Cases() {
   return {
-      {"plain text", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}})", true},
-      {"thinking", R"({"type":"content_block_delta","index":1,"delta":{"type":"thinking_delta","thinking":"hm"}})", true},
-      {"tool args", R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}})", true},
-      {"signature", R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQB"}})", true},
-      {"empty string", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}})", true},
-      {"big index", R"({"type":"content_block_delta","index":123456789,"delta":{"type":"text_delta","text":"x"}})", true},
-      {"escapes", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\"b\\c\/d\b\f\n\r\te"}})", true},
-      {"unicode escapes", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\u00e9\u4e2d\u0000\u001F\uFFFF"}})", true},
-      {"surrogate pair", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x\ud83d\ude00y\uD83D\uDE00"}})", true},
-      {"raw utf-8", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"caf\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF\"}}", true},
-      {"odd whitespace", " \t\r\n{ \"type\" :\t\"content_block_delta\" ,\n\"index\"\r: 3 , \"delta\" : { \"type\" : \"text_delta\" , \"text\" : \"hi\" } } \n", true},
-      {"key order", R"({"delta":{"text":"hi","type":"text_delta"},"index":4,"type":"content_block_delta"})", true},
-      {"lone high surrogate at end", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\ud83d"}})", false},
-      {"lone low surrogate", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\ude00b"}})", false},
-      {"high then non-low", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\ud83d\u0041"}})", false},
-      {"bad escape", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\x41"}})", false},
-      {"short unicode escape", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\u12"}})", false},
-      {"raw control char", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\tb\"}}", false},
-      {"invalid utf-8", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\xC3\x28\"}}", false},
-      {"overlong utf-8", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\xC0\xAF\"}}", false},
-      {"utf-8 surrogate", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\xED\xA0\x80\"}}", false},
-      {"truncated utf-8", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\xE4\xB8\"}}", false},
-      {"above U+10FFFF", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"\xF4\x90\x80\x80\"}}", false},
-      {"escaped key", R"({"\u0074ype":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"escaped type value", R"({"type":"content_block_delta","index":0,"delta":{"type":"text\u005fdelta","text":"x"}})", false},
-      {"other event", R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})", false},
-      {"other delta type", R"({"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}})", false},
-      {"type and field disagree", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","thinking":"x"}})", false},
-      {"missing field", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}})", false},
-      {"missing index", R"({"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}})", false},
+      {"plain text",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}})",
+       true},
+      {"thinking",
+       R"({"type":"content_block_delta","index":1,"delta":{"type":"thinking_delta","thinking":"hm"}})",
+       true},
+      {"tool args",
+       R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Pa"}})",
+       true},
+      {"signature",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQB"}})",
+       true},
+      {"empty string",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":""}})", true},
+      {"big index",
+       R"({"type":"content_block_delta","index":123456789,"delta":{"type":"text_delta","text":"x"}})",
+       true},
+      {"escapes",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\"b\\c\/d\b\f\n\r\te"}})",
+       true},
+      {"unicode escapes",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\u00e9\u4e2d\u0000\u001F\uFFFF"}})",
+       true},
+      {"surrogate pair",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x\ud83d\ude00y\uD83D\uDE00"}})",
+       true},
+      {"raw utf-8",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\"caf\xC3\xA9 \xE4\xB8\xAD \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF\"}}",
+       true},
+      {"odd whitespace",
+       " \t\r\n{ \"type\" :\t\"content_block_delta\" ,\n\"index\"\r: 3 , \"delta\" : { \"type\" : "
+       "\"text_delta\" , \"text\" : \"hi\" } } \n",
+       true},
+      {"key order",
+       R"({"delta":{"text":"hi","type":"text_delta"},"index":4,"type":"content_block_delta"})",
+       true},
+      {"lone high surrogate at end",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\ud83d"}})",
+       false},
+      {"lone low surrogate",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\ude00b"}})",
+       false},
+      {"high then non-low",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\ud83d\u0041"}})",
+       false},
+      {"bad escape",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\x41"}})",
+       false},
+      {"short unicode escape",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"\u12"}})",
+       false},
+      {"raw control char",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\"a\tb\"}}",
+       false},
+      {"invalid utf-8",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\"\xC3\x28\"}}",
+       false},
+      {"overlong utf-8",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\"\xC0\xAF\"}}",
+       false},
+      {"utf-8 surrogate",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\"\xED\xA0\x80\"}}",
+       false},
+      {"truncated utf-8",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\"\xE4\xB8\"}}",
+       false},
+      {"above U+10FFFF",
+       "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":"
+       "\"\xF4\x90\x80\x80\"}}",
+       false},
+      {"escaped key",
+       R"({"\u0074ype":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"escaped type value",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text\u005fdelta","text":"x"}})",
+       false},
+      {"other event",
+       R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})",
+       false},
+      {"other delta type",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"citations_delta","citation":{}}})",
+       false},
+      {"type and field disagree",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","thinking":"x"}})",
+       false},
+      {"missing field", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta"}})",
+       false},
+      {"missing index",
+       R"({"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}})", false},
       {"missing type", R"({"index":0,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"extra key", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"},"more":1})", false},
-      {"extra delta key", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","more":1}})", false},
-      {"duplicate key", R"({"type":"content_block_delta","index":0,"index":1,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"duplicate field", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","text":"y"}})", false},
-      {"negative index", R"({"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"fractional index", R"({"type":"content_block_delta","index":1.0,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"exponent index", R"({"type":"content_block_delta","index":1e2,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"leading zero index", R"({"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"string index", R"({"type":"content_block_delta","index":"0","delta":{"type":"text_delta","text":"x"}})", false},
-      {"huge index", R"({"type":"content_block_delta","index":12345678901234567890123,"delta":{"type":"text_delta","text":"x"}})", false},
-      {"non-string text", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":5}})", false},
-      {"trailing bytes", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}x)", false},
-      {"trailing comma", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"},})", false},
-      {"unterminated string", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x)", false},
-      {"unterminated object", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"})", false},
+      {"extra key",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"},"more":1})",
+       false},
+      {"extra delta key",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","more":1}})",
+       false},
+      {"duplicate key",
+       R"({"type":"content_block_delta","index":0,"index":1,"delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"duplicate field",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","text":"y"}})",
+       false},
+      {"negative index",
+       R"({"type":"content_block_delta","index":-1,"delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"fractional index",
+       R"({"type":"content_block_delta","index":1.0,"delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"exponent index",
+       R"({"type":"content_block_delta","index":1e2,"delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"leading zero index",
+       R"({"type":"content_block_delta","index":01,"delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"string index",
+       R"({"type":"content_block_delta","index":"0","delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"huge index",
+       R"({"type":"content_block_delta","index":12345678901234567890123,"delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {"non-string text",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":5}})", false},
+      {"trailing bytes",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}x)",
+       false},
+      {"trailing comma",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"},})",
+       false},
+      {"unterminated string",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x)", false},
+      {"unterminated object",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"})",
+       false},
       {"empty", "", false},
       {"not json", "[DONE]", false},
   };
@@ -153,12 +246,17 @@ std::string Event(const std::string& data) { return "event: x\ndata: " + data + 
 
 std::string Transcript() {
   std::string wire;
-  wire += Event(R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","stop_reason":null,"usage":{"input_tokens":5,"output_tokens":1}}})");
-  wire += Event(R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}})");
-  wire += Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"let me \"think\"\n"}})");
-  wire += Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}})");
+  wire += Event(
+      R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","stop_reason":null,"usage":{"input_tokens":5,"output_tokens":1}}})");
+  wire += Event(
+      R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"let me \"think\"\n"}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig"}})");
   wire += Event(R"({"type":"content_block_stop","index":0})");
-  wire += Event(R"({"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}})");
+  wire += Event(
+      R"({"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}})");
   for (const Case& c : Cases()) {
     if (c.fast && c.data.find("\"text\"") != std::string::npos &&
         c.data.find("\"index\"") != std::string::npos) {
@@ -168,17 +266,26 @@ std::string Transcript() {
       wire += Event(data.dump());
     }
   }
-  wire += Event(R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"half \ud83d"}})");
-  wire += Event(R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"\ude00 whole"}})");
-  wire += Event(R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"wrong kind ok"}})");
-  wire += Event(R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"ignored"}})");
-  wire += Event(R"({"type":"content_block_delta","index":9,"delta":{"type":"text_delta","text":"no such block"}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"half \ud83d"}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"\ude00 whole"}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"wrong kind ok"}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"ignored"}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":9,"delta":{"type":"text_delta","text":"no such block"}})");
   wire += Event(R"({"type":"content_block_stop","index":1})");
-  wire += Event(R"({"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"t1","name":"f","input":{}}})");
-  wire += Event(R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"a\": "}})");
-  wire += Event(R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"\"\u00e9\"}"}})");
+  wire += Event(
+      R"({"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"t1","name":"f","input":{}}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"a\": "}})");
+  wire += Event(
+      R"({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"\"\u00e9\"}"}})");
   wire += Event(R"({"type":"content_block_stop","index":2})");
-  wire += Event(R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}})");
+  wire += Event(
+      R"({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}})");
   wire += Event(R"({"type":"message_stop"})");
   return wire;
 }

@@ -1,17 +1,19 @@
 #include "claudegate/config/loader.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 namespace claudegate::config {
 namespace {
 
 const std::string kKey = "sk-0123456789abcdef0123456789abcdef";
 
-std::string SeedConfigPath() { return std::string(CLAUDEGATE_TEST_DATA_DIR) + "/config/litellm_config.yaml"; }
+std::string SeedConfigPath() {
+  return std::string(CLAUDEGATE_TEST_DATA_DIR) + "/config/litellm_config.yaml";
+}
 
 // A YAML file in a fresh temporary directory, removed with the fixture.
 class TempYaml {
@@ -52,8 +54,8 @@ TEST(LoadConfig, UsesDefaultsWithOnlyTheMasterKey) {
 }
 
 TEST(LoadConfig, RefusesAMissingMasterKeyAndSaysHowToMakeOne) {
-  for (const auto& env : std::vector<std::map<std::string, std::string>>{
-           {}, {{"LITELLM_MASTER_KEY", ""}}}) {
+  for (const auto& env :
+       std::vector<std::map<std::string, std::string>>{{}, {{"LITELLM_MASTER_KEY", ""}}}) {
     auto config = Load(env);
     ASSERT_TRUE(config.has_error());
     EXPECT_NE(config.error().message.find("LITELLM_MASTER_KEY"), std::string::npos);
@@ -128,8 +130,8 @@ TEST(LoadConfig, MapsLogLevelsFromBothVariableNames) {
 TEST(LoadConfig, LoadsTheSeedConfigUnchanged) {
   CommandLine flags;
   flags.config_path = SeedConfigPath();
-  auto config = Load({{"LITELLM_MASTER_KEY", kKey}, {"DATABASE_URL", "postgresql://x"}}, flags)
-                    .value();
+  auto config =
+      Load({{"LITELLM_MASTER_KEY", kKey}, {"DATABASE_URL", "postgresql://x"}}, flags).value();
   EXPECT_EQ(config.master_key, kKey);  // via os.environ/LITELLM_MASTER_KEY
   EXPECT_TRUE(config.translation.drop_params);
   EXPECT_EQ(config.models.Resolve("sonnet"), "claude-sonnet-5-5");
@@ -405,12 +407,18 @@ struct FlagCase {
 
 TEST(ParseCommandLine, AcceptsDocumentedFlagsAndRejectsOthers) {
   const std::vector<FlagCase> cases = {
-      {{"--config", "x.yaml"}, true},   {{"--config=x.yaml"}, true},
-      {{"--port", "0"}, true},          {{"--port", "65536"}, false},
-      {{"--port", "12ab"}, false},      {{"--host"}, false},
-      {{"--check-config"}, true},       {{"--version"}, true},
-      {{"--help"}, true},               {{"--frobnicate"}, false},
-      {{"healthcheck"}, true},          {{"healthcheck", "http://127.0.0.1:1/x"}, true},
+      {{"--config", "x.yaml"}, true},
+      {{"--config=x.yaml"}, true},
+      {{"--port", "0"}, true},
+      {{"--port", "65536"}, false},
+      {{"--port", "12ab"}, false},
+      {{"--host"}, false},
+      {{"--check-config"}, true},
+      {{"--version"}, true},
+      {{"--help"}, true},
+      {{"--frobnicate"}, false},
+      {{"healthcheck"}, true},
+      {{"healthcheck", "http://127.0.0.1:1/x"}, true},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(ParseCommandLine(c.args).has_value(), c.ok) << c.args[0];

@@ -1,11 +1,12 @@
 #include "claudegate/credentials/credentials_file.hpp"
 
+#include <csignal>
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
-#include <csignal>
-
 #include "claudegate/credentials/file_lock.hpp"
+
 #include "credentials_test_support.hpp"
 
 namespace claudegate::credentials {
@@ -30,7 +31,8 @@ TEST(ParseCredentials, ReadsTheClaudeAiOauthFields) {
 }
 
 TEST(ParseCredentials, EmptyRefreshTokenMeansLoggedOut) {
-  auto doc = ParseCredentials(R"({"claudeAiOauth":{"accessToken":"","refreshToken":"","expiresAt":0}})");
+  auto doc =
+      ParseCredentials(R"({"claudeAiOauth":{"accessToken":"","refreshToken":"","expiresAt":0}})");
   ASSERT_TRUE(doc.has_value());
   EXPECT_TRUE(doc->oauth.LoggedOut());
 }

@@ -2,13 +2,7 @@
 // fake token endpoint and a runner that drives one coroutine to completion.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <boost/asio/experimental/concurrent_channel.hpp>
-#include <nlohmann/json.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +14,12 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "claudegate/credentials/token_endpoint.hpp"
 #include "claudegate/net.hpp"
@@ -130,8 +130,8 @@ inline Result<TokenHttpResponse> Json(unsigned status, const std::string& body) 
   return TokenHttpResponse{status, body};
 }
 
-/// Runs `awaitable` on `ioc` until it completes (run_for is a safety limit only). Work it started in
-/// the background (a proactive refresh, a save retry) stays queued: `RunUntil` drives it.
+/// Runs `awaitable` on `ioc` until it completes (run_for is a safety limit only). Work it started
+/// in the background (a proactive refresh, a save retry) stays queued: `RunUntil` drives it.
 template <typename T>
 T RunToCompletion(net::io_context& ioc, Awaitable<T> awaitable) {
   std::optional<T> result;

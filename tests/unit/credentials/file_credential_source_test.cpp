@@ -1,8 +1,8 @@
 #include "claudegate/credentials/file_credential_source.hpp"
 
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "credentials_test_support.hpp"
 
@@ -19,8 +19,9 @@ constexpr const char* kOldAccess = "sk-ant-oat01-OLD";
 constexpr const char* kOldRefresh = "sk-ant-ort01-OLD";
 constexpr const char* kNewAccess = "sk-ant-oat01-NEW";
 constexpr const char* kNewRefresh = "sk-ant-ort01-NEW";
-const std::string kSuccess = R"({"access_token":"sk-ant-oat01-NEW","refresh_token":"sk-ant-ort01-NEW",)"
-                             R"("expires_in":28800,"scope":"user:inference user:profile"})";
+const std::string kSuccess =
+    R"({"access_token":"sk-ant-oat01-NEW","refresh_token":"sk-ant-ort01-NEW",)"
+    R"("expires_in":28800,"scope":"user:inference user:profile"})";
 
 class FileCredentialSourceTest : public ::testing::Test {
  protected:
@@ -48,12 +49,13 @@ class FileCredentialSourceTest : public ::testing::Test {
 
   // Drives the background refresh started by a proactive (non-blocking) Current() to its end.
   void Settle(const FileCredentialSource& source) {
-    ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return !source.Status()["refreshing"].get<bool>(); }));
+    ASSERT_TRUE(
+        testing::RunUntil(ioc_, [&] { return !source.Status()["refreshing"].get<bool>(); }));
   }
 
   Result<Credential> Rejected(FileCredentialSource& source, const std::string& access) {
-    return testing::RunToCompletion(
-        ioc_, source.OnRejected(Credential{CredentialKind::kOAuth, access}));
+    return testing::RunToCompletion(ioc_,
+                                    source.OnRejected(Credential{CredentialKind::kOAuth, access}));
   }
 
   ordered_json OnDisk() const { return ordered_json::parse(testing::ReadText(path_)); }
@@ -103,8 +105,7 @@ TEST_P(ProactiveRefresh, RefreshesOnlyWithinFiveMinutesOfExpiry) {
 INSTANTIATE_TEST_SUITE_P(Table, ProactiveRefresh,
                          ::testing::Values(ProactiveCase{3'600'000, false},
                                            ProactiveCase{360'000, false},
-                                           ProactiveCase{240'000, true},
-                                           ProactiveCase{0, true},
+                                           ProactiveCase{240'000, true}, ProactiveCase{0, true},
                                            ProactiveCase{-3'600'000, true}));
 
 TEST_F(FileCredentialSourceTest, RefreshWritesBackPreservingEverythingElse) {
@@ -219,8 +220,10 @@ TEST_F(FileCredentialSourceTest, PicksUpARewriteByAnotherProcess) {
   WriteCredentials(kOldAccess, kOldRefresh, 3'600'000);
   auto source = Make();
   ASSERT_EQ(Current(*source)->secret, kOldAccess);
-  CredentialsFile(path_).Write(ordered_json::parse(
-      CredentialsJson("sk-ant-oat01-CLI", "sk-ant-ort01-CLI", 7'200'000 + kT0))).value();
+  CredentialsFile(path_)
+      .Write(ordered_json::parse(
+          CredentialsJson("sk-ant-oat01-CLI", "sk-ant-ort01-CLI", 7'200'000 + kT0)))
+      .value();
   EXPECT_EQ(Current(*source)->secret, "sk-ant-oat01-CLI");
   EXPECT_EQ(endpoint_.Calls(), 0);
 }
@@ -249,8 +252,10 @@ TEST_F(FileCredentialSourceTest, AdoptsASiblingsWriteInsteadOfClobberingIt) {
   WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   endpoint_.respond = [this](const std::string&) {
     // A sibling (ignoring the locks) rotates the tokens while our request is in flight.
-    CredentialsFile(path_).Write(ordered_json::parse(
-        CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB", kT0 + 7'200'000))).value();
+    CredentialsFile(path_)
+        .Write(ordered_json::parse(
+            CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB", kT0 + 7'200'000)))
+        .value();
     return Json(200, kSuccess);
   };
   auto source = Make();
@@ -264,9 +269,13 @@ TEST_F(FileCredentialSourceTest, AdoptsASiblingsWriteInsteadOfClobberingIt) {
 TEST_F(FileCredentialSourceTest, InvalidGrantAfterSiblingRotationAdoptsTheRotatedTokens) {
   WriteCredentials(kOldAccess, kOldRefresh, -1'000);  // Expired: callers wait.
   endpoint_.respond = [this](const std::string&) {
-    CredentialsFile(path_).Write(ordered_json::parse(
-        CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB", kT0 + 7'200'000))).value();
-    return Json(400, R"({"error":"invalid_grant","error_description":"Refresh token not found or invalid"})");
+    CredentialsFile(path_)
+        .Write(ordered_json::parse(
+            CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB", kT0 + 7'200'000)))
+        .value();
+    return Json(
+        400,
+        R"({"error":"invalid_grant","error_description":"Refresh token not found or invalid"})");
   };
   auto source = Make();
   auto credential = Current(*source);
@@ -330,7 +339,8 @@ TEST_F(FileCredentialSourceTest, TransientFailureBacksOffAndKeepsServingTheValid
 TEST_F(FileCredentialSourceTest, ExpiredTokenAndFailingRefreshIsAnError) {
   WriteCredentials(kOldAccess, kOldRefresh, -1);
   endpoint_.respond = [](const std::string&) {
-    return Result<TokenHttpResponse>(Error{ErrorKind::kUpstreamUnreachable, "connect failed", {}, {}});
+    return Result<TokenHttpResponse>(
+        Error{ErrorKind::kUpstreamUnreachable, "connect failed", {}, {}});
   };
   auto source = Make();
   auto credential = Current(*source);
@@ -558,13 +568,12 @@ TEST_F(FileCredentialSourceTest, AdoptsTheTokensASiblingWroteWhileWeWaitedForThe
   options_.write_lock = LockOptions{15s, 200, 20ms, 20ms};
   auto source = Make();
   std::optional<Result<Credential>> result;
-  net::co_spawn(ioc_, source->Current(), [&](std::exception_ptr, Result<Credential> r) {
-    result = std::move(r);
-  });
+  net::co_spawn(ioc_, source->Current(),
+                [&](std::exception_ptr, Result<Credential> r) { result = std::move(r); });
   // The sibling writes its refreshed tokens, then releases the write lock.
   ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return source->Status()["refreshing"] == true; }));
-  testing::WriteText(path_, CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB",
-                                            kT0 + 7'200'000));
+  testing::WriteText(path_,
+                     CredentialsJson("sk-ant-oat01-SIB", "sk-ant-ort01-SIB", kT0 + 7'200'000));
   std::filesystem::remove(write_lock);
   ASSERT_TRUE(testing::RunUntil(ioc_, [&] { return result.has_value(); }));
   ASSERT_TRUE(result->has_value()) << result->error().message;

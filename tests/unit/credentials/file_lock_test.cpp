@@ -83,8 +83,8 @@ TEST(AcquireDirLock, GivesUpAfterBoundedRetriesWhileHeld) {
 TEST(AcquireDirLock, SucceedsWhenFree) {
   TempDir dir;
   net::io_context ioc;
-  auto lock = testing::RunToCompletion(ioc, AcquireDirLock(RefreshLockPath(dir.Path()),
-                                                           kRefreshLockOptions));
+  auto lock = testing::RunToCompletion(
+      ioc, AcquireDirLock(RefreshLockPath(dir.Path()), kRefreshLockOptions));
   ASSERT_TRUE(lock.has_value());
   EXPECT_TRUE(lock->Held());
 }

@@ -87,11 +87,11 @@ const ordered_json kOldOauth = ordered_json::parse(
     R"("subscriptionType":"max","futureField":[1,2],"refreshTokenExpiresAt":1900000000000})");
 
 TEST(ApplyTokenResponse, SetsTokensExpiryAndScopesKeepingUnknownFields) {
-  auto oauth = ApplyTokenResponse(
-      kOldOauth,
-      R"({"access_token":"new-a","refresh_token":"new-r","expires_in":28800,)"
-      R"("scope":"user:inference user:profile","token_type":"Bearer"})",
-      kNow);
+  auto oauth =
+      ApplyTokenResponse(kOldOauth,
+                         R"({"access_token":"new-a","refresh_token":"new-r","expires_in":28800,)"
+                         R"("scope":"user:inference user:profile","token_type":"Bearer"})",
+                         kNow);
   ASSERT_TRUE(oauth.has_value()) << oauth.error().message;
   EXPECT_EQ((*oauth)["accessToken"], "new-a");
   EXPECT_EQ((*oauth)["refreshToken"], "new-r");
@@ -122,9 +122,9 @@ TEST(ApplyTokenResponse, RefreshTokenExpiryKeepsTheEarlierOfOldAndNew) {
 }
 
 TEST(ApplyTokenResponse, RejectsResponsesWithoutAccessTokenOrExpiry) {
-  for (const char* body : {"", "[]", R"({"expires_in":1})", R"({"access_token":"a"})",
-                           R"({"access_token":"","expires_in":1})",
-                           R"({"access_token":"a","expires_in":"1"})"}) {
+  for (const char* body :
+       {"", "[]", R"({"expires_in":1})", R"({"access_token":"a"})",
+        R"({"access_token":"","expires_in":1})", R"({"access_token":"a","expires_in":"1"})"}) {
     EXPECT_FALSE(ApplyTokenResponse(kOldOauth, body, kNow).has_value()) << body;
   }
 }
@@ -145,9 +145,10 @@ TEST_P(ClassifyTokenErrorTable, MapsResponseToFailureKind) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ClassifyTokenErrorTable,
     ::testing::Values(
-        ErrorCase{"InvalidGrant", 400,
-                  R"({"error":"invalid_grant","error_description":"Refresh token not found or invalid"})",
-                  RefreshFailureKind::kInvalidGrant},
+        ErrorCase{
+            "InvalidGrant", 400,
+            R"({"error":"invalid_grant","error_description":"Refresh token not found or invalid"})",
+            RefreshFailureKind::kInvalidGrant},
         ErrorCase{"InvalidGrant401", 401, R"({"error":"invalid_grant"})",
                   RefreshFailureKind::kInvalidGrant},
         ErrorCase{"ErrorAsObject", 400, R"({"error":{"type":"invalid_grant","message":"x"}})",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "claudegate/credentials/make_credential_source.hpp"
+
 #include "credentials_test_support.hpp"
 
 namespace claudegate::credentials {
@@ -43,7 +44,7 @@ struct PrecedenceCase {
   bool file;
   bool dir;
   bool api_key;
-  const char* source;  // Status()["source"]
+  const char* source;    // Status()["source"]
   const char* variable;  // For environment sources.
 };
 
@@ -88,8 +89,8 @@ INSTANTIATE_TEST_SUITE_P(
         PrecedenceCase{"FileBeatsApiKey", false, true, true, true, "credentials_file", nullptr},
         PrecedenceCase{"ApiKeyWhenNoFile", false, false, true, true, "environment",
                        "ANTHROPIC_API_KEY"},
-        PrecedenceCase{"EmptyConfigDirWaitsForLogin", false, false, true, false,
-                       "credentials_file", nullptr},
+        PrecedenceCase{"EmptyConfigDirWaitsForLogin", false, false, true, false, "credentials_file",
+                       nullptr},
         PrecedenceCase{"NothingConfigured", false, false, false, false, "none", nullptr}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 

@@ -1,9 +1,9 @@
 #include "claudegate/sse/decoder.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace claudegate::sse {
 namespace {

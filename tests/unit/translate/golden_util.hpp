@@ -2,14 +2,14 @@
 // Set CLAUDEGATE_UPDATE_GOLDENS=1 to rewrite golden files from the current output; review the diff.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace claudegate::testing {
 

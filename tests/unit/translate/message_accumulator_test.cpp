@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "claudegate/translate/chat_response.hpp"
+
 #include "golden_util.hpp"
 
 namespace claudegate::translate {

@@ -91,8 +91,8 @@ TEST(ResponsesToChat, RewritesFunctionCallItemsAsChatToolCalls) {
 }
 
 TEST(ResponsesToAnthropic, EchoesRequestFieldsWithOpenAiDefaults) {
-  const auto result = ResponsesToAnthropic({{"model", "sonnet"}, {"input", "Hi"}},
-                                           TranslateOptions{&Catalog()});
+  const auto result =
+      ResponsesToAnthropic({{"model", "sonnet"}, {"input", "Hi"}}, TranslateOptions{&Catalog()});
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->echo["tool_choice"], "auto");
   EXPECT_EQ(result->echo["tools"], nlohmann::json::array());

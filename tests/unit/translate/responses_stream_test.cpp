@@ -1,14 +1,15 @@
 #include "claudegate/translate/responses_stream.hpp"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/message_accumulator.hpp"
 #include "claudegate/translate/responses_output.hpp"
+
 #include "golden_util.hpp"
 
 namespace claudegate::translate {
@@ -60,8 +61,9 @@ nlohmann::json Accumulate(std::string_view wire) {
       decoder.Feed(wire, [&](const sse::Event& event) { accumulator.OnEvent(event); }).has_value());
   auto message = accumulator.TakeMessage();
   if (!message) {
-    return {{"accumulator_error", {{"status", ErrorStatus(message.error().kind)},
-                       {"message", message.error().message}}}};
+    return {
+        {"accumulator_error",
+         {{"status", ErrorStatus(message.error().kind)}, {"message", message.error().message}}}};
   }
   auto response = ToResponse(*message, Meta());
   EXPECT_TRUE(response.has_value());

@@ -1,12 +1,13 @@
 #include "claudegate/translate/stream_translator.hpp"
 
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include "claudegate/sse/decoder.hpp"
+
 #include "golden_util.hpp"
 
 namespace claudegate::translate {
@@ -226,8 +227,7 @@ TEST(StreamTranslator, AMalformedAnthropicEventEndsTheStreamWithAnErrorFrame) {
   EXPECT_EQ(lines.back(), "[DONE]");
   const auto error = nlohmann::json::parse(lines[lines.size() - 2]);
   EXPECT_EQ(error["error"]["type"], "api_error");
-  EXPECT_NE(error["error"]["message"].get<std::string>().find("not valid JSON"),
-            std::string::npos);
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("not valid JSON"), std::string::npos);
 
   StreamTranslator tolerant(Options());
   std::string ignored;

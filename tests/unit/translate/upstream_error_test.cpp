@@ -1,7 +1,6 @@
 #include "claudegate/translate/upstream_error.hpp"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 namespace claudegate::translate {
