@@ -293,7 +293,7 @@ TEST_F(FileCredentialSourceTest, InvalidGrantOnUnchangedFileMarksTheTokenDeadLik
   auto source = Make();
   auto credential = Current(*source);
   ASSERT_FALSE(credential.has_value());
-  EXPECT_EQ(credential.error().kind, ErrorKind::kServiceUnavailable);
+  EXPECT_EQ(credential.error().kind, ErrorKind::kCredentialUnavailable);
   EXPECT_NE(credential.error().message.find("claude login"), std::string::npos);
 
   const auto disk = OnDisk();
@@ -428,7 +428,7 @@ TEST_F(FileCredentialSourceTest, MissingFileSaysWhatToMountAndRecoversAfterLogin
   auto source = Make();
   auto credential = Current(*source);
   ASSERT_FALSE(credential.has_value());
-  EXPECT_EQ(credential.error().kind, ErrorKind::kServiceUnavailable);
+  EXPECT_EQ(credential.error().kind, ErrorKind::kCredentialUnavailable);
   EXPECT_NE(credential.error().message.find("claude login"), std::string::npos);
   EXPECT_NE(credential.error().message.find("CLAUDE_CODE_OAUTH_TOKEN"), std::string::npos);
   EXPECT_FALSE(source->Ready());
@@ -620,7 +620,7 @@ TEST_F(FileCredentialSourceTest, FifoAtThePathIsAnErrorNotAHang) {
   auto source = Make();
   auto credential = Current(*source);
   ASSERT_FALSE(credential.has_value());
-  EXPECT_EQ(credential.error().kind, ErrorKind::kServiceUnavailable);
+  EXPECT_EQ(credential.error().kind, ErrorKind::kCredentialUnavailable);
   EXPECT_NE(credential.error().message.find("FIFO"), std::string::npos);
   EXPECT_EQ(source->ReadinessState(), Readiness::kUnusable);
 }

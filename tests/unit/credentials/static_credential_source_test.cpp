@@ -32,7 +32,7 @@ TEST(NoCredentialSource, FailsWithItsMessageAndIsNotReady) {
   NoCredentialSource source("set CLAUDE_CODE_OAUTH_TOKEN");
   auto current = testing::RunToCompletion(ioc, source.Current());
   ASSERT_FALSE(current.has_value());
-  EXPECT_EQ(current.error().kind, ErrorKind::kServiceUnavailable);
+  EXPECT_EQ(current.error().kind, ErrorKind::kCredentialUnavailable);
   EXPECT_EQ(current.error().message, "set CLAUDE_CODE_OAUTH_TOKEN");
   EXPECT_FALSE(source.Ready());
   EXPECT_EQ(source.Status()["source"], "none");
