@@ -89,9 +89,14 @@ void MessageAccumulator::OnMessageDelta(const anthropic::MessageDelta& event) {
   EnsureMessage();
   if (event.delta != nullptr) {
     for (const auto& [key, value] : event.delta->items()) {
-      if (!value.is_null()) {
-        message_[key] = value;
+      // Anthropic's delta carries stop_reason and stop_sequence
+      // (docs/anthropic-notes.md#stream-grammar). The members the accumulator builds itself are
+      // never replaced: a broken or hostile upstream turning `content` into a number used to throw
+      // out of the next block start.
+      if (value.is_null() || key == "content" || key == "usage" || key == "type") {
+        continue;
       }
+      message_[key] = value;
     }
   }
   if (event.usage != nullptr && event.usage->is_object()) {

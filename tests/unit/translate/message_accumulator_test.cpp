@@ -103,6 +103,29 @@ TEST(MessageAccumulator, UpstreamErrorEventKeepsMappedStatus) {
   EXPECT_EQ(reply["error"]["message"], "Overloaded");
 }
 
+// A hostile or broken upstream whose message_delta tries to replace the members the accumulator
+// builds (content, usage) used to make the next block start throw nlohmann::type_error.
+TEST(MessageAccumulator, MessageDeltaCannotReplaceTheContentItBuilds) {
+  const std::string wire =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\","
+      "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-5-5\",\"content\":[],"
+      "\"usage\":{\"input_tokens\":3,\"output_tokens\":0}}}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"content\":5,"
+      "\"usage\":\"x\",\"stop_reason\":null}}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+      "\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n"
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+      "\"end_turn\"},\"usage\":{\"output_tokens\":1}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  nlohmann::json reply;
+  ASSERT_NO_THROW(reply = NonStreamReply(wire));
+  EXPECT_EQ(reply["choices"][0]["message"]["content"], "hi") << reply.dump();
+  EXPECT_EQ(reply["choices"][0]["finish_reason"], "stop");
+}
+
 TEST(MessageAccumulator, KeepsThinkingSignatureForRoundTrip) {
   const auto reply = NonStreamReply(ReadFile(DataDir() / "sse" / "thinking.sse"));
   const auto& message = reply["choices"][0]["message"];
