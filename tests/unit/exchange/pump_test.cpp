@@ -1,5 +1,5 @@
 // The pump at the filter level: a scripted upstream body (data, silences, end, breaks), a
-// consumer that records what it is told, and a RecordingSink for the client. Silences are
+// consumer that records what it is told, and a RecordingResponseSink for the client. Silences are
 // scripted, not waited for: the pump counts each one as the time the read was allowed to wait,
 // so the idle-budget arithmetic is checked exactly and the tests never sleep.
 #include "claudegate/exchange/pump.hpp"
@@ -12,14 +12,14 @@
 
 #include <gtest/gtest.h>
 
-#include "support/recording_sink.hpp"
+#include "support/recording_response_sink.hpp"
 
 namespace claudegate::exchange {
 namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
-using testing::RecordingSink;
+using testing::RecordingResponseSink;
 
 // One scripted outcome of `Read`.
 struct Step {
@@ -121,7 +121,7 @@ class RecordingConsumer final : public Consumer {
 
 struct Harness {
   http::request<http::string_body> request;
-  RecordingSink sink;
+  RecordingResponseSink sink;
   server::RequestContext ctx{request, sink, "127.0.0.1:1"};
   PumpLimits limits;
   StreamHead head{200, "text/event-stream", {{"x-test", "1"}}};
@@ -150,7 +150,7 @@ TEST(Pump, HeartbeatsDuringASilenceThenGivesUpWhenTheIdleBudgetIsSpent) {
   ASSERT_TRUE(consumer.failure);
   EXPECT_EQ(*consumer.failure, Failure::kIdle);
   EXPECT_EQ(consumer.failure_error.kind, ErrorKind::kUpstreamTimeout);
-  EXPECT_EQ(h.sink.streamed(), "[message_start]: keep-alive\n\n: keep-alive\n\n[failed]");
+  EXPECT_EQ(h.sink.body(), "[message_start]: keep-alive\n\n: keep-alive\n\n[failed]");
   EXPECT_EQ(h.sink.status(), 200U);
   EXPECT_TRUE(h.sink.finished());
 }
@@ -163,7 +163,7 @@ TEST(Pump, BytesRefillTheIdleBudget) {
   EXPECT_EQ(h.Run(body, consumer), PumpEnd::kUpstreamEnded);
   EXPECT_FALSE(consumer.failure);
   EXPECT_TRUE(consumer.ended);
-  EXPECT_EQ(h.sink.streamed(),
+  EXPECT_EQ(h.sink.body(),
             "[message_start]: keep-alive\n\n: keep-alive\n\n[ping]: keep-alive\n\n: "
             "keep-alive\n\n[end]");
 }
@@ -241,7 +241,7 @@ TEST(Pump, ABrokenStreamSaysWhetherItCutAnEvent) {
     EXPECT_EQ(*consumer.failure, Failure::kBroken);
     EXPECT_EQ(consumer.failure_error.kind, ErrorKind::kUpstreamUnreachable);
     EXPECT_TRUE(consumer.mid_event);
-    EXPECT_EQ(h.sink.streamed(), "[failed]");
+    EXPECT_EQ(h.sink.body(), "[failed]");
   }
   {
     Harness h;
@@ -254,18 +254,18 @@ TEST(Pump, ABrokenStreamSaysWhetherItCutAnEvent) {
 
 TEST(Pump, AGoneClientStopsTheReadingAndTheResponseIsNotFinished) {
   Harness h;
-  h.sink.GoneAfter(1);
+  h.sink.SimulateClientGone(2);  // the head and one chunk reach the client
   ScriptedBody body({Data(Event("a")), Data(Event("b")), Data(Event("c")), End()});
   RecordingConsumer consumer;
   EXPECT_EQ(h.Run(body, consumer), PumpEnd::kClientGone);
-  EXPECT_EQ(h.sink.streamed(), "[a]");
+  EXPECT_EQ(h.sink.body(), "[a]");
   EXPECT_EQ(body.unread(), 2U) << "nothing more is read for a client that is gone";
   EXPECT_FALSE(h.sink.finished());
 }
 
 TEST(Pump, AClientGoneDuringASilenceIsNoticedAtTheHeartbeat) {
   Harness h;
-  h.sink.GoneAfter(1);
+  h.sink.SimulateClientGone(2);  // the head and one chunk reach the client
   ScriptedBody body({Data(Event("a")), Idle(), Data(Event("b")), End()});
   RecordingConsumer consumer;
   EXPECT_EQ(h.Run(body, consumer), PumpEnd::kClientGone);
@@ -282,8 +282,9 @@ TEST(Pump, NothingReachesTheClientBeforeTheConsumersFirstOutput) {
   RecordingConsumer consumer;
   h.Run(body, consumer);
   EXPECT_EQ(head_written_at_read, (std::vector<bool>{false, false, true}));
-  EXPECT_EQ(h.sink.content_type(), "text/event-stream");
-  EXPECT_EQ(h.sink.headers(), h.head.headers);
+  ASSERT_TRUE(h.sink.head());
+  EXPECT_EQ(h.sink.head()->content_type, "text/event-stream");
+  EXPECT_EQ(h.sink.head()->headers, h.head.headers);
 }
 
 TEST(Pump, AStreamWithNoOutputStillGetsItsHeadAndEnd) {
@@ -308,7 +309,7 @@ TEST(Pump, APassthroughRelaysTheBytesAndHeartbeatsOnlyBetweenEvents) {
   consumer.relays = true;
   consumer.beats = Heartbeats::kBetweenUpstreamEvents;
   EXPECT_EQ(h.Run(body, consumer), PumpEnd::kUpstreamEnded);
-  EXPECT_EQ(h.sink.streamed(), first + second + ": keep-alive\n\n");
+  EXPECT_EQ(h.sink.body(), first + second + ": keep-alive\n\n");
   EXPECT_EQ(consumer.events, (std::vector<std::string>{"message_start", "ping"}));
 }
 
@@ -334,7 +335,7 @@ TEST(Pump, AnEventTooLargeToDecodeFailsATranslationButNotAPassthrough) {
     EXPECT_EQ(h.Run(body, consumer), PumpEnd::kUpstreamEnded);
     EXPECT_FALSE(consumer.failure);
     // Relayed as sent; no heartbeat, since event boundaries can no longer be followed.
-    EXPECT_EQ(h.sink.streamed(), huge + Event("message_stop"));
+    EXPECT_EQ(h.sink.body(), huge + Event("message_stop"));
     EXPECT_TRUE(consumer.events.empty());
   }
 }
