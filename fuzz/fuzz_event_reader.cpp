@@ -23,6 +23,8 @@
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/responses_stream.hpp"
 
+#include "check_data_lines.hpp"
+
 namespace {
 
 using claudegate::anthropic::BlockStart;
@@ -86,23 +88,6 @@ void CheckFastPathAgrees(const Event& event) {
   }
 }
 
-void CheckDataLinesAreJson(const std::string& out) {
-  std::size_t pos = 0;
-  while (pos < out.size()) {
-    std::size_t end = out.find('\n', pos);
-    if (end == std::string::npos) {
-      end = out.size();
-    }
-    const std::string_view line(out.data() + pos, end - pos);
-    if (line.starts_with("data: ") && !nlohmann::json::accept(line.substr(6))) {
-      std::fprintf(stderr, "invalid JSON data line: %.*s\n", static_cast<int>(line.size()),
-                   line.data());
-      std::abort();
-    }
-    pos = end + 1;
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -133,6 +118,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     responses.OnUpstreamEnd(out);
   }
   (void)reader.TakeLoneHighSurrogate();
-  CheckDataLinesAreJson(out);
+  claudegate::fuzzing::CheckDataLinesAreJson(out);
   return 0;
 }

@@ -18,6 +18,8 @@
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/stream_translator.hpp"
 
+#include "check_data_lines.hpp"
+
 namespace {
 
 using claudegate::sse::Decoder;
@@ -55,25 +57,6 @@ Run Translate(std::string_view wire, std::uint8_t flags, bool split) {
   return run;
 }
 
-void CheckDataLinesAreJson(const std::string& out) {
-  std::size_t pos = 0;
-  while (pos < out.size()) {
-    std::size_t end = out.find('\n', pos);
-    if (end == std::string::npos) {
-      end = out.size();
-    }
-    const std::string_view line(out.data() + pos, end - pos);
-    if (line.starts_with("data: ") && line != "data: [DONE]") {
-      if (!nlohmann::json::accept(line.substr(6))) {
-        std::fprintf(stderr, "invalid JSON data line: %.*s\n", static_cast<int>(line.size()),
-                     line.data());
-        std::abort();
-      }
-    }
-    pos = end + 1;
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -90,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                  whole.out.c_str(), split.out.c_str());
     std::abort();
   }
-  CheckDataLinesAreJson(whole.out);
+  claudegate::fuzzing::CheckDataLinesAreJson(whole.out);
 
   // A tight event limit: the decoder must refuse, stay refused, and never buffer past it by much.
   Decoder small(64);
