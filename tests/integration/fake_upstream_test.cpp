@@ -16,6 +16,7 @@
 
 #include "claudegate/net.hpp"
 
+#include "support/run_to_completion.hpp"
 #include "support/test_certs.hpp"
 
 namespace claudegate::testing {
@@ -24,24 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 using Response = http::response<http::string_body>;
 using TlsStream = ssl::stream<TcpStream>;
-
-// Runs `task` on `io` until it finishes (10 s safety limit); true when it finished without
-// throwing.
-bool RunToCompletion(net::io_context& io, Awaitable<void> task) {
-  bool done = false;
-  net::co_spawn(io, std::move(task), [&done](const std::exception_ptr& error) {
-    done = true;
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << "client coroutine threw: " << e.what();
-      }
-    }
-  });
-  io.run_for(10s);
-  return done;
-}
 
 ssl::context VerifyingContext(const std::string& ca_file) {
   ssl::context context(ssl::context::tls_client);

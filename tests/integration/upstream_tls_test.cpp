@@ -22,6 +22,7 @@
 #include "claudegate/upstream/upstream_connection.hpp"
 
 #include "support/fake_upstream.hpp"
+#include "support/run_to_completion.hpp"
 #include "support/test_certs.hpp"
 #include "support/upstream_config.hpp"
 
@@ -32,24 +33,6 @@ using namespace std::chrono_literals;
 using upstream::UpstreamClient;
 using upstream::UpstreamConnection;
 using upstream::UpstreamRequest;
-
-// Runs `task` on `io` until it finishes (60 s safety limit, generous for ASan on a loaded
-// machine); true when it finished without throwing.
-bool RunToCompletion(net::io_context& io, Awaitable<void> task) {
-  bool done = false;
-  net::co_spawn(io, std::move(task), [&done](const std::exception_ptr& error) {
-    done = true;
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << "coroutine threw: " << e.what();
-      }
-    }
-  });
-  io.run_for(60s);
-  return done;
-}
 
 UpstreamRequest MessagesRequest() {
   UpstreamRequest request;
