@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -45,9 +46,17 @@ server::HeaderList ForwardedHeaders(const server::Request& request) {
 // Every `anthropic-beta` line the client sent, joined with commas. A client may send the header
 // more than once (RFC 9110 §5.3 makes repeated lines equal to one comma-joined line); reading only
 // the first would silently drop betas, e.g. Claude Code's, that change what Anthropic accepts.
-std::string ClientBetas(const server::Request& request) {
-  std::string joined;
-  for (auto [line, end] = request.equal_range("anthropic-beta"); line != end; ++line) {
+// `joined` holds the text only when there are several lines; one line (the usual case) is viewed
+// in place, without a copy.
+std::string_view ClientBetas(const server::Request& request, std::string& joined) {
+  auto [line, end] = request.equal_range("anthropic-beta");
+  if (line == end) {
+    return {};
+  }
+  if (std::next(line) == end) {
+    return line->value();
+  }
+  for (; line != end; ++line) {
     if (!joined.empty()) {
       joined += ',';
     }
@@ -200,7 +209,8 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
   }
   exchange::Exchange call(ctx, call_);
   const std::vector<std::string> no_request_betas;  // named: the GCC 12 note in architecture.md
-  const std::string client_betas = ClientBetas(ctx.request);
+  std::string joined_betas;
+  const std::string_view client_betas = ClientBetas(ctx.request, joined_betas);
   auto opened = co_await call.Open(std::move(request), client_betas, no_request_betas);
   if (!opened.answer) {
     co_return opened.replied;  // no answer, or not a 200: relayed as Anthropic sent it
