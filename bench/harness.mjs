@@ -30,10 +30,14 @@ const opts = {
   sequential: 10000,
   profile: false,
   threads: 2,
+  // --baseline=PATH: an earlier gateway binary measured in the same run, interleaved with the
+  // others, so that a before/after ratio does not depend on how loaded the machine was.
+  baseline: null,
 };
 for (const arg of process.argv.slice(2)) {
   const [k, v] = arg.replace(/^--/, '').split('=');
   if (k === 'binary') opts.binary = path.resolve(v);
+  else if (k === 'baseline') opts.baseline = path.resolve(v);
   else if (k === 'out') opts.out = path.resolve(v);
   else if (k === 'runs') opts.runs = Number(v);
   else if (k === 'duration') opts.duration = Number(v);
@@ -297,7 +301,7 @@ ${extra}`);
 }
 
 // Starts the gateway and resolves once it logs "listening"; returns the ms from spawn to that line.
-async function startGateway(name, { port, upstreamPort, config, wrapper = [] }) {
+async function startGateway(name, { port, upstreamPort, config, wrapper = [], binary = opts.binary }) {
   const logFile = path.join(WORK, `${name}.log`);
   const env = {
     LITELLM_MASTER_KEY: MASTER_KEY,
@@ -319,7 +323,7 @@ async function startGateway(name, { port, upstreamPort, config, wrapper = [] }) 
     if (fs.readFileSync(logFile, 'utf8').includes('listening on')) resolveListening(process.hrtime.bigint());
   });
   const t0 = process.hrtime.bigint();
-  const [cmd, ...rest] = wrapper.length ? [...wrapper, opts.binary, ...args] : [opts.binary, ...args];
+  const [cmd, ...rest] = wrapper.length ? [...wrapper, binary, ...args] : [binary, ...args];
   const child = spawn(cmd, rest, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', fd] });
   fs.closeSync(fd);
   children.add(child);
@@ -349,12 +353,15 @@ const SCENARIOS = {
   messages: { body: 'messages_request.json', path: '/v1/messages', key: MASTER_KEY, accept: 'application/json', expect: 200, extra: 'anthropic-version: 2023-06-01' },
 };
 
+// The targets that are a claudegate binary (the one under test and the --baseline one).
+const isGateway = (target) => target === 'claudegate' || target === 'before';
+
 function wrk({ port, scenario, conns, target, duration = opts.duration }) {
   const s = SCENARIOS[scenario];
   const toCeiling = target === 'ceiling';
   const headers = [
     toCeiling ? 'x-api-key: sk-ant-oat01-bench-upstream' : `Authorization: Bearer ${s.key}`,
-    `Accept: ${target !== 'claudegate' && s.upstreamAccept ? s.upstreamAccept : s.accept}`,
+    `Accept: ${!isGateway(target) && s.upstreamAccept ? s.upstreamAccept : s.accept}`,
   ];
   if (s.extra || toCeiling) headers.push('anthropic-version: 2023-06-01');
   const env = {
@@ -382,7 +389,7 @@ async function probe(port, scenario, target) {
   const s = SCENARIOS[scenario];
   const toCeiling = target === 'ceiling';
   const body = fs.readFileSync(path.join(DATA, s.body));
-  const headers = { 'content-type': 'application/json', accept: target !== 'claudegate' && s.upstreamAccept ? s.upstreamAccept : s.accept, 'anthropic-version': '2023-06-01' };
+  const headers = { 'content-type': 'application/json', accept: !isGateway(target) && s.upstreamAccept ? s.upstreamAccept : s.accept, 'anthropic-version': '2023-06-01' };
   if (!toCeiling) headers.authorization = `Bearer ${s.key}`;
   const res = await request({ port, path: toCeiling ? '/v1/messages' : s.path, headers, body });
   if (res.status !== s.expect) throw new Error(`${target} ${scenario}: status ${res.status}: ${res.body.slice(0, 300)}`);
@@ -417,6 +424,10 @@ async function loadPhase(ports, procs) {
     nginx: processTree(procs.proxy.pid),
     claudegate: [procs.gateway.pid],
   };
+  if (procs.before) {
+    targets.before = ports.before;
+    pidsOf.before = [procs.before.pid];
+  }
   for (const scenario of opts.scenarios) {
     for (const target of Object.keys(targets)) {
       if (target === 'ceiling' && SCENARIOS[scenario].ceiling === false) continue;
@@ -424,7 +435,7 @@ async function loadPhase(ports, procs) {
     }
   }
   // Warm-up: fill pools and caches once per target.
-  for (const target of ['nginx', 'claudegate']) wrk({ port: targets[target], scenario: 'chat', conns: 64, target, duration: 1 });
+  for (const target of Object.keys(targets).filter((t) => t !== 'ceiling')) wrk({ port: targets[target], scenario: 'chat', conns: 64, target, duration: 1 });
 
   const results = {};  // key scenario/conns/target → [runs]
   const total = opts.runs * opts.scenarios.length * opts.conns.length;
@@ -523,14 +534,14 @@ async function waitConnectionsGone(port, deadlineMs) {
   return false;
 }
 
-async function memoryPhase(ports) {
-  const mem = {};
+async function memoryPhase(ports, binary = opts.binary, streams = opts.streams, sequential = opts.sequential) {
+  const mem = { binary };
   // Start-up time and idle RSS: five fresh processes, medians.
   const starts = [];
   const idles = [];
   const anons = [];
   for (let i = 0; i < 5; ++i) {
-    const g = await startGateway(`gateway-start-${i}`, { port: ports.memGateway, upstreamPort: ports.upSlow, config: gatewayConfig('memory') });
+    const g = await startGateway(`gateway-start-${i}`, { port: ports.memGateway, upstreamPort: ports.upSlow, config: gatewayConfig('memory'), binary });
     starts.push(g.startupMs);
     await sleep(200);
     idles.push(rssKiB(g.child.pid));
@@ -547,10 +558,10 @@ async function memoryPhase(ports) {
   // descriptor limit caps n; a capped n is reported as such.
   const fdLimit = Number((fs.readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+(\d+)/) || [])[1]) || 1024;
   mem.fd_limit = fdLimit;
-  for (const wanted of opts.streams) {
+  for (const wanted of streams) {
     const n = Math.min(wanted, Math.floor((fdLimit - 200) / 2));
     if (n < wanted) log(`descriptor limit ${fdLimit}: ${wanted} streams capped to ${n}`);
-    const g = await startGateway(`gateway-streams-${n}`, { port: ports.memGateway, upstreamPort: ports.upSlow, config: gatewayConfig('memory') });
+    const g = await startGateway(`gateway-streams-${n}`, { port: ports.memGateway, upstreamPort: ports.upSlow, config: gatewayConfig('memory'), binary });
     await sleep(200);
     const idle = rssKiB(g.child.pid);
     const t0 = Date.now();
@@ -575,15 +586,15 @@ async function memoryPhase(ports) {
   }
 
   // Sequential streamed requests against the fast upstream: RSS must stay flat.
-  if (opts.sequential > 0) {
-    const g = await startGateway('gateway-sequential', { port: ports.memGateway, upstreamPort: ports.upTls, config: gatewayConfig('memory') });
+  if (sequential > 0) {
+    const g = await startGateway('gateway-sequential', { port: ports.memGateway, upstreamPort: ports.upTls, config: gatewayConfig('memory'), binary });
     const bad0 = await sequentialStreams(ports.memGateway, 200, 16);  // warm-up: pools, arenas
     const before = rssKiB(g.child.pid);
-    const bad1 = await sequentialStreams(ports.memGateway, opts.sequential, 16);
+    const bad1 = await sequentialStreams(ports.memGateway, sequential, 16);
     const after1 = rssKiB(g.child.pid);
-    const bad2 = await sequentialStreams(ports.memGateway, opts.sequential, 16);
+    const bad2 = await sequentialStreams(ports.memGateway, sequential, 16);
     const after2 = rssKiB(g.child.pid);
-    mem.sequential = { requests: opts.sequential, concurrency: 16, rss_before_kib: before, rss_after_kib: after1,
+    mem.sequential = { requests: sequential, concurrency: 16, rss_before_kib: before, rss_after_kib: after1,
       rss_after_second_batch_kib: after2, failed: bad0 + bad1 + bad2 };
     await stop(g.child);
   }
@@ -650,40 +661,51 @@ const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '—');
 const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 const ms = (us) => (Number.isFinite(us) ? (us / 1000).toFixed(2) : '—');
 
-function report(load, mem, profile, machine) {
+// The memory rows for one binary.
+function memoryRows(mem, title) {
+  const lines = [`| memory: ${title} | value |`, '|---|---|'];
+  lines.push(`| start → listening (median of 5) | ${f1(mem.startup_ms.median)} ms |`);
+  lines.push(`| idle RSS (median of 5 fresh processes) | ${f2(mem.idle_rss_kib.median / 1024)} MiB, of which anonymous (RssAnon) ${f2(mem.idle_rss_anon_kib.median / 1024)} MiB; the rest is file-backed library and binary pages |`);
+  for (const s of mem.streams) {
+    lines.push(`| ${f0(s.n)} open streams${s.n < s.wanted ? ` (${f0(s.wanted)} asked; fd limit ${mem.fd_limit})` : ''} (${s.open} open, ${s.failed} failed, ${f0(s.open_ms)} ms to open) | RSS ${f2(s.rss_kib / 1024)} MiB (idle ${f2(s.idle_rss_kib / 1024)}), ${f0(s.bytes_per_stream)} B/stream; after close ${f2(s.rss_after_close_kib / 1024)} MiB, 5 s later ${f2(s.rss_after_close_5s_kib / 1024)} MiB; peak ${f2(s.hwm_kib / 1024)} MiB |`);
+  }
+  if (mem.sequential) {
+    const q = mem.sequential;
+    lines.push(`| ${f0(q.requests)} sequential streamed chats (16 at a time) | RSS ${f2(q.rss_before_kib / 1024)} → ${f2(q.rss_after_kib / 1024)} MiB, after a second batch ${f2(q.rss_after_second_batch_kib / 1024)} MiB; ${q.failed} failed |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function report(load, mem, memBefore, profile, machine) {
   const lines = [];
   lines.push(`# claudegate loopback benchmark, ${new Date().toISOString()}`, '');
   lines.push(`machine: ${machine}`, '');
   lines.push(`runs: ${opts.runs} × ${opts.duration} s per cell (medians shown); gateway threads: ${opts.threads}; wrk -t min(2,c)`, '');
   if (load) {
-    lines.push('| scenario | conns | ceiling req/s | ceiling p50/p99 ms | nginx req/s | nginx p50/p99 ms | nginx CPU µs/req | claudegate req/s | claudegate p50/p99 ms | claudegate CPU µs/req | cg/nginx req/s | cg added p50/p99 µs | nginx added p50/p99 µs | errors |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const withBefore = Boolean(opts.baseline);
+    lines.push(`| scenario | conns | ceiling req/s | ceiling p50/p99 ms | nginx req/s | nginx p50/p99 ms | nginx CPU µs/req | claudegate req/s | claudegate p50/p99 ms | claudegate CPU µs/req | cg/nginx req/s | cg added p50/p99 µs | nginx added p50/p99 µs |${withBefore ? ' before req/s | before p50/p99 ms | before CPU µs/req | before/nginx req/s | cg/before req/s |' : ''} errors |`);
+    lines.push(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${withBefore ? '---:|---:|---:|---:|---:|' : ''}---:|`);
     for (const scenario of opts.scenarios) {
       for (const conns of opts.conns) {
         const c = load[`${scenario}/${conns}/ceiling`];
         const n = load[`${scenario}/${conns}/nginx`];
         const g = load[`${scenario}/${conns}/claudegate`];
         if (!n || !g) continue;
+        const b = load[`${scenario}/${conns}/before`];
         const added = (x) => (c ? `${f0(x.p50_us - c.p50_us)} / ${f0(x.p99_us - c.p99_us)}` : '—');
-        lines.push(`| ${scenario} | ${conns} | ${c ? f0(c.rps) : '—'} | ${c ? `${ms(c.p50_us)} / ${ms(c.p99_us)}` : '—'} | ${f0(n.rps)} | ${ms(n.p50_us)} / ${ms(n.p99_us)} | ${f1(n.cpu_us_per_req)} | ${f0(g.rps)} | ${ms(g.p50_us)} / ${ms(g.p99_us)} | ${f1(g.cpu_us_per_req)} | **${f2(g.rps / n.rps)}** | ${added(g)} | ${added(n)} | ${(c ? c.errors : 0) + n.errors + g.errors} |`);
+        const beforeCells = withBefore
+          ? (b ? ` ${f0(b.rps)} | ${ms(b.p50_us)} / ${ms(b.p99_us)} | ${f1(b.cpu_us_per_req)} | ${f2(b.rps / n.rps)} | **${f2(g.rps / b.rps)}** |` : ' — | — | — | — | — |')
+          : '';
+        lines.push(`| ${scenario} | ${conns} | ${c ? f0(c.rps) : '—'} | ${c ? `${ms(c.p50_us)} / ${ms(c.p99_us)}` : '—'} | ${f0(n.rps)} | ${ms(n.p50_us)} / ${ms(n.p99_us)} | ${f1(n.cpu_us_per_req)} | ${f0(g.rps)} | ${ms(g.p50_us)} / ${ms(g.p99_us)} | ${f1(g.cpu_us_per_req)} | **${f2(g.rps / n.rps)}** | ${added(g)} | ${added(n)} |${beforeCells} ${(c ? c.errors : 0) + n.errors + g.errors + (b ? b.errors : 0)} |`);
       }
     }
     lines.push('', `claudegate RSS after the load phase: ${f2(load.gateway_rss_after_load_kib / 1024)} MiB.`);
     lines.push('', 'ceiling = wrk straight to the fake upstream over plain HTTP (no proxy); "added" = the proxy\'s median p50/p99 minus the ceiling\'s at the same concurrency.', '');
   }
-  if (mem) {
-    lines.push('| memory | value |', '|---|---|');
-    lines.push(`| start → listening (median of 5) | ${f1(mem.startup_ms.median)} ms |`);
-    lines.push(`| idle RSS (median of 5 fresh processes) | ${f2(mem.idle_rss_kib.median / 1024)} MiB, of which anonymous (RssAnon) ${f2(mem.idle_rss_anon_kib.median / 1024)} MiB; the rest is file-backed library and binary pages |`);
-    for (const s of mem.streams) {
-      lines.push(`| ${f0(s.n)} open streams${s.n < s.wanted ? ` (${f0(s.wanted)} asked; fd limit ${mem.fd_limit})` : ''} (${s.open} open, ${s.failed} failed, ${f0(s.open_ms)} ms to open) | RSS ${f2(s.rss_kib / 1024)} MiB (idle ${f2(s.idle_rss_kib / 1024)}), ${f0(s.bytes_per_stream)} B/stream; after close ${f2(s.rss_after_close_kib / 1024)} MiB, 5 s later ${f2(s.rss_after_close_5s_kib / 1024)} MiB; peak ${f2(s.hwm_kib / 1024)} MiB |`);
-    }
-    if (mem.sequential) {
-      const q = mem.sequential;
-      lines.push(`| ${f0(q.requests)} sequential streamed chats (16 at a time) | RSS ${f2(q.rss_before_kib / 1024)} → ${f2(q.rss_after_kib / 1024)} MiB, after a second batch ${f2(q.rss_after_second_batch_kib / 1024)} MiB; ${q.failed} failed |`);
-    }
-    lines.push('', 'RSS = VmRSS from /proc/<pid>/status.', '');
-  }
+  if (mem) lines.push(...memoryRows(mem, `claudegate (${mem.binary})`));
+  if (memBefore) lines.push(...memoryRows(memBefore, `before (${memBefore.binary})`));
+  if (mem || memBefore) lines.push('RSS = VmRSS from /proc/<pid>/status.', '');
   if (profile) {
     lines.push('Profiles (perf, cpu-clock): ' + Object.values(profile).join(', '), '');
   }
@@ -695,7 +717,8 @@ let CERTS;
 async function main() {
   if (!fs.existsSync(opts.binary)) throw new Error(`no gateway binary at ${opts.binary}`);
   const ports = {};
-  for (const k of ['upTls', 'upPlain', 'upSlow', 'proxy', 'gateway', 'memGateway']) ports[k] = await freePort();
+  if (opts.baseline && !fs.existsSync(opts.baseline)) throw new Error(`no baseline binary at ${opts.baseline}`);
+  for (const k of ['upTls', 'upPlain', 'upSlow', 'proxy', 'gateway', 'before', 'memGateway']) ports[k] = await freePort();
   CERTS = makeCerts();
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || '?';
   const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, load avg at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`;
@@ -712,18 +735,28 @@ async function main() {
     procs.proxy = await startNginx(proxyConf(ports, CERTS), ports.proxy);
     const g = await startGateway('gateway-load', { port: ports.gateway, upstreamPort: ports.upTls, config: gatewayConfig('load') });
     procs.gateway = g.child;
+    if (opts.baseline) {
+      const b = await startGateway('gateway-before', { port: ports.before, upstreamPort: ports.upTls, config: gatewayConfig('load'), binary: opts.baseline });
+      procs.before = b.child;
+    }
     load = await loadPhase(ports, procs);
     load.gateway_rss_after_load_kib = rssKiB(procs.gateway.pid);
     await stop(procs.gateway);
+    if (procs.before) await stop(procs.before);
     await stop(procs.proxy);
   }
-  if (opts.memory) mem = await memoryPhase(ports);
+  let memBefore = null;
+  if (opts.memory) {
+    mem = await memoryPhase(ports);
+    // The baseline's memory: the same stream counts, without the (slow) sequential batches.
+    if (opts.baseline) memBefore = await memoryPhase(ports, opts.baseline, opts.streams, 0);
+  }
   if (opts.profile) profile = await profilePhase(ports);
   if (opts.callgrind) profile = { ...(profile || {}), ...(await callgrindPhase(ports)) };
   await stop(procs.upstream);
 
-  const text = report(load, mem, profile, machine);
-  fs.writeFileSync(path.join(opts.out, 'results.json'), JSON.stringify({ opts, machine, load, mem, profile }, null, 2));
+  const text = report(load, mem, memBefore, profile, machine);
+  fs.writeFileSync(path.join(opts.out, 'results.json'), JSON.stringify({ opts, machine, load, mem, memBefore, profile }, null, 2));
   fs.writeFileSync(path.join(opts.out, 'results.md'), text);
   console.log(text);
   log(`results: ${opts.out}/results.md and results.json`);
