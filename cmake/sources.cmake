@@ -33,6 +33,9 @@ set(CLAUDEGATE_CORE_SOURCES
   src/http/body_budget.cpp
   src/http/connection_tracker.cpp
   src/http/request_framing.cpp
+  src/http/request_parsing.cpp
+  src/http/serve_plain.cpp
+  src/http/serve_tls.cpp
   src/http/server.cpp
   src/http/session.cpp
   src/json/writer.cpp
