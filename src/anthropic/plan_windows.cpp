@@ -106,9 +106,7 @@ Binding FindBinding(const UnifiedHeaders& unified) {
         continue;
       }
       const std::string window = key.substr(0, key.size() - suffix.size());
-      const bool refused = suffix == "-status"
-                               ? value == "rejected"
-                               : Utilization(value) >= 1.0;
+      const bool refused = suffix == "-status" ? value == "rejected" : Utilization(value) >= 1.0;
       if (window == "overage" || !refused) {
         continue;
       }
@@ -165,8 +163,9 @@ Refusal WindowRefusal(const UnifiedHeaders& unified) {
                   ". Add more at " + std::string(kUsageSettings) + ", or wait for the reset.";
     return out;
   }
-  const std::string wait = out.reset ? "Wait until then" : "Wait for the reset (see " +
-                                                                std::string(kUsageSettings) + ")";
+  const std::string wait = out.reset
+                               ? "Wait until then"
+                               : "Wait for the reset (see " + std::string(kUsageSettings) + ")";
   const Scope scope = ParseClaim(binding.claim);
   const std::string span = scope.span == Span::kFiveHour ? "5-hour" : "weekly";
   if (scope.span == Span::kUnknown) {
@@ -178,12 +177,12 @@ Refusal WindowRefusal(const UnifiedHeaders& unified) {
                   " models" + named + " is used up" + ResetText(out.reset) +
                   ". Switch to another model, or " + Lowered(wait) + ".";
   } else {
-    out.kind = scope.span == Span::kFiveHour ? RefusalKind::kFiveHourLimit : RefusalKind::kWeeklyLimit;
+    out.kind =
+        scope.span == Span::kFiveHour ? RefusalKind::kFiveHourLimit : RefusalKind::kWeeklyLimit;
     out.message = "Your Claude plan's " + span + " usage limit" + named + " is used up" +
                   ResetText(out.reset) + ". " + wait + extra_usage + ".";
   }
   return out;
 }
-
 
 }  // namespace claudegate::anthropic

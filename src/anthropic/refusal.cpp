@@ -35,17 +35,20 @@ Refusal Named(RefusalKind kind, std::string message, bool retry_useless) {
 }
 
 // Extra usage and plan-model refusals, told by Anthropic's wording (reported by third parties;
-// docs/anthropic-notes.md#refusals): short substrings, lower-cased, so small rewordings still match.
+// docs/anthropic-notes.md#refusals): short substrings, lower-cased, so small rewordings still
+// match.
 std::optional<Refusal> ByWording(std::string_view message) {
   const std::string text = Lower(message);
   const std::string settings(kUsageSettings);
   const bool extra_usage = Contains(text, "extra usage") || Contains(text, "usage credits");
   if (extra_usage && Contains(text, "third-party")) {
-    return Named(RefusalKind::kThirdPartyExtraUsage,
-                 "Anthropic bills requests from third-party apps (such as this gateway) to the "
-                 "account's extra usage, not to the plan's limits, and none is available. Add extra "
-                 "usage at " + settings + ", or use an Anthropic API key.",
-                 true);
+    return Named(
+        RefusalKind::kThirdPartyExtraUsage,
+        "Anthropic bills requests from third-party apps (such as this gateway) to the "
+        "account's extra usage, not to the plan's limits, and none is available. Add extra "
+        "usage at " +
+            settings + ", or use an Anthropic API key.",
+        true);
   }
   if (Contains(text, "out of extra usage") || Contains(text, "out of usage credits")) {
     return Named(RefusalKind::kOutOfExtraUsage,
@@ -54,24 +57,28 @@ std::optional<Refusal> ByWording(std::string_view message) {
                  true);
   }
   if (extra_usage && Contains(text, "fast mode")) {
-    return Named(RefusalKind::kFastModeExtraUsage,
-                 "Fast mode is billed to extra usage, which this Claude account has not enabled or "
-                 "has used up. Turn fast mode off (no \"speed\":\"fast\"), or enable extra usage at " +
-                     settings + ".",
-                 true);
+    return Named(
+        RefusalKind::kFastModeExtraUsage,
+        "Fast mode is billed to extra usage, which this Claude account has not enabled or "
+        "has used up. Turn fast mode off (no \"speed\":\"fast\"), or enable extra usage at " +
+            settings + ".",
+        true);
   }
   if (extra_usage && (Contains(text, "long context") || Contains(text, "1m context"))) {
     return Named(RefusalKind::kLongContextExtraUsage,
                  "Long-context (1M-token) requests need extra usage on this Claude plan. Enable it "
-                 "at " + settings + ", or send less context: drop the context-1m beta or lower the "
-                 "client's maximum context.",
+                 "at " +
+                     settings +
+                     ", or send less context: drop the context-1m beta or lower the "
+                     "client's maximum context.",
                  true);
   }
   if (extra_usage && Contains(text, "require")) {
-    return Named(RefusalKind::kExtraUsageRequired,
-                 "Anthropic requires extra usage for this request on this Claude plan. Enable it at " +
-                     settings + ", or change the request (model, context size, fast mode).",
-                 true);
+    return Named(
+        RefusalKind::kExtraUsageRequired,
+        "Anthropic requires extra usage for this request on this Claude plan. Enable it at " +
+            settings + ", or change the request (model, context size, fast mode).",
+        true);
   }
   if (Contains(text, "invalid model name")) {
     return Named(RefusalKind::kModelNotInPlan,
@@ -198,8 +205,11 @@ std::optional<Refusal> PlanGuardRefusal(const UnifiedHeaders& unified,
   if (!refuse_overage || Get(unified, "overage-in-use") != "true") {
     return std::nullopt;
   }
-  Refusal out{RefusalKind::kOverageInUse, std::string(Get(unified, "representative-claim")),
-              reset && *reset > now_s ? reset : Seconds(unified, "overage-reset"), {}, true};
+  Refusal out{RefusalKind::kOverageInUse,
+              std::string(Get(unified, "representative-claim")),
+              reset && *reset > now_s ? reset : Seconds(unified, "overage-reset"),
+              {},
+              true};
   out.message = "Requests are drawing on paid extra usage (overage) because the plan's limit" +
                 (out.claim.empty() ? std::string() : " (" + out.claim + ")") + " is used up" +
                 (out.reset ? "; the plan resets at " + IsoTime(*out.reset) : std::string()) + ".";

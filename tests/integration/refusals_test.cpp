@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/fake_upstream.hpp"
+#include "support/hostile.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 #include "support/upstream_config.hpp"
@@ -62,26 +63,89 @@ std::vector<RefusalCase> Cases() {
       {"opus_weekly", 429, "rate_limit_error", std::string(kAccountLimit),
        Rejected("seven_day_opus", now + 90000), "model_limit", 429, "model_limit_reached", 90000,
        true},
-      {"long_context", 429, "rate_limit_error",
+      {"long_context",
+       429,
+       "rate_limit_error",
        "Extra usage is required for long context requests.",
-       {{"anthropic-ratelimit-unified-status", "allowed"}}, "long_context_extra_usage", 402,
-       "extra_usage_required", 0, true},
-      {"fast_mode", 429, "rate_limit_error", "Fast mode disabled · extra usage credits exhausted",
-       {}, "fast_mode_extra_usage", 402, "extra_usage_required", 0, true},
-      {"third_party", 400, "invalid_request_error",
+       {{"anthropic-ratelimit-unified-status", "allowed"}},
+       "long_context_extra_usage",
+       402,
+       "extra_usage_required",
+       0,
+       true},
+      {"fast_mode",
+       429,
+       "rate_limit_error",
+       "Fast mode disabled · extra usage credits exhausted",
+       {},
+       "fast_mode_extra_usage",
+       402,
+       "extra_usage_required",
+       0,
+       true},
+      {"third_party",
+       400,
+       "invalid_request_error",
        "Third-party apps now draw from your extra usage, not your plan limits. Add more at "
        "claude.ai/settings/usage and keep going.",
-       {}, "third_party_extra_usage", 402, "third_party_extra_usage", 0, true},
-      {"out_of_extra_usage", 400, "invalid_request_error",
-       "You're out of extra usage. Add more at claude.ai/settings/usage and keep going.", {},
-       "out_of_extra_usage", 402, "extra_usage_exhausted", 0, true},
-      {"model_not_in_plan", 400, "invalid_request_error", "invalid model name", {},
-       "model_not_in_plan", 403, "model_not_in_plan", 0, true},
-      {"rate_limit", 429, "rate_limit_error", "Rate limited", {{"retry-after", "5"}}, "rate_limit",
-       429, "rate_limit_exceeded", 5, false},
-      {"overloaded", 529, "overloaded_error", "Overloaded", {}, "overloaded", 503, "overloaded", 0,
+       {},
+       "third_party_extra_usage",
+       402,
+       "third_party_extra_usage",
+       0,
+       true},
+      {"out_of_extra_usage",
+       400,
+       "invalid_request_error",
+       "You're out of extra usage. Add more at claude.ai/settings/usage and keep going.",
+       {},
+       "out_of_extra_usage",
+       402,
+       "extra_usage_exhausted",
+       0,
+       true},
+      {"model_not_in_plan",
+       400,
+       "invalid_request_error",
+       "invalid model name",
+       {},
+       "model_not_in_plan",
+       403,
+       "model_not_in_plan",
+       0,
+       true},
+      {"rate_limit",
+       429,
+       "rate_limit_error",
+       "Rate limited",
+       {{"retry-after", "5"}},
+       "rate_limit",
+       429,
+       "rate_limit_exceeded",
+       5,
+       false},
+      {"overloaded",
+       529,
+       "overloaded_error",
+       "Overloaded",
+       {},
+       "overloaded",
+       503,
+       "overloaded",
+       0,
        false},
   };
+}
+
+// The client has its bytes before the metrics middleware counts the request, so a sample is
+// awaited (bounded) rather than read once.
+bool ExpositionShows(std::uint16_t port, const std::string& sample) {
+  return PollUntil(
+      [&] {
+        auto metrics = Fetch(port, http::verb::get, "/metrics", kTestMasterKey);
+        return metrics && metrics->body().find(sample) != std::string::npos;
+      },
+      std::chrono::seconds(10));
 }
 
 const std::string kChat =
@@ -130,11 +194,8 @@ TEST(Refusals, EachKindReachesBothRoutesWithItsOwnName) {
     EXPECT_EQ(messages->body(), sent_body);
     EXPECT_EQ(messages->header("x-claudegate-refusal"), c.label);
 
-    auto metrics = Fetch(gw.port(), http::verb::get, "/metrics", kTestMasterKey);
-    ASSERT_TRUE(metrics);
-    EXPECT_NE(metrics->body().find("claudegate_upstream_refusals_total{kind=\"" + c.label +
-                                   "\"} 2"),
-              std::string::npos);
+    EXPECT_TRUE(ExpositionShows(gw.port(),
+                                "claudegate_upstream_refusals_total{kind=\"" + c.label + "\"} 2"));
   }
 }
 
@@ -155,25 +216,21 @@ TEST(Refusals, AMidStreamRefusalEventIsNamedInTheErrorFrame) {
     auto transcript = TextStreamTranscript("claude-sonnet-5-5", {"partial"}, 1, 1);
     transcript.resize(4);  // message_start, block start, ping, first delta
     transcript.push_back(SseEvent(
-        "error", json::parse(AnthropicError("rate_limit_error",
-                                            "Extra usage is required for long context requests."))));
+        "error", json::parse(AnthropicError(
+                     "rate_limit_error", "Extra usage is required for long context requests."))));
     return SseResponse(std::move(transcript));
   });
   TestGateway gw(ConfigFor(upstream));
   const std::string streamed =
       R"({"model":"sonnet","stream":true,"messages":[{"role":"user","content":"Hi"}]})";
-  auto chat =
-      Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, streamed);
+  auto chat = Fetch(gw.port(), http::verb::post, "/v1/chat/completions", kTestMasterKey, streamed);
   ASSERT_TRUE(chat);
   EXPECT_EQ(chat->status, 200);
   EXPECT_NE(chat->body().find(R"("code":"extra_usage_required")"), std::string::npos)
       << chat->body();
   EXPECT_NE(chat->body().find("Long-context"), std::string::npos);
-  auto metrics = Fetch(gw.port(), http::verb::get, "/metrics", kTestMasterKey);
-  ASSERT_TRUE(metrics);
-  EXPECT_NE(
-      metrics->body().find(R"(claudegate_upstream_refusals_total{kind="long_context_extra_usage"} 1)"),
-      std::string::npos);
+  EXPECT_TRUE(ExpositionShows(
+      gw.port(), R"(claudegate_upstream_refusals_total{kind="long_context_extra_usage"} 1)"));
 }
 
 struct GuardCase {
@@ -226,11 +283,8 @@ TEST(Refusals, ThePlanGuardRefusesWithTheSameKinds) {
       }
     }
     EXPECT_EQ(upstream.requests().size(), 1U);
-    auto metrics = Fetch(gw.port(), http::verb::get, "/metrics", kTestMasterKey);
-    ASSERT_TRUE(metrics);
-    EXPECT_NE(metrics->body().find("claudegate_plan_guard_refusals_total{reason=\"" + c.label +
-                                   "\"} 2"),
-              std::string::npos);
+    EXPECT_TRUE(ExpositionShows(
+        gw.port(), "claudegate_plan_guard_refusals_total{reason=\"" + c.label + "\"} 2"));
   }
 }
 

@@ -68,16 +68,16 @@ struct ErrorFields {
 
 /// What Anthropic answered, as far as the classifier needs it.
 struct UpstreamAnswer {
-  unsigned status = 0;                    ///< HTTP status; 0 for a stream's `error` event.
+  unsigned status = 0;                      ///< HTTP status; 0 for a stream's `error` event.
   const UnifiedHeaders* unified = nullptr;  ///< nullptr when none are known (stream events).
-  std::string_view error_type;            ///< `error.type`, e.g. `rate_limit_error`.
-  std::string_view message;               ///< `error.message`, as Anthropic wrote it.
+  std::string_view error_type;              ///< `error.type`, e.g. `rate_limit_error`.
+  std::string_view message;                 ///< `error.message`, as Anthropic wrote it.
 };
 
 /// A named refusal.
 struct Refusal {
   RefusalKind kind = RefusalKind::kNone;
-  std::string claim;                ///< The unified claim that binds (`seven_day_opus`), if any.
+  std::string claim;                  ///< The unified claim that binds (`seven_day_opus`), if any.
   std::optional<std::int64_t> reset;  ///< When it lifts, unix seconds, when known.
   /// What happened and what the user can do, in one or two sentences (no Anthropic wording).
   std::string message;

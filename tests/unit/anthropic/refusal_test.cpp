@@ -50,8 +50,8 @@ TEST(ClassifyRefusal, NamesEveryCaseInTheTable) {
     const UnifiedHeaders unified = Unified(c.value("unified", ordered_json::object()));
     const std::string type = c["type"];
     const std::string message = c["message"];
-    const UpstreamAnswer answer{c["status"].get<unsigned>(), c.contains("unified") ? &unified : nullptr,
-                                type, message};
+    const UpstreamAnswer answer{c["status"].get<unsigned>(),
+                                c.contains("unified") ? &unified : nullptr, type, message};
     const auto actual = Describe(ClassifyRefusal(answer, kNow));
     if (testing::UpdateGoldens()) {
       c["expect"] = actual;
@@ -132,7 +132,9 @@ TEST(PlanGuardRefusal, UsesTheSameKindsAsAnthropicsRefusals) {
        false,
        RefusalKind::kWeeklyLimit},
       {"model",
-       {{"status", "rejected"}, {"reset", "1900300000"}, {"representative-claim", "seven_day_opus"}},
+       {{"status", "rejected"},
+        {"reset", "1900300000"},
+        {"representative-claim", "seven_day_opus"}},
        false,
        RefusalKind::kModelLimit},
       {"reset_passed",
