@@ -7,6 +7,8 @@ set(CLAUDEGATE_CORE_SOURCES
   src/anthropic/block_delta_scan.cpp
   src/anthropic/body_fields.cpp
   src/anthropic/event_reader.cpp
+  src/anthropic/plan_windows.cpp
+  src/anthropic/refusal.cpp
   src/anthropic/surrogate_repair.cpp
   src/anthropic/usage_watcher.cpp
   src/app.cpp

@@ -1,7 +1,10 @@
 #include "claudegate/exchange/accounting.hpp"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
+#include "claudegate/anthropic/refusal.hpp"
 #include "claudegate/exchange/details.hpp"
 
 namespace claudegate::exchange {
@@ -46,6 +49,13 @@ void StreamErrorLabel::OnEvent(const sse::Event& event) {
     // The first error event names the cause; a failure seen before it is its consequence.
     label_ = AnthropicErrorTypeOf(200, event.data);
     from_event_ = true;
+    // The kind, as far as the event alone tells it (docs/anthropic-notes.md#refusals).
+    const auto fields = anthropic::ReadErrorFields(event.data);
+    refusal_ =
+        anthropic::Label(anthropic::ClassifyRefusal(
+                             anthropic::UpstreamAnswer{0, nullptr, fields.type, fields.message},
+                             std::chrono::system_clock::now())
+                             .kind);
   }
 }
 
@@ -64,6 +74,7 @@ void StreamErrorLabel::Record(server::RequestContext& ctx, bool consumer_failed)
   }
   ctx.details = std::string(details::kStreamError);
   ctx.usage.upstream_error = failed() ? label_ : "connection";
+  ctx.usage.refusal = std::string(refusal_);
 }
 
 OpenStream::OpenStream(metrics::GatewayMetrics* metrics) : metrics_(metrics) {

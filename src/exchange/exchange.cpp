@@ -1,9 +1,11 @@
 #include "claudegate/exchange/exchange.hpp"
 
 #include <charconv>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
+#include "claudegate/anthropic/refusal.hpp"
 #include "claudegate/exchange/accounting.hpp"
 #include "claudegate/exchange/details.hpp"
 #include "claudegate/exchange/useful_headers.hpp"
@@ -73,9 +75,17 @@ Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
                                               std::string(details::kUpstreamFailed));
   }
   std::string body = std::move(*read);
+  server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
   if (status >= 400) {
     ctx.details = details::UpstreamStatus(status);
     ctx.usage.upstream_error = AnthropicErrorTypeOf(status, body);
+    // The body stays Anthropic's (Claude Code matches on it); the kind goes into a header.
+    const auto refusal = anthropic::ClassifyHttpAnswer(status, answer.response.headers(), body,
+                                                       std::chrono::system_clock::now());
+    if (refusal.kind != anthropic::RefusalKind::kNone) {
+      ctx.usage.refusal = std::string(anthropic::Label(refusal.kind));
+      headers.emplace_back(std::string(anthropic::kRefusalHeader), ctx.usage.refusal);
+    }
   } else {
     const auto json = nlohmann::json::parse(body, nullptr, false);
     if (json.is_discarded() && status / 100 == 2) {
@@ -92,7 +102,6 @@ Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
       RecordUsage(ctx, usage);
     }
   }
-  const server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
   const std::string content_type(answer.response.header("content-type"));
   co_await ctx.sink.Send(status, content_type, std::move(body), headers);
   co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
@@ -108,10 +117,22 @@ Awaitable<middleware::Outcome> RelayOpenAiError(server::RequestContext& ctx,
   const unsigned status = answer.response.status();
   ctx.usage.upstream_error = AnthropicErrorTypeOf(status, body);
   const auto retry_after = RetryAfterSeconds(answer.response.header("retry-after"));
-  const auto mapped = translate::MapUpstreamError(status, body, retry_after);
+  auto mapped = translate::MapUpstreamError(status, body, retry_after);
+  // Anthropic's refusal named (docs/anthropic-notes.md#refusals): its own code and message, the
+  // wait until the window's reset when Anthropic sent no retry-after, and the kind in a header.
+  const auto now = std::chrono::system_clock::now();
+  const auto refusal = anthropic::ClassifyHttpAnswer(status, answer.response.headers(), body, now);
+  translate::NameRefusal(mapped, refusal);
   server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
+  if (const auto wait = refusal.SecondsUntilReset(now); wait && !retry_after) {
+    headers.emplace_back("retry-after", std::to_string(*wait));
+  }
   if (mapped.should_retry_false) {
     headers.emplace_back("x-should-retry", "false");
+  }
+  if (refusal.kind != anthropic::RefusalKind::kNone) {
+    ctx.usage.refusal = std::string(anthropic::Label(refusal.kind));
+    headers.emplace_back(std::string(anthropic::kRefusalHeader), ctx.usage.refusal);
   }
   ctx.details = details::UpstreamStatus(status);
   co_return co_await middleware::JsonReply(ctx, mapped.status, mapped.openai_body, headers);

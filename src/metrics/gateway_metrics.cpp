@@ -66,7 +66,12 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
       auth_blocks(registry.Counter("claudegate_auth_blocks_total",
                                    "Times a client was blocked for too many wrong keys.", {})),
       plan_refusals(registry.Counter("claudegate_plan_guard_refusals_total",
-                                     "Requests refused by the opt-in plan guard.", {"reason"})),
+                                     "Requests refused by the opt-in plan guard, by refusal kind.",
+                                     {"reason"})),
+      upstream_refusals(registry.Counter("claudegate_upstream_refusals_total",
+                                         "Anthropic's refusals by kind (five_hour_limit, "
+                                         "model_limit, long_context_extra_usage, rate_limit, ...).",
+                                         {"kind"})),
       models_(models),
       start_unix_(std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -1,14 +1,11 @@
 #include "claudegate/metrics/plan_state.hpp"
 
 #include <charconv>
-#include <ctime>
 
 namespace claudegate::metrics {
 namespace {
 
-constexpr std::string_view kPrefix = "anthropic-ratelimit-unified-";
-
-std::optional<double> ParseNumber(const std::map<std::string, std::string>& headers,
+std::optional<double> ParseNumber(const anthropic::UnifiedHeaders& headers,
                                   const std::string& key) {
   const auto it = headers.find(key);
   if (it == headers.end()) {
@@ -23,34 +20,17 @@ std::optional<double> ParseNumber(const std::map<std::string, std::string>& head
   return value;
 }
 
-std::string Get(const std::map<std::string, std::string>& headers, const std::string& key) {
+std::string Get(const anthropic::UnifiedHeaders& headers, const std::string& key) {
   const auto it = headers.find(key);
   return it == headers.end() ? std::string() : it->second;
 }
 
 }  // namespace
 
-std::string IsoTime(std::int64_t unix_seconds) {
-  const std::time_t time = unix_seconds;
-  std::tm tm{};
-  ::gmtime_r(&time, &tm);
-  std::array<char, 32> buffer{};
-  const auto n = std::strftime(buffer.data(), buffer.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buffer.data(), n);
-}
+std::string IsoTime(std::int64_t unix_seconds) { return anthropic::IsoTime(unix_seconds); }
 
 void PlanState::Update(const http::fields& headers) {
-  std::map<std::string, std::string> found;
-  for (const auto& field : headers) {
-    const std::string_view name = field.name_string();
-    if (name.size() > kPrefix.size() && beast::iequals(name.substr(0, kPrefix.size()), kPrefix)) {
-      std::string suffix(name.substr(kPrefix.size()));
-      for (auto& c : suffix) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      found.emplace(std::move(suffix), std::string(field.value()));
-    }
-  }
+  auto found = anthropic::ReadUnifiedHeaders(headers);
   if (found.empty()) {
     return;
   }
@@ -61,7 +41,7 @@ void PlanState::Update(const http::fields& headers) {
 
 std::map<std::string, std::string> PlanState::Headers() const {
   const std::lock_guard lock(mutex_);
-  return headers_;
+  return {headers_.begin(), headers_.end()};
 }
 
 nlohmann::json PlanState::ToJson() const {
@@ -104,31 +84,17 @@ std::optional<PlanRefusal> PlanState::Refusal(std::chrono::system_clock::time_po
   if (!updated_at_) {
     return std::nullopt;
   }
-  const auto now_s =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  const auto reset = ParseNumber(headers_, "reset");
-  const auto claim = Get(headers_, "representative-claim");
-  if (Get(headers_, "status") == "rejected" && reset && *reset > static_cast<double>(now_s)) {
-    const auto reset_s = static_cast<std::int64_t>(*reset);
-    return PlanRefusal{"Your Claude plan's usage limit" +
-                           (claim.empty() ? std::string() : " (" + claim + ")") +
-                           " is reached; it resets at " + IsoTime(reset_s) +
-                           ". claudegate's plan guard is refusing requests until then.",
-                       reset_s - now_s};
+  auto refusal = anthropic::PlanGuardRefusal(headers_, now, refuse_overage);
+  if (!refusal) {
+    return std::nullopt;
   }
-  if (refuse_overage && Get(headers_, "overage-in-use") == "true") {
-    const auto overage_reset = ParseNumber(headers_, "overage-reset");
-    const auto plan_reset = reset ? static_cast<std::int64_t>(*reset) : 0;
-    const std::int64_t until = plan_reset > now_s ? plan_reset
-                               : overage_reset    ? static_cast<std::int64_t>(*overage_reset)
-                                                  : 0;
-    return PlanRefusal{"Requests are drawing on paid extra usage (overage) because the plan limit" +
-                           (claim.empty() ? std::string() : " (" + claim + ")") + " is used up" +
-                           (until > 0 ? "; the plan resets at " + IsoTime(until) : std::string()) +
-                           ". claudegate's plan guard refuses them instead of spending money.",
-                       until > now_s ? until - now_s : 0};
-  }
-  return std::nullopt;
+  const bool overage = refusal->kind == anthropic::RefusalKind::kOverageInUse;
+  return PlanRefusal{refusal->kind,
+                     refusal->message + (overage ? " claudegate's plan guard refuses them instead "
+                                                   "of spending money."
+                                                 : " claudegate's plan guard is refusing requests "
+                                                   "until then."),
+                     refusal->SecondsUntilReset(now).value_or(0)};
 }
 
 }  // namespace claudegate::metrics

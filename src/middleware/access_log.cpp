@@ -60,6 +60,9 @@ Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) c
     if (!usage.upstream_error.empty()) {
       line["upstream_error"] = usage.upstream_error;
     }
+    if (!usage.refusal.empty()) {
+      line["refusal"] = usage.refusal;
+    }
     logger_->info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else {
     // The path is client-controlled: it is logged escaped by spdlog's {} formatting of a
@@ -79,6 +82,9 @@ Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) c
     }
     if (!ctx.details.empty()) {
       extra += " details=" + ctx.details;
+    }
+    if (!ctx.usage.refusal.empty()) {
+      extra += " refusal=" + ctx.usage.refusal;
     }
     logger_->info("{} {} {} {}B {:.3f}ms id={} peer={}{}", method, ctx.Path(), outcome.status,
                   outcome.bytes, millis, ctx.request_id, ctx.peer, extra);

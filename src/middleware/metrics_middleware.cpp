@@ -51,6 +51,9 @@ Awaitable<Outcome> MetricsMiddleware::Handle(RequestContext& ctx, Next next) con
   if (!usage.upstream_error.empty()) {
     metrics_.upstream_errors.Add({usage.upstream_error});
   }
+  if (!usage.refusal.empty()) {
+    metrics_.upstream_refusals.Add({usage.refusal});
+  }
   if (ctx.details == kAuthMissing) {
     metrics_.auth_failures.Add({"missing"});
   } else if (ctx.details == kAuthInvalid) {

@@ -19,10 +19,11 @@ Awaitable<Outcome> PlanGuardMiddleware::Handle(RequestContext& ctx, Next next) c
   if (!refusal) {
     co_return co_await next(ctx);
   }
-  metrics_.plan_refusals.Add(
-      {refusal->message.find("extra usage") != std::string::npos ? "overage" : "limit_reached"});
+  const std::string kind(anthropic::Label(refusal->kind));
+  metrics_.plan_refusals.Add({kind});
   server::HeaderList headers;
   headers.emplace_back("x-should-retry", "false");  // retrying before the reset cannot help
+  headers.emplace_back(std::string(anthropic::kRefusalHeader), kind);
   if (refusal->retry_after > 0) {
     headers.emplace_back("retry-after", std::to_string(refusal->retry_after));
   }

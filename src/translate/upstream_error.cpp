@@ -1,6 +1,7 @@
 #include "claudegate/translate/upstream_error.hpp"
 
 #include <array>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -119,7 +120,59 @@ void RenderBody(UpstreamError& out) {
   out.openai_body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+struct RefusalRow {
+  anthropic::RefusalKind kind;
+  unsigned status;
+  std::string_view type;
+  std::string_view code;
+};
+
+// One row per kind (docs/anthropic-notes.md#refusals). Limits stay 429; where only money helps the
+// status is 402 (the OpenAI SDKs do not retry it); a model outside the plan is a permission matter.
+constexpr std::array kRefusalTable{
+    RefusalRow{anthropic::RefusalKind::kFiveHourLimit, 429, "rate_limit_error",
+               "plan_limit_reached"},
+    RefusalRow{anthropic::RefusalKind::kWeeklyLimit, 429, "rate_limit_error", "plan_limit_reached"},
+    RefusalRow{anthropic::RefusalKind::kPlanLimit, 429, "rate_limit_error", "plan_limit_reached"},
+    RefusalRow{anthropic::RefusalKind::kModelLimit, 429, "rate_limit_error", "model_limit_reached"},
+    RefusalRow{anthropic::RefusalKind::kLongContextExtraUsage, 402, "billing_error",
+               "extra_usage_required"},
+    RefusalRow{anthropic::RefusalKind::kFastModeExtraUsage, 402, "billing_error",
+               "extra_usage_required"},
+    RefusalRow{anthropic::RefusalKind::kExtraUsageRequired, 402, "billing_error",
+               "extra_usage_required"},
+    RefusalRow{anthropic::RefusalKind::kThirdPartyExtraUsage, 402, "billing_error",
+               "third_party_extra_usage"},
+    RefusalRow{anthropic::RefusalKind::kOutOfExtraUsage, 402, "billing_error",
+               "extra_usage_exhausted"},
+    RefusalRow{anthropic::RefusalKind::kOverageInUse, 429, "rate_limit_error",
+               "plan_limit_reached"},
+    RefusalRow{anthropic::RefusalKind::kModelNotInPlan, 403, "permission_error",
+               "model_not_in_plan"},
+    RefusalRow{anthropic::RefusalKind::kRateLimit, 429, "rate_limit_error", "rate_limit_exceeded"},
+};
+
 }  // namespace
+
+void NameRefusal(UpstreamError& error, const anthropic::Refusal& refusal) {
+  // Overload already has its own status and code (Classify), and clients and tests match
+  // Anthropic's "Overloaded" as it is; only the refusals above get a message of ours.
+  for (const auto& row : kRefusalTable) {
+    if (row.kind != refusal.kind) {
+      continue;
+    }
+    error.status = row.status;
+    error.type = std::string(row.type);
+    error.code = std::string(row.code);
+    // Anthropic's own words stay visible after ours: people search for them.
+    error.message = error.message.empty() || error.message == refusal.message
+                        ? refusal.message
+                        : refusal.message + " Anthropic said: \"" + error.message + "\"";
+    error.should_retry_false = error.should_retry_false || refusal.retry_useless;
+    RenderBody(error);
+    return;
+  }
+}
 
 UpstreamError MapUpstreamError(unsigned status, std::string_view body,
                                std::optional<unsigned> retry_after_seconds) {
@@ -174,6 +227,8 @@ UpstreamError MapStreamError(std::string_view error_type, std::string_view messa
       message.empty() ? std::string("An error occurred during streaming") : std::string(message);
   Classify(status, "", out);
   RenderBody(out);
+  const anthropic::UpstreamAnswer answer{0, nullptr, error_type, message};
+  NameRefusal(out, anthropic::ClassifyRefusal(answer, std::chrono::system_clock::now()));
   return out;
 }
 

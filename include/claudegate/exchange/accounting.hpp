@@ -29,7 +29,8 @@ void RecordUsage(server::RequestContext& ctx, const translate::Usage& usage);
 /// (docs/architecture.md, "The exchange and the pump"): `usage.upstream_error` is Anthropic's
 /// `error.type` from the stream's `error` event; else `timeout`/`connection` for a failure the pump
 /// reported (silence; broken, oversized or undecodable); else `connection` for an answer the
-/// consumer found cut or malformed. `details` becomes `stream_error`.
+/// consumer found cut or malformed. `details` becomes `stream_error`, and `usage.refusal` the
+/// refusal kind the `error` event names on its own (anthropic/refusal.hpp), if any.
 class StreamErrorLabel {
  public:
   /// Looks at every event; only `error` events count.
@@ -44,6 +45,7 @@ class StreamErrorLabel {
 
  private:
   std::string label_;
+  std::string_view refusal_;  // anthropic::Label: a static string
   bool from_event_ = false;
 };
 

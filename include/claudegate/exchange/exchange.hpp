@@ -64,14 +64,18 @@ Awaitable<Result<std::string>> ReadBody(upstream::AuthorizedResponse& answer, st
                                         const config::Upstream& config);
 
 /// Relays a whole answer as Anthropic sent it (`/v1/messages`): status, content type, body and the
-/// useful headers. Errors are labelled; usage is recorded from a JSON success; a 2xx whose body is
-/// not JSON (cut, garbled) becomes a 502 instead, and so does a body over `max_response_bytes`.
+/// useful headers. Errors are labelled, and a refusal Anthropic's answer names
+/// (anthropic/refusal.hpp) is added as `x-claudegate-refusal` without touching the body; usage is
+/// recorded from a JSON success; a 2xx whose body is not JSON (cut, garbled) becomes a 502
+/// instead, and so does a body over `max_response_bytes`.
 Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
                                            upstream::AuthorizedResponse& answer,
                                            const config::Upstream& config);
 
 /// An upstream error answer in OpenAI's shape (translate/upstream_error.hpp), useful headers kept,
-/// `x-should-retry: false` where retrying cannot help.
+/// `x-should-retry: false` where retrying cannot help. A named refusal (anthropic/refusal.hpp)
+/// gets its own code, status and message, `retry-after` up to the window's reset when Anthropic
+/// sent none, and `x-claudegate-refusal` (docs/anthropic-notes.md#refusals).
 Awaitable<middleware::Outcome> RelayOpenAiError(server::RequestContext& ctx,
                                                 upstream::AuthorizedResponse& answer,
                                                 const config::Upstream& config);

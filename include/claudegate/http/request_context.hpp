@@ -30,6 +30,8 @@ struct RequestUsage {
   std::optional<double> ttft_seconds;      ///< Request start → first streamed content.
   std::optional<double> upstream_seconds;  ///< Upstream call → response headers.
   std::string upstream_error;              ///< Anthropic error type when the call failed.
+  /// The kind of Anthropic's refusal (anthropic::Label, e.g. `five_hour_limit`) when it named one.
+  std::string refusal;
 };
 
 /// A refusal decided from the request header alone, before the body was read (see

@@ -45,7 +45,9 @@ class GatewayMetrics {
   CounterFamily& refreshes;        ///< claudegate_credential_refreshes_total{outcome}
   CounterFamily& auth_failures;    ///< claudegate_auth_failures_total{reason}
   CounterFamily& auth_blocks;      ///< claudegate_auth_blocks_total
-  CounterFamily& plan_refusals;    ///< claudegate_plan_guard_refusals_total
+  CounterFamily& plan_refusals;    ///< claudegate_plan_guard_refusals_total{reason}
+  /// claudegate_upstream_refusals_total{kind}: Anthropic's refusals by anthropic::Label.
+  CounterFamily& upstream_refusals;
   PlanState plan;
 
  private:

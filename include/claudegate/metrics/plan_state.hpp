@@ -17,14 +17,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "claudegate/anthropic/refusal.hpp"
 #include "claudegate/net.hpp"
 
 namespace claudegate::metrics {
 
 /// Why the plan guard refuses a request.
 struct PlanRefusal {
-  std::string message;       ///< States the limit and the reset time.
-  std::int64_t retry_after;  ///< Seconds until the reset (0 when unknown).
+  anthropic::RefusalKind kind;  ///< The same kinds as Anthropic's own refusals.
+  std::string message;          ///< States the limit, the reset time and what to do.
+  std::int64_t retry_after;     ///< Seconds until the reset (0 when unknown).
 };
 
 class PlanState {
@@ -36,8 +38,9 @@ class PlanState {
   /// "overage_status","windows":{"5h":{"utilization","reset"}, ...},"updated_at"}`.
   [[nodiscard]] nlohmann::json ToJson() const;
 
-  /// The refusal when the plan limit is reached (`status: rejected` with a reset in the future) or,
-  /// if `refuse_overage`, when requests are drawing on paid extra usage.
+  /// The refusal when the plan limit is reached (`status: rejected` with a reset in the future:
+  /// the 5-hour, weekly or model-scoped window, anthropic::PlanGuardRefusal) or, if
+  /// `refuse_overage`, when requests are drawing on paid extra usage.
   [[nodiscard]] std::optional<PlanRefusal> Refusal(std::chrono::system_clock::time_point now,
                                                    bool refuse_overage) const;
 
@@ -46,7 +49,7 @@ class PlanState {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, std::string> headers_;  // suffix after "anthropic-ratelimit-unified-"
+  anthropic::UnifiedHeaders headers_;  // suffix after "anthropic-ratelimit-unified-"
   std::optional<std::chrono::system_clock::time_point> updated_at_;
 };
 

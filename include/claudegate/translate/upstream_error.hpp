@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "claudegate/anthropic/refusal.hpp"
+
 namespace claudegate::translate {
 
 /// The OpenAI-route reply for one upstream error.
@@ -40,9 +42,19 @@ struct UpstreamError {
     unsigned status, std::string_view body,
     std::optional<unsigned> retry_after_seconds = std::nullopt);
 
+/// Rewrites `error` for a named refusal (anthropic/refusal.hpp; docs/anthropic-notes.md#refusals):
+/// the refusal's message followed by Anthropic's own words, a `code` per kind
+/// (`plan_limit_reached`, `model_limit_reached`, `extra_usage_required`, `extra_usage_exhausted`,
+/// `third_party_extra_usage`, `model_not_in_plan`, `rate_limit_exceeded`), the status that fits
+/// (429 for limits, 402 where only money helps, 403 for a model outside the plan) and
+/// `should_retry_false` when the refusal says a retry cannot help. kNone and kOverloaded (already
+/// 503 with code `overloaded` and Anthropic's "Overloaded") leave `error` alone.
+void NameRefusal(UpstreamError& error, const anthropic::Refusal& refusal);
+
 /// Maps an Anthropic `error` object from a stream's `error` event (which carries no HTTP status):
-/// the status is derived from `error.type` (`overloaded_error` → 503, …). `error_type` and
-/// `message` are the event's `error.type` and `error.message`.
+/// the status is derived from `error.type` (`overloaded_error` → 503, …), and a refusal that the
+/// event alone tells apart (overload, extra usage, a rate limit) is named as by `NameRefusal`.
+/// `error_type` and `message` are the event's `error.type` and `error.message`.
 [[nodiscard]] UpstreamError MapStreamError(std::string_view error_type, std::string_view message);
 
 /// The message of the stream error the consumers raise when the data of a Messages stream event

@@ -361,8 +361,10 @@ TEST_F(PlanGuardFilter, RefusesSpendingCallsWhileTheLimitIsReached) {
   Call models(http::verb::get, "/v1/models");
   EXPECT_EQ(RunSync(pipeline.Run(models.ctx)).status, 200U);
   EXPECT_EQ(reached, 1);
+  // The reason is the refusal kind (anthropic/refusal.hpp): no claim reported, a plan limit.
+  EXPECT_EQ(chat.sink.HeaderValue("x-claudegate-refusal"), "plan_limit");
   EXPECT_NE(metrics_.registry.Render().find(
-                R"(claudegate_plan_guard_refusals_total{reason="limit_reached"} 2)"),
+                R"(claudegate_plan_guard_refusals_total{reason="plan_limit"} 2)"),
             std::string::npos);
 }
 

@@ -102,5 +102,71 @@ TEST(MapStreamError, DerivesStatusFromErrorType) {
   EXPECT_EQ(MapStreamError("api_error", "").message, "An error occurred during streaming");
 }
 
+struct NamedCase {
+  anthropic::RefusalKind kind;
+  unsigned status;
+  const char* type;
+  const char* code;
+};
+
+TEST(NameRefusal, GivesEachKindItsStatusCodeAndMessage) {
+  using anthropic::RefusalKind;
+  const NamedCase cases[] = {
+      {RefusalKind::kFiveHourLimit, 429, "rate_limit_error", "plan_limit_reached"},
+      {RefusalKind::kWeeklyLimit, 429, "rate_limit_error", "plan_limit_reached"},
+      {RefusalKind::kPlanLimit, 429, "rate_limit_error", "plan_limit_reached"},
+      {RefusalKind::kModelLimit, 429, "rate_limit_error", "model_limit_reached"},
+      {RefusalKind::kLongContextExtraUsage, 402, "billing_error", "extra_usage_required"},
+      {RefusalKind::kFastModeExtraUsage, 402, "billing_error", "extra_usage_required"},
+      {RefusalKind::kExtraUsageRequired, 402, "billing_error", "extra_usage_required"},
+      {RefusalKind::kThirdPartyExtraUsage, 402, "billing_error", "third_party_extra_usage"},
+      {RefusalKind::kOutOfExtraUsage, 402, "billing_error", "extra_usage_exhausted"},
+      {RefusalKind::kModelNotInPlan, 403, "permission_error", "model_not_in_plan"},
+      {RefusalKind::kRateLimit, 429, "rate_limit_error", "rate_limit_exceeded"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(anthropic::Label(c.kind));
+    auto mapped = MapUpstreamError(429, AnthropicBody("rate_limit_error", "Anthropic's words"));
+    anthropic::Refusal refusal;
+    refusal.kind = c.kind;
+    refusal.message = "Ours.";
+    refusal.retry_useless = c.kind != RefusalKind::kRateLimit;
+    NameRefusal(mapped, refusal);
+    EXPECT_EQ(mapped.status, c.status);
+    EXPECT_EQ(mapped.type, c.type);
+    EXPECT_EQ(mapped.code, c.code);
+    EXPECT_EQ(mapped.should_retry_false, refusal.retry_useless);
+    const auto body = nlohmann::json::parse(mapped.openai_body);
+    EXPECT_EQ(body["error"]["message"], "Ours. Anthropic said: \"Anthropic's words\"");
+    EXPECT_EQ(body["error"]["code"], c.code);
+  }
+}
+
+TEST(NameRefusal, LeavesOverloadAndOrdinaryErrorsAlone) {
+  for (const auto kind : {anthropic::RefusalKind::kNone, anthropic::RefusalKind::kOverloaded}) {
+    auto mapped = MapUpstreamError(529, AnthropicBody("overloaded_error", "Overloaded"));
+    const auto before = mapped.openai_body;
+    anthropic::Refusal refusal;
+    refusal.kind = kind;
+    refusal.message = "Ours.";
+    NameRefusal(mapped, refusal);
+    EXPECT_EQ(mapped.openai_body, before);
+  }
+}
+
+TEST(MapStreamError, NamesARefusalTheEventAloneTellsApart) {
+  const auto long_context =
+      MapStreamError("rate_limit_error", "Extra usage is required for long context requests.");
+  EXPECT_EQ(long_context.status, 402U);
+  EXPECT_EQ(long_context.code, "extra_usage_required");
+  EXPECT_TRUE(long_context.should_retry_false);
+  EXPECT_NE(long_context.message.find("Long-context"), std::string::npos);
+  const auto overloaded = MapStreamError("overloaded_error", "Overloaded");
+  EXPECT_EQ(overloaded.code, "overloaded");
+  EXPECT_EQ(overloaded.message, "Overloaded");
+  EXPECT_EQ(MapStreamError("rate_limit_error", "slow down").code, "rate_limit_exceeded");
+  EXPECT_EQ(MapStreamError("api_error", "Internal server error").code, "");
+}
+
 }  // namespace
 }  // namespace claudegate::translate
