@@ -67,6 +67,13 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
                                    "Times a client was blocked for too many wrong keys.", {})),
       plan_refusals(registry.Counter("claudegate_plan_guard_refusals_total",
                                      "Requests refused by the opt-in plan guard.", {"reason"})),
+      upstream_retries(registry.Counter("claudegate_upstream_retries_total",
+                                        "Upstream attempts sent again after a failure that "
+                                        "reached no client, by what failed.",
+                                        {"reason"})),
+      model_fallbacks(registry.Counter("claudegate_model_fallbacks_total",
+                                       "Requests sent to a fallback model, by what failed.",
+                                       {"reason"})),
       models_(models),
       start_unix_(std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())

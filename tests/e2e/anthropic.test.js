@@ -537,7 +537,9 @@ describe('claudegate /v1/messages via @anthropic-ai/sdk', () => {
         assert.ok(err instanceof sdk.APIError);
         assert.equal(err.status, 529);
         assert.deepEqual(err.error, upstreamBody);
-        assert.equal(fake.requests.length, 1);
+        // The gateway retried (num_retries 2 by default), then told the SDK not to retry on top.
+        assert.equal(err.headers?.get('x-should-retry'), 'false');
+        assert.equal(fake.requests.length, 3);
       });
 
       test('in-stream error event after a 200 → APIError carrying the upstream error', TEST_TIMEOUT, async () => {

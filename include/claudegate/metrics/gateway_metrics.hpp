@@ -34,18 +34,20 @@ class GatewayMetrics {
   [[nodiscard]] std::string Render(std::size_t open_connections, const nlohmann::json& credentials);
 
   Registry registry;
-  CounterFamily& requests;         ///< claudegate_requests_total{route,model,status_class}
-  GaugeFamily& in_flight;          ///< claudegate_requests_in_flight
-  GaugeFamily& streams_open;       ///< claudegate_streams_open
-  HistogramFamily& duration;       ///< claudegate_request_duration_seconds{route,stream}
-  HistogramFamily& ttft;           ///< claudegate_time_to_first_token_seconds{route,model}
-  HistogramFamily& upstream_time;  ///< claudegate_upstream_response_seconds{route}
-  CounterFamily& tokens;           ///< claudegate_tokens_total{model,type}
-  CounterFamily& upstream_errors;  ///< claudegate_upstream_errors_total{type}
-  CounterFamily& refreshes;        ///< claudegate_credential_refreshes_total{outcome}
-  CounterFamily& auth_failures;    ///< claudegate_auth_failures_total{reason}
-  CounterFamily& auth_blocks;      ///< claudegate_auth_blocks_total
-  CounterFamily& plan_refusals;    ///< claudegate_plan_guard_refusals_total
+  CounterFamily& requests;          ///< claudegate_requests_total{route,model,status_class}
+  GaugeFamily& in_flight;           ///< claudegate_requests_in_flight
+  GaugeFamily& streams_open;        ///< claudegate_streams_open
+  HistogramFamily& duration;        ///< claudegate_request_duration_seconds{route,stream}
+  HistogramFamily& ttft;            ///< claudegate_time_to_first_token_seconds{route,model}
+  HistogramFamily& upstream_time;   ///< claudegate_upstream_response_seconds{route}
+  CounterFamily& tokens;            ///< claudegate_tokens_total{model,type}
+  CounterFamily& upstream_errors;   ///< claudegate_upstream_errors_total{type}
+  CounterFamily& refreshes;         ///< claudegate_credential_refreshes_total{outcome}
+  CounterFamily& auth_failures;     ///< claudegate_auth_failures_total{reason}
+  CounterFamily& auth_blocks;       ///< claudegate_auth_blocks_total
+  CounterFamily& plan_refusals;     ///< claudegate_plan_guard_refusals_total
+  CounterFamily& upstream_retries;  ///< claudegate_upstream_retries_total{reason}
+  CounterFamily& model_fallbacks;   ///< claudegate_model_fallbacks_total{reason}
   PlanState plan;
 
  private:
