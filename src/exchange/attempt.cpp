@@ -69,7 +69,7 @@ Awaitable<Attempt> SendAttempt(const upstream::CallContext& call,
   auto sent = co_await upstream::SendAuthorized(call, request, client_betas, request_betas);
   if (!sent) {
     attempt.failure = ClassifyTransport(sent.error());
-    attempt.error = std::move(sent.error());
+    attempt.error = sent.error();
     co_return attempt;
   }
   auto& answer = attempt.answer.emplace(std::move(*sent));
@@ -83,11 +83,12 @@ Awaitable<Attempt> SendAttempt(const upstream::CallContext& call,
   }
   if (!answer.error_body) {
     // Read now to classify; the reply relays it from here (`ReadBody` returns it).
-    auto body = co_await answer.response.ReadAll(limits.max_error_body, call.config.stream_idle_timeout);
+    auto body =
+        co_await answer.response.ReadAll(limits.max_error_body, call.config.stream_idle_timeout);
     if (body) {
       answer.error_body = std::move(*body);
     } else {
-      attempt.error = std::move(body.error());
+      attempt.error = body.error();
     }
   }
   const std::string_view body = answer.error_body ? std::string_view(*answer.error_body) : "";

@@ -39,9 +39,8 @@ FailureKind ClassifyTransport(const Error& error) {
     case ErrorKind::kUpstreamTimeout:
       // upstream_client.cpp: "... (first-byte timeout)" once the request was sent; the connect
       // and handshake timeouts come before anything was sent.
-      return error.message.find("first-byte") != std::string::npos
-                 ? FailureKind::kFirstByteTimeout
-                 : FailureKind::kConnectTimeout;
+      return error.message.find("first-byte") != std::string::npos ? FailureKind::kFirstByteTimeout
+                                                                   : FailureKind::kConnectTimeout;
     default:
       return FailureKind::kNotRetryable;
   }

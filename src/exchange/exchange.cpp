@@ -130,8 +130,8 @@ Awaitable<Opened> Exchange::Open(upstream::UpstreamRequest request, std::string_
     }
     const auto* list = fallback != nullptr ? FallbackListFor(fallback->models, kind) : nullptr;
     if (list != nullptr && fallbacks == nullptr) {
-      fallbacks =
-          list;  // the first fallback-worthy failure picks the list; the next ones follow it
+      // The first failure that falls back picks the list; a fallback that fails moves along it.
+      fallbacks = list;
     }
     if (list != nullptr && next_fallback < fallbacks->size()) {
       const FallbackModel& model = (*fallbacks)[next_fallback++];

@@ -135,9 +135,8 @@ RetryHints HintsFrom(const http::fields& headers, std::chrono::system_clock::tim
   return hints;
 }
 
-RetryDecision DecideRetry(const config::Retries& settings, FailureKind kind,
-                          unsigned retries_done, milliseconds elapsed, const RetryHints& hints,
-                          double jitter) {
+RetryDecision DecideRetry(const config::Retries& settings, FailureKind kind, unsigned retries_done,
+                          milliseconds elapsed, const RetryHints& hints, double jitter) {
   RetryDecision decision;
   switch (kind) {
     case FailureKind::kOverloaded:
@@ -171,7 +170,8 @@ RetryDecision DecideRetry(const config::Retries& settings, FailureKind kind,
         settings.initial_backoff * (milliseconds::rep{1} << std::min(retries_done, kMaxShift));
     const auto backoff = std::min(doubled, settings.max_backoff);
     const double kept = 1.0 - kJitterShare * std::clamp(jitter, 0.0, 1.0);
-    delay = milliseconds(static_cast<milliseconds::rep>(static_cast<double>(backoff.count()) * kept));
+    delay =
+        milliseconds(static_cast<milliseconds::rep>(static_cast<double>(backoff.count()) * kept));
   }
   delay = std::max(delay, settings.min_delay);
   if (elapsed + delay > settings.budget) {

@@ -93,8 +93,16 @@ std::string ErrorEvent(const std::string& type) {
 }
 
 // The ways an attempt fails before any byte reached the client.
-enum class Kind { k529, k500, k503, kReset, kClosed, k429Hint, kFirstEventOverloaded,
-                  kEventAfterStart };
+enum class Kind {
+  k529,
+  k500,
+  k503,
+  kReset,
+  kClosed,
+  k429Hint,
+  kFirstEventOverloaded,
+  kEventAfterStart
+};
 
 const char* Name(Kind kind) {
   switch (kind) {
@@ -205,8 +213,9 @@ TEST(Retries, EachFailureKindBeforeTheFirstByteIsRetriedUnseen) {
 TEST(Retries, ExhaustedRetriesGiveTodaysAnswerAndStopTheSdkRetrying) {
   for (const Route route : kRoutes) {
     SCOPED_TRACE(Name(route));
-    FakeUpstream upstream(
-        [](const RecordedRequest&) { return ErrorResponse(529, "overloaded_error", "Overloaded"); });
+    FakeUpstream upstream([](const RecordedRequest&) {
+      return ErrorResponse(529, "overloaded_error", "Overloaded");
+    });
     TestGateway gw(RetryConfig(upstream));
     auto response = Send(gw, route);
     ASSERT_TRUE(response);
@@ -241,12 +250,13 @@ TEST(Retries, AFailureAfterTheFirstByteIsNotRetried) {
   for (const Route route : {Route::kChatStream, Route::kMessagesStream}) {
     SCOPED_TRACE(Name(route));
     FakeUpstream upstream([](const RecordedRequest& request) {
-      auto response =
-          SseResponse(TextStreamTranscript(request.JsonBody().value("model", ""), {"a"}, 1, 1));
-      response.chunks.resize(4);  // message_start, block start, ping, a delta: content went out
-      response.chunks.emplace_back("event: content_block_delta\ndata: {\"ty");
-      response.chunks.emplace_back("pe\":\"x\"}\n\n");
-      response.fault = Fault::kResetMidStream;
+      // 11 events; the fake sends the first half (message_start, block start, ping, two deltas:
+      // content reached the client), then closes without the rest. A clean close, not a reset:
+      // a reset may destroy bytes the gateway has not read yet, and a stream cut before its
+      // content is rightly retried.
+      auto response = SseResponse(TextStreamTranscript(request.JsonBody().value("model", ""),
+                                                       {"a", "b", "c", "d", "e"}, 1, 1));
+      response.fault = Fault::kTruncateCleanly;
       return response;
     });
     TestGateway gw(RetryConfig(upstream));
@@ -329,14 +339,13 @@ TEST(Retries, AClientThatLeavesDuringTheWaitEndsIt) {
   TestGateway gw(RetryConfig(upstream));
   {
     TestClient client(gw.port());
-    const std::string body =
-        R"({"model":"sonnet","messages":[{"role":"user","content":"hi"}]})";
+    const std::string body = R"({"model":"sonnet","messages":[{"role":"user","content":"hi"}]})";
     client.SendRaw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                    kTestMasterKey + "\r\nContent-Type: application/json\r\nContent-Length: " +
                    std::to_string(body.size()) + "\r\n\r\n" + body);
     ASSERT_TRUE(upstream.WaitForRequests(1, 10s));
-    ASSERT_TRUE(PollUntil(
-        [&] { return gw.metrics().upstream_retries.Value({"overloaded"}) == 1.0; }, 10s));
+    ASSERT_TRUE(
+        PollUntil([&] { return gw.metrics().upstream_retries.Value({"overloaded"}) == 1.0; }, 10s));
   }  // the client hangs up during the 8 s wait
   EXPECT_TRUE(PollUntil([&] { return gw.metrics().in_flight.Value({}) == 0; }, 5s))
       << "the wait was not cancelled";

@@ -3,7 +3,8 @@
 /// (`fallbacks`) may still answer: a 429 with `anthropic-ratelimit-unified-status: rejected` (a
 /// window of the plan is exhausted, possibly only for this model: `seven_day_opus`), or the 400
 /// "invalid model name" a Pro plan gets for Opus (docs/anthropic-notes.md, "Retries and
-/// fallbacks"). A small predicate on purpose: the refusal classifier of issue #16 part 4 replaces it.
+/// fallbacks"). A small predicate on purpose: the refusal classifier of issue #16 part 4 replaces
+/// it.
 #pragma once
 
 #include <string_view>

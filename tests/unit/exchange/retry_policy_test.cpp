@@ -35,8 +35,7 @@ TEST(RetryPolicy, DecidesFromTheTable) {
       // Backoff: 500 ms doubling, less jitter × 25 %.
       {"overloaded first retry", FailureKind::kOverloaded, 0, 0ms, {}, 0.0, GiveUp::kNone, 500ms},
       {"overloaded, full jitter", FailureKind::kOverloaded, 0, 0ms, {}, 1.0, GiveUp::kNone, 375ms},
-      {"second retry doubles", FailureKind::kServerError, 1, 600ms, {}, 0.0, GiveUp::kNone,
-       1000ms},
+      {"second retry doubles", FailureKind::kServerError, 1, 600ms, {}, 0.0, GiveUp::kNone, 1000ms},
       {"connection", FailureKind::kConnection, 0, 0ms, {}, 0.0, GiveUp::kNone, 500ms},
       {"tls", FailureKind::kTls, 0, 0ms, {}, 0.0, GiveUp::kNone, 500ms},
       {"connect timeout", FailureKind::kConnectTimeout, 0, 0ms, {}, 0.0, GiveUp::kNone, 500ms},
@@ -51,14 +50,25 @@ TEST(RetryPolicy, DecidesFromTheTable) {
       {"429 without a hint", FailureKind::kRateLimited, 0, 0ms, {}, 0.0, GiveUp::kNoHint, 0ms},
       // The budget (30 s) counts the time used plus the wait.
       {"budget spent", FailureKind::kOverloaded, 1, 29'500ms, {}, 0.0, GiveUp::kBudget, 0ms},
-      {"wait ends exactly at the budget", FailureKind::kOverloaded, 0, 29'500ms, {}, 0.0,
-       GiveUp::kNone, 500ms},
+      {"wait ends exactly at the budget",
+       FailureKind::kOverloaded,
+       0,
+       29'500ms,
+       {},
+       0.0,
+       GiveUp::kNone,
+       500ms},
       // Never retried.
-      {"first-byte timeout", FailureKind::kFirstByteTimeout, 0, 0ms, {}, 0.0,
-       GiveUp::kNotRetryable, 0ms},
-      {"plan refusal", FailureKind::kPlanRefusal, 0, 0ms, 1s, 0.0, GiveUp::kNotRetryable, 0ms},
-      {"prompt too long", FailureKind::kPromptTooLong, 0, 0ms, {}, 0.0, GiveUp::kNotRetryable,
+      {"first-byte timeout",
+       FailureKind::kFirstByteTimeout,
+       0,
+       0ms,
+       {},
+       0.0,
+       GiveUp::kNotRetryable,
        0ms},
+      {"plan refusal", FailureKind::kPlanRefusal, 0, 0ms, 1s, 0.0, GiveUp::kNotRetryable, 0ms},
+      {"prompt too long", FailureKind::kPromptTooLong, 0, 0ms, {}, 0.0, GiveUp::kNotRetryable, 0ms},
       {"a 400", FailureKind::kNotRetryable, 0, 0ms, {}, 0.0, GiveUp::kNotRetryable, 0ms},
   };
   for (const auto& c : cases) {
@@ -133,9 +143,8 @@ TEST(AttemptFailure, ClassifiesAnswers) {
   EXPECT_EQ(ClassifyAnswer(502, "<html>", none), FailureKind::kServerError);
   EXPECT_EQ(ClassifyAnswer(504, "", none), FailureKind::kServerError);
   EXPECT_EQ(ClassifyAnswer(429, "", none), FailureKind::kRateLimited);
-  EXPECT_EQ(
-      ClassifyAnswer(429, "", Headers({{"anthropic-ratelimit-unified-status", "rejected"}})),
-      FailureKind::kPlanRefusal);
+  EXPECT_EQ(ClassifyAnswer(429, "", Headers({{"anthropic-ratelimit-unified-status", "rejected"}})),
+            FailureKind::kPlanRefusal);
   EXPECT_EQ(ClassifyAnswer(400, invalid_model, none), FailureKind::kPlanRefusal);
   EXPECT_EQ(ClassifyAnswer(400, too_long, none), FailureKind::kPromptTooLong);
   EXPECT_EQ(ClassifyAnswer(400, bad, none), FailureKind::kNotRetryable);
