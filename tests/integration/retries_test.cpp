@@ -5,8 +5,10 @@
 // where a test needs a wait it can observe; nothing sleeps to wait for an event.
 #include <array>
 #include <atomic>
+#include <future>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -350,6 +352,48 @@ TEST(Retries, AClientThatLeavesDuringTheWaitEndsIt) {
   EXPECT_TRUE(PollUntil([&] { return gw.metrics().in_flight.Value({}) == 0; }, 5s))
       << "the wait was not cancelled";
   EXPECT_EQ(upstream.requests().size(), 1U);
+}
+
+TEST(Retries, ARefusedConnectionAndABrokenHandshakeAreRetried) {
+  using ConnectionFault = FakeUpstream::ConnectionFault;
+  for (const auto& [fault, label] : {std::pair{ConnectionFault::kRefuse, "connection"},
+                                     std::pair{ConnectionFault::kTlsGarbage, "tls"}}) {
+    SCOPED_TRACE(label);
+    FakeUpstream upstream(Success);
+    upstream.SetConnectionFault(fault);
+    auto config = RetryConfig(upstream);
+    // Long enough to heal the fake between two attempts, however loaded the machine.
+    config.retries.num_retries = 5;
+    config.retries.initial_backoff = 300ms;
+    config.retries.max_backoff = 300ms;
+    config.retries.budget = 30s;
+    TestGateway gw(config);
+    auto answer = std::async(std::launch::async, [&gw] { return Send(gw, Route::kChat); });
+    ASSERT_TRUE(
+        PollUntil([&] { return gw.metrics().upstream_retries.Value({label}) >= 1.0; }, 20s));
+    upstream.SetConnectionFault(ConnectionFault::kNone);
+    auto response = answer.get();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200) << response->body();
+    EXPECT_EQ(upstream.requests().size(), 1U) << "only the healed attempt reached HTTP";
+  }
+}
+
+TEST(Retries, AFirstByteTimeoutIsNotRetried) {
+  // The request may be running upstream (and billed): sending it again could run it twice.
+  FakeUpstream upstream([](const RecordedRequest& request) {
+    auto response = Success(request);
+    response.delay_before_headers = 5s;
+    return response;
+  });
+  auto config = RetryConfig(upstream);
+  config.upstream.first_byte_timeout = 300ms;
+  TestGateway gw(config);
+  auto response = Send(gw, Route::kChat);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 504);
+  EXPECT_EQ(upstream.requests().size(), 1U);
+  EXPECT_EQ(response->header("x-should-retry"), "");
 }
 
 // ---- fallbacks -------------------------------------------------------------------------------
