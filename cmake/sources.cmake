@@ -17,6 +17,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/config/loader.cpp
   src/config/open_files.cpp
   src/config/yaml_reader.cpp
+  src/config/yaml_retries.cpp
   src/credentials/credential_source.cpp
   src/credentials/credentials_file.cpp
   src/credentials/file_credential_refresh.cpp
@@ -28,8 +29,13 @@ set(CLAUDEGATE_CORE_SOURCES
   src/credentials/static_credential_source.cpp
   src/error.cpp
   src/exchange/accounting.cpp
+  src/exchange/attempt.cpp
+  src/exchange/attempt_failure.cpp
   src/exchange/exchange.cpp
+  src/exchange/fallbacks.cpp
+  src/exchange/plan_refusal.cpp
   src/exchange/pump.cpp
+  src/exchange/retry_policy.cpp
   src/exchange/useful_headers.cpp
   src/gateway.cpp
   src/http/body_budget.cpp

@@ -8,6 +8,7 @@
 #include "claudegate/middleware/client_address.hpp"
 
 #include "value_parsing.hpp"
+#include "yaml_retries.hpp"
 
 namespace claudegate::config::detail {
 namespace {
@@ -35,7 +36,9 @@ class YamlReader {
         step = ReadLitellmSettings(entry.second);
       } else if (key == "claudegate") {
         step = ReadOwnSettings(entry.second);
-      } else if (key == "router_settings" || key == "environment_variables") {
+      } else if (key == "router_settings") {
+        step = ReadRouterSettings(entry.second);
+      } else if (key == "environment_variables") {
         Warn(key + " is a LiteLLM setting claudegate does not use; ignored");
       } else {
         Warn("unknown top-level key '" + key + "' ignored");
@@ -272,6 +275,12 @@ class YamlReader {
           return value.error();
         }
         config_.translation.drop_params = *value;
+      } else if (auto retry = ReadLitellmRetryKey(key, entry.second, "litellm_settings." + key,
+                                                  file_, config_.retries);
+                 !retry || *retry == RetryKey::kRead) {
+        if (!retry) {
+          return retry.error();
+        }
       } else if (key == "custom_provider_map") {
         Warn(
             "litellm_settings.custom_provider_map ignored: claudegate talks to Claude itself, "
@@ -283,6 +292,28 @@ class YamlReader {
         }
       } else {
         Warn("litellm_settings." + key + " is not used by claudegate; ignored");
+      }
+    }
+    return {};
+  }
+
+  // LiteLLM's router: only the retry and fallback settings mean anything here (yaml_retries.cpp).
+  Result<void> ReadRouterSettings(const YAML::Node& node) {
+    if (node.IsNull()) {
+      return {};
+    }
+    if (!node.IsMap()) {
+      return Fail("router_settings must be a mapping");
+    }
+    for (const auto& entry : node) {
+      const auto key = entry.first.as<std::string>();
+      auto retry =
+          ReadLitellmRetryKey(key, entry.second, "router_settings." + key, file_, config_.retries);
+      if (!retry) {
+        return retry.error();
+      }
+      if (*retry == RetryKey::kNotMine) {
+        Warn("router_settings." + key + " is not used by claudegate; ignored");
       }
     }
     return {};
@@ -388,6 +419,8 @@ class YamlReader {
         step = ReadPlanGuard(value);
       } else if (key == "auth_throttle") {
         step = ReadAuthThrottle(value);
+      } else if (key == "retries") {
+        step = ReadOwnRetries(value, file_, config_.retries, config_.warnings);
       } else if (key == "trusted_proxies") {
         step = ReadTrustedProxies(value);
       } else if (key == "limits") {

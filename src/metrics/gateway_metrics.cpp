@@ -72,6 +72,13 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
                                          "Anthropic's refusals by kind (five_hour_limit, "
                                          "model_limit, long_context_extra_usage, rate_limit, ...).",
                                          {"kind"})),
+      upstream_retries(registry.Counter("claudegate_upstream_retries_total",
+                                        "Upstream attempts sent again after a failure that "
+                                        "reached no client, by what failed.",
+                                        {"reason"})),
+      model_fallbacks(registry.Counter("claudegate_model_fallbacks_total",
+                                       "Requests sent to a fallback model, by what failed.",
+                                       {"reason"})),
       models_(models),
       start_unix_(std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -28,9 +28,9 @@ std::int64_t UnixNow() {
 }
 
 Awaitable<Outcome> ReplyTranslated(RequestContext& ctx, const nlohmann::json& message,
-                                   const translate::AnthropicRequest& request,
+                                   const std::string& model,
                                    const upstream::UpstreamResponse& response) {
-  auto translated = translate::ToOpenAi(message, request.requested_model, UnixNow());
+  auto translated = translate::ToOpenAi(message, model, UnixNow());
   if (!translated) {
     co_return co_await middleware::LocalReply(ctx, translated.error(),
                                               std::string(details::kUpstreamUnparseable));
@@ -45,8 +45,7 @@ Awaitable<Outcome> ReplyTranslated(RequestContext& ctx, const nlohmann::json& me
 // An upstream that answered JSON (not asked to stream): only when the translator is configured
 // not to stream upstream.
 Awaitable<Outcome> RelayJson(RequestContext& ctx, upstream::AuthorizedResponse& answer,
-                             const translate::AnthropicRequest& request,
-                             const config::Upstream& config) {
+                             const std::string& model, const config::Upstream& config) {
   auto body = co_await exchange::ReadBody(answer, config.max_response_bytes, config);
   if (!body) {
     co_return co_await middleware::LocalReply(ctx, body.error(),
@@ -59,7 +58,7 @@ Awaitable<Outcome> RelayJson(RequestContext& ctx, upstream::AuthorizedResponse& 
     co_return co_await middleware::LocalReply(ctx, invalid,
                                               std::string(details::kUpstreamUnparseable));
   }
-  co_return co_await ReplyTranslated(ctx, message, request, answer.response);
+  co_return co_await ReplyTranslated(ctx, message, model, answer.response);
 }
 
 }  // namespace
@@ -82,35 +81,38 @@ Awaitable<Outcome> ChatCompletionsHandler::Handle(RequestContext& ctx) const {
 
   // Exchange.
   const bool upstream_streams = translated->body.value("stream", false);
-  exchange::Exchange call(ctx, call_);
+  exchange::Exchange call(ctx, call_, &config_.retries);
+  const auto fallback = JsonModelFallback(config_, translated->requested_model, translated->body);
   auto request = exchange::MessagesCall(
       translated->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
       upstream_streams, config_.upstream.anthropic_version);
   const std::string_view no_client_betas;  // named: see the GCC 12 note in docs/architecture.md
-  auto opened = co_await call.Open(std::move(request), no_client_betas, translated->betas);
+  auto opened =
+      co_await call.Open(std::move(request), no_client_betas, translated->betas, &fallback);
   if (!opened.answer) {
     co_return opened.replied;
   }
   auto& answer = *opened.answer;
+  const std::string& model = AnsweringModel(opened.fallback_model, translated->requested_model);
 
   // Pump.
   if (translated->stream) {
     translate::StreamOptions stream_options;
-    stream_options.model = translated->requested_model;
+    stream_options.model = model;
     stream_options.created = UnixNow();
     stream_options.include_usage = translated->include_usage;
     translate::StreamTranslator translator(stream_options);
-    co_return co_await RelayTranslatedStream(ctx, answer.response, translator, config_.upstream,
+    co_return co_await RelayTranslatedStream(ctx, answer, translator, config_.upstream,
                                              call_.metrics, kChatAbortTypes);
   }
   if (!upstream_streams) {
-    co_return co_await RelayJson(ctx, answer, *translated, config_.upstream);
+    co_return co_await RelayJson(ctx, answer, model, config_.upstream);
   }
-  auto accumulated = co_await AccumulateUpstreamMessage(ctx, answer.response, config_.upstream);
+  auto accumulated = co_await AccumulateUpstreamMessage(ctx, answer, config_.upstream);
   if (accumulated.replied) {
     co_return *accumulated.replied;
   }
-  co_return co_await ReplyTranslated(ctx, *accumulated.message, *translated, answer.response);
+  co_return co_await ReplyTranslated(ctx, *accumulated.message, model, answer.response);
 }
 
 }  // namespace claudegate::routes

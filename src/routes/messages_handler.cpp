@@ -154,8 +154,9 @@ class PassthroughConsumer final : public exchange::Consumer {
   exchange::StreamErrorLabel label_;
 };
 
-Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& response,
+Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::AuthorizedResponse& answer,
                                const config::Upstream& config, metrics::GatewayMetrics* metrics) {
+  upstream::UpstreamResponse& response = answer.response;
   const exchange::OpenStream open_stream(metrics);
   ctx.usage.stream = true;
   anthropic::UsageWatcher watcher;
@@ -164,7 +165,7 @@ Awaitable<Outcome> RelayStream(RequestContext& ctx, upstream::UpstreamResponse& 
   head.status = response.status();
   head.content_type = std::string(response.header("content-type"));
   head.headers = exchange::StreamHeaders(response.headers());
-  exchange::UpstreamBody body(response);
+  exchange::UpstreamBody body(response, std::move(answer.read_ahead));
   co_await exchange::Pump(body, exchange::PumpLimits::From(config), consumer, ctx, &head);
   if (watcher.saw_usage()) {
     exchange::RecordUsage(ctx, watcher.usage());
@@ -207,17 +208,30 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
   if (config_.prompt_caching.messages_route) {
     AddCacheBreakpoints(request.body, config_.prompt_caching, fields->model.value_or(""));
   }
-  exchange::Exchange call(ctx, call_);
+  // Fallbacks (docs/configuration.md): the client's body with only the model replaced; the
+  // answer's own `model` field tells the client which one answered.
+  exchange::ModelFallback fallback;
+  if (fields->model) {
+    fallback.models = exchange::FallbacksFor(config_.retries, config_.models, *fields->model);
+    fallback.render = [this, &body, &fields](const std::string& upstream_id) {
+      std::string rendered = ReplaceModel(body, *fields, upstream_id);
+      if (config_.prompt_caching.messages_route) {
+        AddCacheBreakpoints(rendered, config_.prompt_caching, upstream_id);
+      }
+      return rendered;
+    };
+  }
+  exchange::Exchange call(ctx, call_, &config_.retries);
   const std::vector<std::string> no_request_betas;  // named: the GCC 12 note in architecture.md
   std::string joined_betas;
   const std::string_view client_betas = ClientBetas(ctx.request, joined_betas);
-  auto opened = co_await call.Open(std::move(request), client_betas, no_request_betas);
+  auto opened = co_await call.Open(std::move(request), client_betas, no_request_betas, &fallback);
   if (!opened.answer) {
     co_return opened.replied;  // no answer, or not a 200: relayed as Anthropic sent it
   }
   auto& answer = *opened.answer;
   if (answer.response.header("content-type").starts_with("text/event-stream")) {
-    co_return co_await RelayStream(ctx, answer.response, config_.upstream, call_.metrics);
+    co_return co_await RelayStream(ctx, answer, config_.upstream, call_.metrics);
   }
   co_return co_await exchange::RelayAsSent(ctx, answer, config_.upstream);
 }

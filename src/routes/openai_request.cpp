@@ -47,4 +47,16 @@ void LogTranslationNotes(const server::RequestContext& ctx,
   }
 }
 
+exchange::ModelFallback JsonModelFallback(const config::Config& config, std::string_view requested,
+                                          const nlohmann::json& body) {
+  exchange::ModelFallback fallback;
+  fallback.models = exchange::FallbacksFor(config.retries, config.models, requested);
+  fallback.render = [&body](const std::string& upstream_id) {
+    nlohmann::json copy = body;
+    copy["model"] = upstream_id;
+    return copy.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  return fallback;
+}
+
 }  // namespace claudegate::routes

@@ -27,9 +27,10 @@ std::int64_t UnixNow() {
       .count();
 }
 
-translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request) {
+translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request,
+                                 const std::string& model) {
   translate::ResponseMeta meta;
-  meta.model = request.anthropic.requested_model;
+  meta.model = model;
   meta.created_at = UnixNow();
   meta.echo = request.echo;
   return meta;
@@ -37,10 +38,11 @@ translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request) {
 
 // A non-streaming client served from a streamed upstream call (docs/architecture.md: always
 // stream upstream).
-Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamResponse& response,
-                                    const translate::ResponsesRequest& request,
+Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedResponse& answer,
+                                    const translate::ResponseMeta& meta,
                                     const config::Upstream& config) {
-  auto accumulated = co_await AccumulateUpstreamMessage(ctx, response, config);
+  const upstream::UpstreamResponse& response = answer.response;
+  auto accumulated = co_await AccumulateUpstreamMessage(ctx, answer, config);
   if (accumulated.replied) {
     co_return *accumulated.replied;
   }
@@ -50,7 +52,7 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::UpstreamRespo
     translate::UpdateUsage(tokens, *usage);
     exchange::RecordUsage(ctx, tokens);
   }
-  auto translated = translate::ToResponse(*accumulated.message, MakeMeta(request));
+  auto translated = translate::ToResponse(*accumulated.message, meta);
   if (!translated) {
     co_return co_await middleware::LocalReply(ctx, translated.error(),
                                               std::string(details::kUpstreamUnparseable));
@@ -82,25 +84,29 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
                       translated->anthropic.cache_breakpoints_added);
 
   // Exchange.
-  exchange::Exchange call(ctx, call_);
+  exchange::Exchange call(ctx, call_, &config_.retries);
+  const auto fallback =
+      JsonModelFallback(config_, translated->anthropic.requested_model, translated->anthropic.body);
   auto request = exchange::MessagesCall(
       translated->anthropic.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
       true, config_.upstream.anthropic_version);
   const std::string_view no_client_betas;  // named: see the GCC 12 note in docs/architecture.md
-  auto opened =
-      co_await call.Open(std::move(request), no_client_betas, translated->anthropic.betas);
+  auto opened = co_await call.Open(std::move(request), no_client_betas, translated->anthropic.betas,
+                                   &fallback);
   if (!opened.answer) {
     co_return opened.replied;
   }
   auto& answer = *opened.answer;
+  const translate::ResponseMeta meta = MakeMeta(
+      *translated, AnsweringModel(opened.fallback_model, translated->anthropic.requested_model));
 
   // Pump.
   if (translated->anthropic.stream) {
-    translate::ResponsesStreamTranslator translator(MakeMeta(*translated));
-    co_return co_await RelayTranslatedStream(ctx, answer.response, translator, config_.upstream,
+    translate::ResponsesStreamTranslator translator(meta);
+    co_return co_await RelayTranslatedStream(ctx, answer, translator, config_.upstream,
                                              call_.metrics, kResponsesAbortTypes);
   }
-  co_return co_await RelayAccumulated(ctx, answer.response, *translated, config_.upstream);
+  co_return co_await RelayAccumulated(ctx, answer, meta, config_.upstream);
 }
 
 Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {

@@ -39,10 +39,10 @@ class AccumulatingConsumer final : public exchange::Consumer {
 }  // namespace
 
 Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestContext& ctx,
-                                                        upstream::UpstreamResponse& response,
+                                                        upstream::AuthorizedResponse& answer,
                                                         const config::Upstream& config) {
   AccumulatingConsumer consumer;
-  exchange::UpstreamBody body(response);
+  exchange::UpstreamBody body(answer.response, std::move(answer.read_ahead));
   co_await exchange::Pump(body, exchange::PumpLimits::From(config), consumer, ctx, nullptr);
   AccumulatedMessage result;
   auto& accumulator = consumer.accumulator();

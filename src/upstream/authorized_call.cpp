@@ -46,7 +46,8 @@ Awaitable<Result<AuthorizedResponse>> SendAuthorized(
     }
     AuthorizedResponse result{
         std::move(*sent), std::nullopt,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count()};
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count(),
+        std::string()};
     if (call.metrics != nullptr) {
       call.metrics->plan.Update(result.response.headers());
       call.metrics->RecordUpstreamResult(result.response.status());

@@ -484,7 +484,8 @@ describe('claudegate /v1/messages via @anthropic-ai/sdk', () => {
           upstreamBody = anthropicErrorBody('rate_limit_error', message, { requestId });
           sendJson(res, 429, upstreamBody, {
             'request-id': requestId,
-            'retry-after': '17',
+            // Beyond the gateway's retry budget (30 s): the wait is left to the client.
+            'retry-after': '45',
             'anthropic-ratelimit-requests-remaining': '0',
             'anthropic-ratelimit-requests-reset': '2030-01-01T00:00:17Z',
           });
@@ -497,10 +498,10 @@ describe('claudegate /v1/messages via @anthropic-ai/sdk', () => {
         assert.equal(err.error.error.message, message);
         assert.ok(err.message.includes(message), `SDK message should carry the upstream's: ${err.message}`);
         assert.equal(err.requestID, requestId);
-        assert.equal(err.headers.get('retry-after'), '17');
+        assert.equal(err.headers.get('retry-after'), '45');
         assert.equal(err.headers.get('anthropic-ratelimit-requests-remaining'), '0');
         assert.equal(err.headers.get('anthropic-ratelimit-requests-reset'), '2030-01-01T00:00:17Z');
-        assert.equal(fake.requests.length, 1, 'maxRetries:0 — one attempt, and the gateway does not retry a 429');
+        assert.equal(fake.requests.length, 1, 'maxRetries:0 — one attempt: the gateway retries a 429 only when its wait fits the budget');
 
         // The same through the streaming helper.
         const streamErr = await expectError(client.messages.stream(params).finalMessage(), sdk.RateLimitError);
@@ -537,7 +538,9 @@ describe('claudegate /v1/messages via @anthropic-ai/sdk', () => {
         assert.ok(err instanceof sdk.APIError);
         assert.equal(err.status, 529);
         assert.deepEqual(err.error, upstreamBody);
-        assert.equal(fake.requests.length, 1);
+        // The gateway retried (num_retries 2 by default), then told the SDK not to retry on top.
+        assert.equal(err.headers?.get('x-should-retry'), 'false');
+        assert.equal(fake.requests.length, 3);
       });
 
       test('in-stream error event after a 200 → APIError carrying the upstream error', TEST_TIMEOUT, async () => {

@@ -495,7 +495,8 @@ describe('claudegate via the openai SDK', () => {
   test('upstream 429 rate_limit_error → RateLimitError with retry-after kept', TEST_TIMEOUT, async () => {
     const message = 'Number of request tokens has exceeded your per-minute rate limit';
     fake.handle((rec, res) =>
-      sendError(res, 429, 'rate_limit_error', message, { 'retry-after': '7', 'request-id': 'req_e2e_ratelimited' }),
+      // 45 s is beyond the gateway's retry budget (30 s): the wait is left to the client.
+      sendError(res, 429, 'rate_limit_error', message, { 'retry-after': '45', 'request-id': 'req_e2e_ratelimited' }),
     );
     const err = await expectError(
       client.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'hi' }] }),
@@ -503,13 +504,13 @@ describe('claudegate via the openai SDK', () => {
     );
     assert.equal(err.status, 429);
     assert.ok(err.message.includes(message), `message should carry the upstream text; got ${err.message}`);
-    assert.equal(err.headers?.get('retry-after'), '7');
+    assert.equal(err.headers?.get('retry-after'), '45');
     assert.equal(err.headers?.get('request-id'), 'req_e2e_ratelimited');
-    assert.equal(fake.requests.length, 1, 'the daemon does not retry on its own (maxRetries 0 on the client)');
+    assert.equal(fake.requests.length, 1, 'a wait beyond the retry budget is not waited out by the daemon');
   });
 
   test('upstream 429 on a streaming request → RateLimitError before any chunk', TEST_TIMEOUT, async () => {
-    fake.handle((rec, res) => sendError(res, 429, 'rate_limit_error', 'slow down', { 'retry-after': '3' }));
+    fake.handle((rec, res) => sendError(res, 429, 'rate_limit_error', 'slow down', { 'retry-after': '45' }));
     const err = await expectError(
       client.chat.completions.create({ model: 'sonnet', messages: [{ role: 'user', content: 'hi' }], stream: true }),
       RateLimitError,

@@ -12,6 +12,9 @@ config::Config TestConfig() {
   config.host = "127.0.0.1";
   config.port = 0;
   config.limits.shutdown_grace = std::chrono::seconds(5);
+  // One attempt per request, so that a scripted failure reaches the client as scripted; the
+  // retry tests (integration/retries_test.cpp) turn retries on with tiny delays.
+  config.retries.num_retries = 0;
   return config;
 }
 

@@ -14,6 +14,7 @@
 
 #include "claudegate/config/model_catalog.hpp"
 #include "claudegate/config/prompt_caching.hpp"
+#include "claudegate/config/retries.hpp"
 
 namespace claudegate::config {
 
@@ -117,6 +118,7 @@ struct Config {
   PromptCaching prompt_caching;  ///< Automatic cache_control breakpoints (docs/prompt-caching.md).
   PlanGuard plan_guard;
   AuthThrottle auth_throttle;
+  Retries retries;  ///< Upstream retries and model fallbacks (docs/configuration.md).
   /// Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client.
   std::vector<std::string> trusted_proxies;
   bool metrics_public = false;  ///< Serve /metrics without the master key.

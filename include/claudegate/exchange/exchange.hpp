@@ -11,20 +11,28 @@
 ///   `/v1/messages` Anthropic's own body and status, as sent. `details=upstream_<status>`, labelled
 ///   with Anthropic's `error.type`.
 ///
-/// A 200 is the caller's to read with the pump (pump.hpp). That split is where retries and
-/// fallbacks (issue #16) belong: a policy wraps `Open` and the pump's first event, and may send
-/// again as long as no byte reached the client, which the pump guarantees until the consumer's
-/// first output (its head is written lazily).
+/// A 200 is the caller's to read with the pump (pump.hpp). Before that, `Open` retries and falls
+/// back (docs/architecture.md, "The exchange and the pump"): a failed attempt (attempt.hpp) is
+/// sent again after the wait `DecideRetry` chooses (retry_policy.hpp), on a timer a client
+/// disconnect cancels; a model that still fails, or that the plan refuses, gives way to its
+/// fallbacks (fallbacks.hpp). All of it happens before any byte reached the client: the pump
+/// writes nothing, not even the head, before the consumer's first output, and a 200 event stream
+/// is read ahead to its first content event so that an `overloaded_error` there is still a
+/// retryable failure. When the gateway retried and still fails, the reply adds
+/// `x-should-retry: false`, so that the SDKs' own retries do not multiply ours.
 ///
 /// Runs on the request's strand; a client disconnect cancels the send and closes the connection.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "claudegate/config/config.hpp"
+#include "claudegate/exchange/attempt.hpp"
+#include "claudegate/exchange/fallbacks.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/upstream/authorized_call.hpp"
 
@@ -39,23 +47,35 @@ namespace claudegate::exchange {
 struct Opened {
   std::optional<upstream::AuthorizedResponse> answer;  ///< A 200 whose body is still unread.
   middleware::Outcome replied;                         ///< Otherwise: the reply already sent.
+  /// The fallback that answered (`FallbackModel::name`), empty when the requested model did.
+  std::string fallback_model;
 };
 
 /// The upstream side of one request.
 class Exchange {
  public:
-  /// `ctx` (its `flavor` picks the error shape) and `call` must outlive the exchange.
-  Exchange(server::RequestContext& ctx, const upstream::CallContext& call)
-      : ctx_(ctx), call_(call) {}
+  /// `ctx` (its `flavor` picks the error shape), `call` and `retries` must outlive the exchange.
+  /// Without `retries`, one attempt only.
+  Exchange(server::RequestContext& ctx, const upstream::CallContext& call,
+           const config::Retries* retries = nullptr)
+      : ctx_(ctx), call_(call), retries_(retries) {}
 
   /// Sends `request` (no credential, no `anthropic-beta`; betas are the client's header value,
-  /// then `request_betas`) and answers the client itself unless the upstream answered 200.
+  /// then `request_betas`), retried and sent to `fallback`'s models as the rules say, and answers
+  /// the client itself unless the upstream answered 200.
   Awaitable<Opened> Open(upstream::UpstreamRequest request, std::string_view client_betas,
-                         const std::vector<std::string>& request_betas);
+                         const std::vector<std::string>& request_betas,
+                         const ModelFallback* fallback = nullptr);
 
  private:
+  // The reply for the last failed attempt: what the client got before retries existed.
+  Awaitable<middleware::Outcome> ReplyFailure(Attempt& attempt);
+  // Waits `delay` before a retry; false when the client left meanwhile.
+  Awaitable<bool> Wait(std::chrono::milliseconds delay);
+
   server::RequestContext& ctx_;
   const upstream::CallContext& call_;
+  const config::Retries* retries_;
 };
 
 /// The body of `answer` (already read when `SendAuthorized` had to classify it), at most `limit`

@@ -48,16 +48,29 @@ class BodySource {
   virtual Awaitable<Result<upstream::BodyRead>> Read(std::chrono::milliseconds timeout) = 0;
 };
 
-/// `BodySource` over an upstream response, which must outlive it.
+/// `BodySource` over an upstream response, which must outlive it. `read_ahead` is what the
+/// exchange already read of the body (exchange.hpp: the first events of a stream, looked at
+/// before deciding on a retry); it comes first, unchanged, then the response is read on.
 class UpstreamBody final : public BodySource {
  public:
-  explicit UpstreamBody(upstream::UpstreamResponse& response) : response_(response) {}
+  explicit UpstreamBody(upstream::UpstreamResponse& response, std::string read_ahead = {})
+      : response_(response), read_ahead_(std::move(read_ahead)) {}
   Awaitable<Result<upstream::BodyRead>> Read(std::chrono::milliseconds timeout) override {
+    if (!read_ahead_.empty() && !replayed_) {
+      replayed_ = true;
+      return Replay(read_ahead_);
+    }
     return response_.Read(timeout);
   }
 
  private:
+  static Awaitable<Result<upstream::BodyRead>> Replay(std::string_view bytes) {
+    co_return upstream::BodyRead(bytes);
+  }
+
   upstream::UpstreamResponse& response_;
+  std::string read_ahead_;
+  bool replayed_ = false;
 };
 
 /// The bounds one pump applies (docs/configuration.md names the settings).

@@ -14,6 +14,7 @@
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/error.hpp"
+#include "claudegate/exchange/fallbacks.hpp"
 #include "claudegate/http/request_context.hpp"
 #include "claudegate/translate/translate_options.hpp"
 
@@ -36,5 +37,17 @@ struct JsonBody {
 void LogTranslationNotes(const server::RequestContext& ctx,
                          const std::vector<std::string>& warnings,
                          std::size_t cache_breakpoints_added);
+
+/// The fallbacks of a translated request (docs/configuration.md, "Retries and fallbacks"):
+/// `body`, the Anthropic body, which must outlive the exchange, with only `model` replaced.
+[[nodiscard]] exchange::ModelFallback JsonModelFallback(const config::Config& config,
+                                                        std::string_view requested,
+                                                        const nlohmann::json& body);
+
+/// The model name the client is told answered: the fallback's, else the one it asked for.
+[[nodiscard]] inline const std::string& AnsweringModel(const std::string& fallback_model,
+                                                       const std::string& requested) {
+  return fallback_model.empty() ? requested : fallback_model;
+}
 
 }  // namespace claudegate::routes

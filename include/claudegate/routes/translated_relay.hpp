@@ -20,6 +20,7 @@
 #include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/middleware.hpp"
+#include "claudegate/upstream/authorized_call.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate::routes {
@@ -64,19 +65,21 @@ class TranslatingConsumer final : public exchange::Consumer {
   exchange::StreamErrorLabel label_;
 };
 
-/// Relays the upstream SSE stream through `translator` (see TranslatingConsumer; also `error`,
-/// `started`, `usage`) as a 200 `text/event-stream`, then records usage and the error label.
+/// Relays the upstream SSE stream (what the exchange read ahead first) through `translator` (see
+/// TranslatingConsumer; also `error`, `started`, `usage`) as a 200 `text/event-stream`, then
+/// records usage and the error label.
 template <typename Translator>
 Awaitable<middleware::Outcome> RelayTranslatedStream(
-    middleware::RequestContext& ctx, upstream::UpstreamResponse& response, Translator& translator,
+    middleware::RequestContext& ctx, upstream::AuthorizedResponse& answer, Translator& translator,
     const config::Upstream& config, metrics::GatewayMetrics* metrics, AbortTypes abort_types) {
+  upstream::UpstreamResponse& response = answer.response;
   const exchange::OpenStream open_stream(metrics);
   ctx.usage.stream = true;
   exchange::StreamHead head;
   head.content_type = "text/event-stream; charset=utf-8";
   head.headers = exchange::StreamHeaders(response.headers());
   TranslatingConsumer<Translator> consumer(translator, abort_types);
-  exchange::UpstreamBody body(response);
+  exchange::UpstreamBody body(response, std::move(answer.read_ahead));
   co_await exchange::Pump(body, exchange::PumpLimits::From(config), consumer, ctx, &head);
   consumer.label().Record(ctx, translator.error().has_value());
   if (translator.started()) {
@@ -96,7 +99,7 @@ struct AccumulatedMessage {
 /// held whole, so `upstream.max_response_bytes` bounds it. On failure it answers the client
 /// (OpenAI shape) itself and returns `replied`.
 Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestContext& ctx,
-                                                        upstream::UpstreamResponse& response,
+                                                        upstream::AuthorizedResponse& answer,
                                                         const config::Upstream& config);
 
 }  // namespace claudegate::routes

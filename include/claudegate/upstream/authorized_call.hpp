@@ -30,6 +30,9 @@ struct AuthorizedResponse {
   UpstreamResponse response;
   std::optional<std::string> error_body;  ///< Already-read body (the response has none left).
   double upstream_seconds = 0;            ///< Send → response headers (last attempt).
+  /// The start of a 200 body the exchange already read (its read-ahead; exchange/exchange.hpp);
+  /// the body continues after it.
+  std::string read_ahead;
 };
 
 /// Sends `request` (which must not carry credentials or `anthropic-beta`) with the current

@@ -1,5 +1,6 @@
 #include "claudegate/config/loader.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -427,6 +428,65 @@ TEST(ParseCommandLine, AcceptsDocumentedFlagsAndRejectsOthers) {
   EXPECT_EQ(parsed.host, "127.0.0.1");
   EXPECT_EQ(parsed.port, 4001);
   EXPECT_EQ(parsed.config_path, "f.yaml");
+}
+
+}  // namespace
+}  // namespace claudegate::config
+
+namespace claudegate::config {
+namespace {
+
+// LiteLLM's retry and fallback keys, under router_settings or litellm_settings, and ours.
+TEST(LoadConfig, ReadsRetriesAndFallbacksWhereLiteLlmPutsThem) {
+  TempYaml yaml(R"(
+general_settings:
+  master_key: sk-from-file-000000000000000000000
+litellm_settings:
+  num_retries: 4
+  request_timeout: 12.5
+router_settings:
+  retry_after: 0.25
+  fallbacks: [{"opus": ["sonnet", "haiku"]}, {"sonnet": "haiku"}]
+  context_window_fallbacks: [{"sonnet": ["claude-sonnet-5-5-1m"]}]
+  routing_strategy: simple-shuffle
+claudegate:
+  retries:
+    initial_backoff_ms: 100
+    max_backoff_ms: 2000
+    read_ahead_bytes: 0
+)");
+  CommandLine flags;
+  flags.config_path = yaml.path();
+  const auto config = Load({}, flags).value();
+  EXPECT_EQ(config.retries.num_retries, 4U);
+  EXPECT_EQ(config.retries.budget, std::chrono::milliseconds(12'500));
+  EXPECT_EQ(config.retries.min_delay, std::chrono::milliseconds(250));
+  EXPECT_EQ(config.retries.initial_backoff, std::chrono::milliseconds(100));
+  EXPECT_EQ(config.retries.max_backoff, std::chrono::milliseconds(2000));
+  EXPECT_EQ(config.retries.read_ahead_bytes, 0U);
+  ASSERT_EQ(config.retries.fallbacks.size(), 2U);
+  EXPECT_EQ(config.retries.fallbacks[0].model, "opus");
+  EXPECT_EQ(config.retries.fallbacks[0].targets, (std::vector<std::string>{"sonnet", "haiku"}));
+  EXPECT_EQ(config.retries.fallbacks[1].targets, (std::vector<std::string>{"haiku"}));
+  ASSERT_EQ(config.retries.context_window_fallbacks.size(), 1U);
+  const auto warned = std::any_of(config.warnings.begin(), config.warnings.end(), [](auto& w) {
+    return w.find("router_settings.routing_strategy") != std::string::npos;
+  });
+  EXPECT_TRUE(warned);
+
+  TempYaml bad(R"(
+router_settings:
+  fallbacks: {"opus": "sonnet"}
+)");
+  flags.config_path = bad.path();
+  EXPECT_FALSE(Load({{"LITELLM_MASTER_KEY", kKey}}, flags));
+}
+
+TEST(LoadConfig, RetriesAreOnByDefault) {
+  const auto config = Load({{"LITELLM_MASTER_KEY", kKey}}).value();
+  EXPECT_EQ(config.retries.num_retries, 2U);
+  EXPECT_EQ(config.retries.budget, std::chrono::seconds(30));
+  EXPECT_TRUE(config.retries.fallbacks.empty());
 }
 
 }  // namespace
