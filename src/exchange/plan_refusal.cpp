@@ -1,13 +1,26 @@
 #include "claudegate/exchange/plan_refusal.hpp"
 
+#include <chrono>
+
+#include "claudegate/anthropic/refusal.hpp"
+
 namespace claudegate::exchange {
 
 bool IsPlanRefusal(unsigned status, std::string_view body, const http::fields& headers) {
-  if (status == 429) {
-    return beast::iequals(headers["anthropic-ratelimit-unified-status"], "rejected");
+  using anthropic::RefusalKind;
+  const auto refusal =
+      anthropic::ClassifyHttpAnswer(status, headers, body, std::chrono::system_clock::now());
+  switch (refusal.kind) {
+    case RefusalKind::kModelLimit:
+    case RefusalKind::kModelNotInPlan:
+    case RefusalKind::kPlanLimit:
+      return true;
+    case RefusalKind::kFiveHourLimit:
+    case RefusalKind::kWeeklyLimit:
+      return beast::iequals(headers["anthropic-ratelimit-unified-fallback"], "available");
+    default:
+      return false;
   }
-  // Claude Code maps this answer to "Claude Opus is not available with the Claude Pro plan".
-  return status == 400 && body.find("invalid model name") != std::string_view::npos;
 }
 
 }  // namespace claudegate::exchange

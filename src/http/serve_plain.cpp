@@ -4,6 +4,6 @@
 namespace claudegate::server {
 
 template Awaitable<void> ServeAndClose<TcpStream>(TcpStream&, const std::shared_ptr<CloseState>&,
-                                          const std::string&, const SessionDeps&);
+                                                  const std::string&, const SessionDeps&);
 
 }  // namespace claudegate::server

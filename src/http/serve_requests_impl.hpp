@@ -200,7 +200,8 @@ Awaitable<void> ServeAndClose(Stream& stream, const std::shared_ptr<CloseState>&
   try {
     co_await serve_detail::ServeRequests(stream, state, peer, deps);
   } catch (...) {
-    serve_detail::LogBug(std::current_exception());  // Bug trap: a handler threw; drop this connection only.
+    serve_detail::LogBug(
+        std::current_exception());  // Bug trap: a handler threw; drop this connection only.
   }
 }
 

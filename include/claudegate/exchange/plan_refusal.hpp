@@ -1,10 +1,15 @@
 /// @file plan_refusal.hpp
-/// Whether Anthropic refused a request because of the subscription plan, so that another model
-/// (`fallbacks`) may still answer: a 429 with `anthropic-ratelimit-unified-status: rejected` (a
-/// window of the plan is exhausted, possibly only for this model: `seven_day_opus`), or the 400
-/// "invalid model name" a Pro plan gets for Opus (docs/anthropic-notes.md, "Retries and
-/// fallbacks"). A small predicate on purpose: the refusal classifier of issue #16 part 4 replaces
-/// it.
+/// Whether Anthropic refused a request for a plan reason that another model (`fallbacks`) may not
+/// share, read with the refusal classifier (anthropic/refusal.hpp,
+/// docs/anthropic-notes.md#refusals):
+///
+/// - a model-scoped window is used up (`seven_day_opus`, ...), or the plan does not include the
+///   model (the Pro plan's "invalid model name" for Opus): another model is the point;
+/// - a window that could not be told apart (`status: rejected` without a named claim): worth one
+///   try on the next model;
+/// - the plan's 5-hour or weekly window: only when Anthropic says a fallback model is allowed
+///   (`anthropic-ratelimit-unified-fallback: available`); otherwise every model is refused alike
+///   and a fallback would only spend another request.
 #pragma once
 
 #include <string_view>
@@ -13,7 +18,7 @@
 
 namespace claudegate::exchange {
 
-/// True when the answer (`status`, its body and headers) is a plan refusal.
+/// True when the answer (`status`, its body and headers) is such a plan refusal.
 [[nodiscard]] bool IsPlanRefusal(unsigned status, std::string_view body,
                                  const http::fields& headers);
 

@@ -48,8 +48,8 @@ class GatewayMetrics {
   CounterFamily& plan_refusals;    ///< claudegate_plan_guard_refusals_total{reason}
   /// claudegate_upstream_refusals_total{kind}: Anthropic's refusals by anthropic::Label.
   CounterFamily& upstream_refusals;
-  CounterFamily& upstream_retries;   ///< claudegate_upstream_retries_total{reason}
-  CounterFamily& model_fallbacks;    ///< claudegate_model_fallbacks_total{reason}
+  CounterFamily& upstream_retries;  ///< claudegate_upstream_retries_total{reason}
+  CounterFamily& model_fallbacks;   ///< claudegate_model_fallbacks_total{reason}
   PlanState plan;
 
  private:

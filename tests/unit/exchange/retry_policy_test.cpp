@@ -146,6 +146,23 @@ TEST(AttemptFailure, ClassifiesAnswers) {
   EXPECT_EQ(ClassifyAnswer(429, "", Headers({{"anthropic-ratelimit-unified-status", "rejected"}})),
             FailureKind::kPlanRefusal);
   EXPECT_EQ(ClassifyAnswer(400, invalid_model, none), FailureKind::kPlanRefusal);
+  // A model-scoped window: another model is the point of a fallback.
+  EXPECT_EQ(ClassifyAnswer(
+                429, "",
+                Headers({{"anthropic-ratelimit-unified-status", "rejected"},
+                         {"anthropic-ratelimit-unified-representative-claim", "seven_day_opus"}})),
+            FailureKind::kPlanRefusal);
+  // The whole plan's 5-hour window refuses every model alike, unless Anthropic allows a fallback.
+  const auto five_hour =
+      Headers({{"anthropic-ratelimit-unified-status", "rejected"},
+               {"anthropic-ratelimit-unified-representative-claim", "five_hour"}});
+  EXPECT_NE(ClassifyAnswer(429, "", five_hour), FailureKind::kPlanRefusal);
+  EXPECT_EQ(
+      ClassifyAnswer(429, "",
+                     Headers({{"anthropic-ratelimit-unified-status", "rejected"},
+                              {"anthropic-ratelimit-unified-representative-claim", "five_hour"},
+                              {"anthropic-ratelimit-unified-fallback", "available"}})),
+      FailureKind::kPlanRefusal);
   EXPECT_EQ(ClassifyAnswer(400, too_long, none), FailureKind::kPromptTooLong);
   EXPECT_EQ(ClassifyAnswer(400, bad, none), FailureKind::kNotRetryable);
   EXPECT_EQ(ClassifyAnswer(401, "", none), FailureKind::kNotRetryable);
