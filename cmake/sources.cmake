@@ -38,14 +38,6 @@ set(CLAUDEGATE_CORE_SOURCES
   src/exchange/retry_policy.cpp
   src/exchange/useful_headers.cpp
   src/gateway.cpp
-  src/http/body_budget.cpp
-  src/http/connection_tracker.cpp
-  src/http/request_framing.cpp
-  src/http/request_parsing.cpp
-  src/http/serve_plain.cpp
-  src/http/serve_tls.cpp
-  src/http/server.cpp
-  src/http/session.cpp
   src/json/writer.cpp
   src/logging.cpp
   src/metrics/gateway_metrics.cpp
@@ -67,26 +59,35 @@ set(CLAUDEGATE_CORE_SOURCES
   src/routes/openai_request.cpp
   src/routes/responses_handler.cpp
   src/routes/translated_relay.cpp
+  src/server/body_budget.cpp
+  src/server/connection_tracker.cpp
+  src/server/reply.cpp
+  src/server/request_framing.cpp
+  src/server/request_parsing.cpp
+  src/server/serve_plain.cpp
+  src/server/serve_tls.cpp
+  src/server/server.cpp
+  src/server/session.cpp
   src/sse/decoder.cpp
   src/sse/encoder.cpp
-  src/translate/cache_breakpoints.cpp
-  src/translate/chat_request.cpp
-  src/translate/chat_response.cpp
-  src/translate/content.cpp
-  src/translate/generation.cpp
-  src/translate/json_depth.cpp
-  src/translate/json_schema.cpp
-  src/translate/message_accumulator.cpp
-  src/translate/messages.cpp
-  src/translate/model_traits.cpp
-  src/translate/response_common.cpp
-  src/translate/responses_output.cpp
-  src/translate/responses_request.cpp
-  src/translate/responses_stream.cpp
-  src/translate/stream_translator.cpp
-  src/translate/tool_calls.cpp
-  src/translate/tools.cpp
-  src/translate/upstream_error.cpp
+  src/translate/request/cache_breakpoints.cpp
+  src/translate/request/chat_request.cpp
+  src/translate/request/content.cpp
+  src/translate/request/generation.cpp
+  src/translate/request/json_depth.cpp
+  src/translate/request/json_schema.cpp
+  src/translate/request/messages.cpp
+  src/translate/request/model_traits.cpp
+  src/translate/request/responses_request.cpp
+  src/translate/request/tool_calls.cpp
+  src/translate/request/tools.cpp
+  src/translate/response/chat_response.cpp
+  src/translate/response/message_accumulator.cpp
+  src/translate/response/response_common.cpp
+  src/translate/response/responses_output.cpp
+  src/translate/response/upstream_error.cpp
+  src/translate/stream/responses_stream.cpp
+  src/translate/stream/stream_translator.cpp
   src/upstream/anthropic_headers.cpp
   src/upstream/authorized_call.cpp
   src/upstream/https_token_endpoint.cpp

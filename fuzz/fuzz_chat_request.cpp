@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/config/model_catalog.hpp"
-#include "claudegate/translate/chat_request.hpp"
+#include "claudegate/translate/request/chat_request.hpp"
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/anthropic/usage_watcher.hpp"
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/responses_stream.hpp"
+#include "claudegate/translate/stream/responses_stream.hpp"
 
 #include "check_data_lines.hpp"
 

@@ -1,5 +1,5 @@
 // Fuzzes the downstream HTTP request path: Beast's request_parser driven the way
-// src/http/session.cpp drives it (header limit first, body limit unset until the header is in,
+// src/server/session.cpp drives it (header limit first, body limit unset until the header is in,
 // Content-Length checked against max_body_bytes, then the body under its limit, then the next
 // pipelined request from the same buffer), over beast::test::stream with a fuzzed read size, and
 // each parsed request through the auth key extraction (middleware::PresentedKey) and check.
@@ -20,9 +20,9 @@
 #include <boost/beast/_experimental/test/stream.hpp>
 
 #include "claudegate/config/config.hpp"
-#include "claudegate/http/request_context.hpp"
 #include "claudegate/middleware/auth.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/server/request_context.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/config/model_catalog.hpp"
-#include "claudegate/translate/responses_request.hpp"
+#include "claudegate/translate/request/responses_request.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const claudegate::config::ModelCatalog kCatalog(

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/stream_translator.hpp"
+#include "claudegate/translate/stream/stream_translator.hpp"
 
 #include "check_data_lines.hpp"
 

@@ -28,7 +28,7 @@ struct Gateway::Handlers {
 
 namespace {
 
-using middleware::RequestContext;
+using server::RequestContext;
 
 // The route table: every path the gateway answers, in one place. OpenAI clients use both the
 // /v1-prefixed and the bare paths (base URL with or without /v1), so both are served.

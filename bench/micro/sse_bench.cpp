@@ -6,9 +6,9 @@
 #include <benchmark/benchmark.h>
 
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/chat_response.hpp"
-#include "claudegate/translate/message_accumulator.hpp"
-#include "claudegate/translate/stream_translator.hpp"
+#include "claudegate/translate/response/chat_response.hpp"
+#include "claudegate/translate/response/message_accumulator.hpp"
+#include "claudegate/translate/stream/stream_translator.hpp"
 
 #include "bench_data.hpp"
 

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/config/model_catalog.hpp"
-#include "claudegate/translate/chat_request.hpp"
-#include "claudegate/translate/chat_response.hpp"
+#include "claudegate/translate/request/chat_request.hpp"
+#include "claudegate/translate/response/chat_response.hpp"
 
 #include "bench_data.hpp"
 

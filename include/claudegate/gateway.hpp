@@ -10,11 +10,11 @@
 #include "claudegate/config/config.hpp"
 #include "claudegate/credentials/credential_source.hpp"
 #include "claudegate/error.hpp"
-#include "claudegate/http/server.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/header_gate.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/server/server.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate {

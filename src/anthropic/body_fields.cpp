@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "claudegate/translate/json_depth.hpp"
+#include "claudegate/translate/request/json_depth.hpp"
 
 namespace claudegate::anthropic {
 namespace {

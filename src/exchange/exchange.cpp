@@ -12,7 +12,7 @@
 #include "claudegate/exchange/accounting.hpp"
 #include "claudegate/exchange/details.hpp"
 #include "claudegate/exchange/useful_headers.hpp"
-#include "claudegate/translate/upstream_error.hpp"
+#include "claudegate/translate/response/upstream_error.hpp"
 
 namespace claudegate::exchange {
 namespace {
@@ -123,7 +123,7 @@ Awaitable<Opened> Exchange::Open(upstream::UpstreamRequest request, std::string_
     if (decision.retry()) {
       LogRetry(ctx_, call_.metrics, attempt_number, kind, decision.delay);
       if (!co_await Wait(decision.delay)) {
-        opened.replied = middleware::Outcome{ctx_.sink.status(), ctx_.sink.bytes_written()};
+        opened.replied = server::Outcome{ctx_.sink.status(), ctx_.sink.bytes_written()};
         co_return opened;
       }
       ++retries;
@@ -164,11 +164,11 @@ Awaitable<Opened> Exchange::Open(upstream::UpstreamRequest request, std::string_
   }
 }
 
-Awaitable<middleware::Outcome> Exchange::ReplyFailure(Attempt& attempt) {
+Awaitable<server::Outcome> Exchange::ReplyFailure(Attempt& attempt) {
   if (!attempt.answer) {
     ctx_.usage.upstream_error = TransportErrorLabel(*attempt.error);
-    co_return co_await middleware::LocalReply(ctx_, *attempt.error,
-                                              std::string(details::kUpstreamUnavailable));
+    co_return co_await server::LocalReply(ctx_, *attempt.error,
+                                          std::string(details::kUpstreamUnavailable));
   }
   auto& answer = *attempt.answer;
   if (ctx_.flavor != ApiFlavor::kAnthropic) {
@@ -177,8 +177,8 @@ Awaitable<middleware::Outcome> Exchange::ReplyFailure(Attempt& attempt) {
   if (attempt.error) {
     // The error body could not be read (RelayAsSent's own answer to that).
     ctx_.usage.upstream_error = TransportErrorLabel(*attempt.error);
-    co_return co_await middleware::LocalReply(ctx_, *attempt.error,
-                                              std::string(details::kUpstreamFailed));
+    co_return co_await server::LocalReply(ctx_, *attempt.error,
+                                          std::string(details::kUpstreamFailed));
   }
   co_return co_await RelayAsSent(ctx_, answer, call_.config);
 }
@@ -202,15 +202,14 @@ Awaitable<Result<std::string>> ReadBody(upstream::AuthorizedResponse& answer, st
   co_return co_await answer.response.ReadAll(limit, config.stream_idle_timeout);
 }
 
-Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
-                                           upstream::AuthorizedResponse& answer,
-                                           const config::Upstream& config) {
+Awaitable<server::Outcome> RelayAsSent(server::RequestContext& ctx,
+                                       upstream::AuthorizedResponse& answer,
+                                       const config::Upstream& config) {
   const unsigned status = answer.response.status();
   auto read = co_await ReadBody(answer, config.max_response_bytes, config);
   if (!read) {
     ctx.usage.upstream_error = TransportErrorLabel(read.error());
-    co_return co_await middleware::LocalReply(ctx, read.error(),
-                                              std::string(details::kUpstreamFailed));
+    co_return co_await server::LocalReply(ctx, read.error(), std::string(details::kUpstreamFailed));
   }
   std::string body = std::move(*read);
   server::HeaderList headers = UsefulUpstreamHeaders(answer.response.headers());
@@ -231,8 +230,8 @@ Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
       const Error invalid(ErrorKind::kUpstreamUnreachable, "The Claude API sent invalid JSON.", {},
                           "bad_upstream_response");
       ctx.usage.upstream_error = TransportErrorLabel(invalid);
-      co_return co_await middleware::LocalReply(ctx, invalid,
-                                                std::string(details::kUpstreamUnparseable));
+      co_return co_await server::LocalReply(ctx, invalid,
+                                            std::string(details::kUpstreamUnparseable));
     }
     if (json.is_object() && json.contains("usage") && json["usage"].is_object()) {
       translate::Usage usage;
@@ -242,12 +241,12 @@ Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
   }
   const std::string content_type(answer.response.header("content-type"));
   co_await ctx.sink.Send(status, content_type, std::move(body), headers);
-  co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
+  co_return server::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
 }
 
-Awaitable<middleware::Outcome> RelayOpenAiError(server::RequestContext& ctx,
-                                                upstream::AuthorizedResponse& answer,
-                                                const config::Upstream& config) {
+Awaitable<server::Outcome> RelayOpenAiError(server::RequestContext& ctx,
+                                            upstream::AuthorizedResponse& answer,
+                                            const config::Upstream& config) {
   std::string body;
   if (auto read = co_await ReadBody(answer, kMaxErrorBody, config)) {
     body = std::move(*read);
@@ -273,7 +272,7 @@ Awaitable<middleware::Outcome> RelayOpenAiError(server::RequestContext& ctx,
     headers.emplace_back(std::string(anthropic::kRefusalHeader), ctx.usage.refusal);
   }
   ctx.details = details::UpstreamStatus(status);
-  co_return co_await middleware::JsonReply(ctx, mapped.status, mapped.openai_body, headers);
+  co_return co_await server::JsonReply(ctx, mapped.status, mapped.openai_body, headers);
 }
 
 std::optional<unsigned> RetryAfterSeconds(std::string_view value) {

@@ -25,8 +25,9 @@ std::string Printable(std::string_view text) {
 AccessLogMiddleware::AccessLogMiddleware(bool json)
     : json_(json), logger_(logging::AccessLogger()) {}
 
-Awaitable<Outcome> AccessLogMiddleware::Handle(RequestContext& ctx, Next next) const {
-  const Outcome outcome = co_await next(ctx);
+Awaitable<server::Outcome> AccessLogMiddleware::Handle(server::RequestContext& ctx,
+                                                       Next next) const {
+  const server::Outcome outcome = co_await next(ctx);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - ctx.start)
                           .count();

@@ -60,7 +60,8 @@ server::HeaderRefusal Throttled(AuthThrottle::Clock::duration remaining) {
 
 }  // namespace
 
-std::optional<server::HeaderRefusal> AuthMiddleware::Decide(const RequestContext& ctx) const {
+std::optional<server::HeaderRefusal> AuthMiddleware::Decide(
+    const server::RequestContext& ctx) const {
   // Who the client is matters only once some client has a wrong key on record.
   std::string client;
   auto client_key = [&]() -> const std::string& {
@@ -108,7 +109,7 @@ std::optional<server::HeaderRefusal> AuthMiddleware::Decide(const RequestContext
   return std::nullopt;
 }
 
-HeaderVerdict AuthMiddleware::Check(RequestContext& ctx) const {
+HeaderVerdict AuthMiddleware::Check(server::RequestContext& ctx) const {
   ctx.header_checked = true;
   if (IsPublicPath(ctx.Path()) || (metrics_public_ && ctx.Path() == "/metrics")) {
     return HeaderVerdict::kHeaderOnly;
@@ -117,14 +118,14 @@ HeaderVerdict AuthMiddleware::Check(RequestContext& ctx) const {
   return ctx.refusal ? HeaderVerdict::kHeaderOnly : HeaderVerdict::kReadBody;
 }
 
-Awaitable<Outcome> AuthMiddleware::Handle(RequestContext& ctx, Next next) const {
+Awaitable<server::Outcome> AuthMiddleware::Handle(server::RequestContext& ctx, Next next) const {
   if (!ctx.header_checked) {
     Check(ctx);
   }
   if (ctx.refusal) {
     const server::HeaderRefusal refusal = std::move(*ctx.refusal);
     ctx.refusal.reset();
-    co_return co_await LocalReply(ctx, refusal.error, refusal.details, refusal.headers);
+    co_return co_await server::LocalReply(ctx, refusal.error, refusal.details, refusal.headers);
   }
   co_return co_await next(ctx);
 }

@@ -26,8 +26,8 @@ class InFlight {
 
 }  // namespace
 
-Awaitable<Outcome> MetricsMiddleware::Handle(RequestContext& ctx, Next next) const {
-  Outcome outcome;
+Awaitable<server::Outcome> MetricsMiddleware::Handle(server::RequestContext& ctx, Next next) const {
+  server::Outcome outcome;
   {
     const InFlight in_flight(metrics_.in_flight);
     outcome = co_await next(ctx);

@@ -2,36 +2,13 @@
 
 namespace claudegate::middleware {
 
-Awaitable<Outcome> Next::operator()(RequestContext& ctx) const {
+Awaitable<server::Outcome> Next::operator()(server::RequestContext& ctx) const {
   if (index_ >= pipeline_->steps_.size()) {
     // A pipeline always ends in a terminal step; reaching here is a construction bug.
-    co_return co_await LocalReply(ctx, Error{ErrorKind::kInternal, "no handler", {}, {}},
-                                  "pipeline_exhausted");
+    co_return co_await server::LocalReply(ctx, Error{ErrorKind::kInternal, "no handler", {}, {}},
+                                          "pipeline_exhausted");
   }
   co_return co_await pipeline_->steps_[index_]->Handle(ctx, Next(*pipeline_, index_ + 1));
-}
-
-Awaitable<Outcome> JsonReply(RequestContext& ctx, unsigned status, std::string body,
-                             const server::HeaderList& extra) {
-  co_await ctx.sink.Send(status, "application/json", std::move(body), extra);
-  co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-}
-
-Awaitable<Outcome> LocalReply(RequestContext& ctx, const Error& error, std::string details,
-                              const server::HeaderList& extra) {
-  ctx.details = std::move(details);
-  if (ctx.sink.head_written()) {
-    // Too late for a status line; the handler owns the stream's error reporting.
-    co_return Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
-  }
-  if (error.kind == ErrorKind::kCredentialUnavailable) {
-    // The SDKs (and Claude Code) retry any 503 unless told not to; nothing changes for this one
-    // until someone logs in on the host, so say so instead of letting clients spin.
-    server::HeaderList headers = extra;
-    headers.emplace_back("x-should-retry", "false");
-    co_return co_await JsonReply(ctx, 503, ErrorBody(ctx.flavor, error), headers);
-  }
-  co_return co_await JsonReply(ctx, ErrorStatus(error.kind), ErrorBody(ctx.flavor, error), extra);
 }
 
 }  // namespace claudegate::middleware

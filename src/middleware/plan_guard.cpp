@@ -11,7 +11,8 @@ bool SpendsUsage(std::string_view path) {
 
 }  // namespace
 
-Awaitable<Outcome> PlanGuardMiddleware::Handle(RequestContext& ctx, Next next) const {
+Awaitable<server::Outcome> PlanGuardMiddleware::Handle(server::RequestContext& ctx,
+                                                       Next next) const {
   if (!settings_.enabled || !SpendsUsage(ctx.Path())) {
     co_return co_await next(ctx);
   }
@@ -28,7 +29,7 @@ Awaitable<Outcome> PlanGuardMiddleware::Handle(RequestContext& ctx, Next next) c
     headers.emplace_back("retry-after", std::to_string(refusal->retry_after));
   }
   const Error error(ErrorKind::kRateLimited, refusal->message, {}, "plan_guard");
-  co_return co_await LocalReply(ctx, error, "plan_guard", headers);
+  co_return co_await server::LocalReply(ctx, error, "plan_guard", headers);
 }
 
 }  // namespace claudegate::middleware

@@ -35,7 +35,8 @@ std::string GenerateRequestId() {
   return id;
 }
 
-Awaitable<Outcome> RequestIdMiddleware::Handle(RequestContext& ctx, Next next) const {
+Awaitable<server::Outcome> RequestIdMiddleware::Handle(server::RequestContext& ctx,
+                                                       Next next) const {
   const auto incoming = ctx.request["x-request-id"];
   ctx.request_id = IsAcceptableRequestId(incoming) ? std::string(incoming) : GenerateRequestId();
   ctx.sink.AddHeader("x-request-id", ctx.request_id);

@@ -32,7 +32,7 @@ bool Router::Matches(const Route& route, std::string_view path) const {
   return path.size() > route.path.size() && path.starts_with(route.path);
 }
 
-Awaitable<Outcome> Router::Handle(RequestContext& ctx, Next /*next*/) const {
+Awaitable<server::Outcome> Router::Handle(server::RequestContext& ctx, Next /*next*/) const {
   const std::string_view path = ctx.Path();
   std::string allow;
   for (const auto& route : routes_) {
@@ -56,7 +56,7 @@ Awaitable<Outcome> Router::Handle(RequestContext& ctx, Next /*next*/) const {
     // Built outside the co_await expression: GCC 12 rejects braced pair lists in coroutines.
     server::HeaderList allow_header;
     allow_header.emplace_back("allow", allow);
-    co_return co_await LocalReply(
+    co_return co_await server::LocalReply(
         ctx,
         Error{ErrorKind::kMethodNotAllowed,
               "Method " + std::string(ctx.request.method_string()) + " is not allowed on " +
@@ -65,7 +65,7 @@ Awaitable<Outcome> Router::Handle(RequestContext& ctx, Next /*next*/) const {
               "method_not_allowed"},
         "method_not_allowed", allow_header);
   }
-  co_return co_await LocalReply(
+  co_return co_await server::LocalReply(
       ctx,
       Error{
           ErrorKind::kNotFound, "Unknown route " + std::string(path) + ".", {}, "route_not_found"},

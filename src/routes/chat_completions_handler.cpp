@@ -8,15 +8,15 @@
 #include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/routes/openai_request.hpp"
 #include "claudegate/routes/translated_relay.hpp"
-#include "claudegate/translate/chat_request.hpp"
-#include "claudegate/translate/chat_response.hpp"
-#include "claudegate/translate/stream_translator.hpp"
+#include "claudegate/translate/request/chat_request.hpp"
+#include "claudegate/translate/response/chat_response.hpp"
+#include "claudegate/translate/stream/stream_translator.hpp"
 
 namespace claudegate::routes {
 namespace {
 
-using middleware::Outcome;
-using middleware::RequestContext;
+using server::Outcome;
+using server::RequestContext;
 
 // The Anthropic error types the chat stream translator reports for gateway-detected failures.
 constexpr AbortTypes kChatAbortTypes{"timeout_error", "api_error"};
@@ -32,14 +32,14 @@ Awaitable<Outcome> ReplyTranslated(RequestContext& ctx, const nlohmann::json& me
                                    const upstream::UpstreamResponse& response) {
   auto translated = translate::ToOpenAi(message, model, UnixNow());
   if (!translated) {
-    co_return co_await middleware::LocalReply(ctx, translated.error(),
-                                              std::string(details::kUpstreamUnparseable));
+    co_return co_await server::LocalReply(ctx, translated.error(),
+                                          std::string(details::kUpstreamUnparseable));
   }
   exchange::RecordUsage(ctx, translated->usage);
   server::HeaderList headers = exchange::UsefulUpstreamHeaders(response.headers());
   std::string body =
       translated->body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  co_return co_await middleware::JsonReply(ctx, 200, std::move(body), headers);
+  co_return co_await server::JsonReply(ctx, 200, std::move(body), headers);
 }
 
 // An upstream that answered JSON (not asked to stream): only when the translator is configured
@@ -48,15 +48,13 @@ Awaitable<Outcome> RelayJson(RequestContext& ctx, upstream::AuthorizedResponse& 
                              const std::string& model, const config::Upstream& config) {
   auto body = co_await exchange::ReadBody(answer, config.max_response_bytes, config);
   if (!body) {
-    co_return co_await middleware::LocalReply(ctx, body.error(),
-                                              std::string(details::kUpstreamFailed));
+    co_return co_await server::LocalReply(ctx, body.error(), std::string(details::kUpstreamFailed));
   }
   auto message = nlohmann::json::parse(*body, nullptr, false);
   if (message.is_discarded()) {
     const Error invalid(ErrorKind::kUpstreamUnreachable, "The Claude API sent invalid JSON.", {},
                         "bad_upstream_response");
-    co_return co_await middleware::LocalReply(ctx, invalid,
-                                              std::string(details::kUpstreamUnparseable));
+    co_return co_await server::LocalReply(ctx, invalid, std::string(details::kUpstreamUnparseable));
   }
   co_return co_await ReplyTranslated(ctx, message, model, answer.response);
 }
@@ -68,13 +66,13 @@ Awaitable<Outcome> ChatCompletionsHandler::Handle(RequestContext& ctx) const {
   // Parse.
   const auto parsed = ParseJsonBody(ctx.request.body(), "a chat completions request object");
   if (parsed.error) {
-    co_return co_await middleware::LocalReply(ctx, *parsed.error, std::string(parsed.details));
+    co_return co_await server::LocalReply(ctx, *parsed.error, std::string(parsed.details));
   }
   // Translate.
   auto translated = translate::ToAnthropic(parsed.json, TranslateOptionsFor(config_));
   if (!translated) {
-    co_return co_await middleware::LocalReply(ctx, translated.error(),
-                                              std::string(details::kInvalidRequest));
+    co_return co_await server::LocalReply(ctx, translated.error(),
+                                          std::string(details::kInvalidRequest));
   }
   ctx.model = translated->requested_model;
   LogTranslationNotes(ctx, translated->warnings, translated->cache_breakpoints_added);

@@ -4,12 +4,12 @@
 
 namespace claudegate::routes {
 
-Awaitable<middleware::Outcome> HealthHandler::Liveness(middleware::RequestContext& ctx) const {
+Awaitable<server::Outcome> HealthHandler::Liveness(server::RequestContext& ctx) const {
   // LiteLLM answers this probe with the JSON string "I'm alive!"; keep it for drop-in probes.
-  co_return co_await middleware::JsonReply(ctx, 200, R"("I'm alive!")");
+  co_return co_await server::JsonReply(ctx, 200, R"("I'm alive!")");
 }
 
-Awaitable<middleware::Outcome> HealthHandler::Readiness(middleware::RequestContext& ctx) const {
+Awaitable<server::Outcome> HealthHandler::Readiness(server::RequestContext& ctx) const {
   // Keyless: only ready or not, with a coarse reason. The credentials path, subscription type,
   // exact expiry and token-endpoint error text are for the keyed /health (docs/security.md).
   const credentials::Readiness state = credentials_.ReadinessState();
@@ -18,7 +18,7 @@ Awaitable<middleware::Outcome> HealthHandler::Readiness(middleware::RequestConte
   if (!ready) {
     body["reason"] = credentials::ReadinessName(state);
   }
-  co_return co_await middleware::JsonReply(ctx, ready ? 200 : 503, body.dump());
+  co_return co_await server::JsonReply(ctx, ready ? 200 : 503, body.dump());
 }
 
 nlohmann::json HealthHandler::Upstream() const {
@@ -27,7 +27,7 @@ nlohmann::json HealthHandler::Upstream() const {
   return upstream;
 }
 
-Awaitable<middleware::Outcome> HealthHandler::Detailed(middleware::RequestContext& ctx) const {
+Awaitable<server::Outcome> HealthHandler::Detailed(server::RequestContext& ctx) const {
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
           .count();
@@ -38,18 +38,18 @@ Awaitable<middleware::Outcome> HealthHandler::Detailed(middleware::RequestContex
                                {"plan", metrics_.plan.ToJson()},
                                {"plan_guard", config_.plan_guard.enabled},
                                {"upstream", Upstream()}};
-  co_return co_await middleware::JsonReply(ctx, 200, body.dump());
+  co_return co_await server::JsonReply(ctx, 200, body.dump());
 }
 
 }  // namespace claudegate::routes
 
 namespace claudegate::routes {
 
-Awaitable<middleware::Outcome> HealthHandler::Metrics(middleware::RequestContext& ctx,
-                                                      std::size_t open_connections) const {
+Awaitable<server::Outcome> HealthHandler::Metrics(server::RequestContext& ctx,
+                                                  std::size_t open_connections) const {
   std::string body = metrics_.Render(open_connections, credentials_.Status());
   co_await ctx.sink.Send(200, "text/plain; version=0.0.4; charset=utf-8", std::move(body));
-  co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
+  co_return server::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
 }
 
 }  // namespace claudegate::routes

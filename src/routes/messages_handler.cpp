@@ -14,14 +14,14 @@
 #include "claudegate/exchange/pump.hpp"
 #include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/cache_breakpoints.hpp"
-#include "claudegate/translate/json_depth.hpp"
+#include "claudegate/translate/request/cache_breakpoints.hpp"
+#include "claudegate/translate/request/json_depth.hpp"
 
 namespace claudegate::routes {
 namespace {
 
-using middleware::Outcome;
-using middleware::RequestContext;
+using server::Outcome;
+using server::RequestContext;
 
 // Anthropic requires the header; clients that omit it get the version every SDK line accepts.
 constexpr std::string_view kDefaultAnthropicVersion = "2023-06-01";
@@ -181,8 +181,7 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
   const std::string& body = ctx.request.body();
   auto fields = anthropic::ScanBodyFields(body);
   if (!fields) {
-    co_return co_await middleware::LocalReply(ctx, fields.error(),
-                                              std::string(details::kInvalidJson));
+    co_return co_await server::LocalReply(ctx, fields.error(), std::string(details::kInvalidJson));
   }
   upstream::UpstreamRequest request;
   // The path as the client sent it, with only the allowed query parameters (Claude Code sends
@@ -193,7 +192,7 @@ Awaitable<Outcome> MessagesHandler::Handle(RequestContext& ctx) const {
     ctx.model = *fields->model;
     auto resolved = config_.models.Resolve(*fields->model);
     if (!resolved) {
-      co_return co_await middleware::LocalReply(
+      co_return co_await server::LocalReply(
           ctx,
           Error(ErrorKind::kModelNotFound,
                 "model: '" + *fields->model +

@@ -25,7 +25,7 @@ nlohmann::json AnthropicModel(const config::ModelAlias& alias) {
           {"created_at", "1970-01-01T00:00:00Z"}};
 }
 
-bool WantsAnthropicShape(const middleware::RequestContext& ctx) {
+bool WantsAnthropicShape(const server::RequestContext& ctx) {
   return !ctx.request["anthropic-version"].empty();
 }
 
@@ -53,26 +53,26 @@ std::string ModelsHandler::AnthropicList() const {
   return page.dump();
 }
 
-Awaitable<middleware::Outcome> ModelsHandler::List(middleware::RequestContext& ctx) const {
+Awaitable<server::Outcome> ModelsHandler::List(server::RequestContext& ctx) const {
   // Built before the co_await: GCC 12 destroys a conditional's temporary twice in a coroutine.
   std::string body = WantsAnthropicShape(ctx) ? AnthropicList() : OpenAiList();
-  co_return co_await middleware::JsonReply(ctx, 200, std::move(body));
+  co_return co_await server::JsonReply(ctx, 200, std::move(body));
 }
 
-Awaitable<middleware::Outcome> ModelsHandler::Get(middleware::RequestContext& ctx) const {
+Awaitable<server::Outcome> ModelsHandler::Get(server::RequestContext& ctx) const {
   const std::string_view path = ctx.Path();
   const std::string id(path.substr(path.rfind('/') + 1));
   const bool anthropic = WantsAnthropicShape(ctx);
   for (const auto& alias : catalog_.aliases()) {
     if (alias.name == id || alias.upstream_id == id) {
       std::string body = (anthropic ? AnthropicModel(alias) : OpenAiModel(alias)).dump();
-      co_return co_await middleware::JsonReply(ctx, 200, std::move(body));
+      co_return co_await server::JsonReply(ctx, 200, std::move(body));
     }
   }
   if (anthropic) {
     ctx.flavor = ApiFlavor::kAnthropic;
   }
-  co_return co_await middleware::LocalReply(
+  co_return co_await server::LocalReply(
       ctx,
       Error{ErrorKind::kModelNotFound,
             "The model '" + id + "' does not exist. GET /v1/models lists the available models.",

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "claudegate/exchange/details.hpp"
-#include "claudegate/translate/json_depth.hpp"
+#include "claudegate/translate/request/json_depth.hpp"
 
 namespace claudegate::routes {
 

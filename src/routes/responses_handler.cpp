@@ -8,15 +8,15 @@
 #include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/routes/openai_request.hpp"
 #include "claudegate/routes/translated_relay.hpp"
-#include "claudegate/translate/responses_output.hpp"
-#include "claudegate/translate/responses_request.hpp"
-#include "claudegate/translate/responses_stream.hpp"
+#include "claudegate/translate/request/responses_request.hpp"
+#include "claudegate/translate/response/responses_output.hpp"
+#include "claudegate/translate/stream/responses_stream.hpp"
 
 namespace claudegate::routes {
 namespace {
 
-using middleware::Outcome;
-using middleware::RequestContext;
+using server::Outcome;
+using server::RequestContext;
 
 // The error types the Responses stream translator reports for gateway-detected failures.
 constexpr AbortTypes kResponsesAbortTypes{"timeout", "server_error"};
@@ -54,12 +54,12 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedRes
   }
   auto translated = translate::ToResponse(*accumulated.message, meta);
   if (!translated) {
-    co_return co_await middleware::LocalReply(ctx, translated.error(),
-                                              std::string(details::kUpstreamUnparseable));
+    co_return co_await server::LocalReply(ctx, translated.error(),
+                                          std::string(details::kUpstreamUnparseable));
   }
   server::HeaderList headers = exchange::UsefulUpstreamHeaders(response.headers());
   std::string body = translated->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  co_return co_await middleware::JsonReply(ctx, 200, std::move(body), headers);
+  co_return co_await server::JsonReply(ctx, 200, std::move(body), headers);
 }
 
 }  // namespace
@@ -69,15 +69,15 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   // Parse.
   const auto parsed = ParseJsonBody(ctx.request.body(), "a Responses request object");
   if (parsed.error) {
-    co_return co_await middleware::LocalReply(ctx, *parsed.error, std::string(parsed.details));
+    co_return co_await server::LocalReply(ctx, *parsed.error, std::string(parsed.details));
   }
   // Translate.
   auto options = TranslateOptionsFor(config_);
   options.always_stream_upstream = true;  // RelayAccumulated serves non-streaming clients.
   auto translated = translate::ResponsesToAnthropic(parsed.json, options);
   if (!translated) {
-    co_return co_await middleware::LocalReply(ctx, translated.error(),
-                                              std::string(details::kInvalidRequest));
+    co_return co_await server::LocalReply(ctx, translated.error(),
+                                          std::string(details::kInvalidRequest));
   }
   ctx.model = translated->anthropic.requested_model;
   LogTranslationNotes(ctx, translated->anthropic.warnings,
@@ -116,7 +116,7 @@ Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
                     "cannot be retrieved. Keep the output you need on the client and send the "
                     "whole conversation in `input`.",
                     {}, "response_not_stored");
-  co_return co_await middleware::LocalReply(ctx, error, std::string(details::kResponseNotStored));
+  co_return co_await server::LocalReply(ctx, error, std::string(details::kResponseNotStored));
 }
 
 }  // namespace claudegate::routes

@@ -1,7 +1,7 @@
 #include "claudegate/routes/translated_relay.hpp"
 
 #include "claudegate/exchange/details.hpp"
-#include "claudegate/translate/message_accumulator.hpp"
+#include "claudegate/translate/response/message_accumulator.hpp"
 
 namespace claudegate::routes {
 namespace {
@@ -38,7 +38,7 @@ class AccumulatingConsumer final : public exchange::Consumer {
 
 }  // namespace
 
-Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestContext& ctx,
+Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(server::RequestContext& ctx,
                                                         upstream::AuthorizedResponse& answer,
                                                         const config::Upstream& config) {
   AccumulatingConsumer consumer;
@@ -49,20 +49,20 @@ Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestConte
   if (accumulator.error()) {
     const auto& error = *accumulator.error();
     consumer.label().Record(ctx, true);
-    result.replied = co_await middleware::JsonReply(ctx, error.status, error.openai_body);
+    result.replied = co_await server::JsonReply(ctx, error.status, error.openai_body);
     co_return result;
   }
   if (consumer.failure()) {
     consumer.label().Record(ctx, true);
-    result.replied = co_await middleware::LocalReply(ctx, *consumer.failure(),
-                                                     std::string(details::kUpstreamFailed));
+    result.replied = co_await server::LocalReply(ctx, *consumer.failure(),
+                                                 std::string(details::kUpstreamFailed));
     co_return result;
   }
   auto message = accumulator.TakeMessage();
   if (!message) {
     ctx.usage.upstream_error = exchange::TransportErrorLabel(message.error());
-    result.replied = co_await middleware::LocalReply(ctx, message.error(),
-                                                     std::string(details::kUpstreamIncomplete));
+    result.replied = co_await server::LocalReply(ctx, message.error(),
+                                                 std::string(details::kUpstreamIncomplete));
     co_return result;
   }
   result.message = std::move(*message);

@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "claudegate/http/response_sink.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/server/response_sink.hpp"
 
 namespace claudegate::testing {
 

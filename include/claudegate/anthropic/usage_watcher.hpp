@@ -7,7 +7,7 @@
 
 #include "claudegate/anthropic/event_reader.hpp"
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/response_common.hpp"
+#include "claudegate/translate/response/response_common.hpp"
 
 namespace claudegate::anthropic {
 

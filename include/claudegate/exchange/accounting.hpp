@@ -8,10 +8,10 @@
 #include <string_view>
 
 #include "claudegate/error.hpp"
-#include "claudegate/http/request_context.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
+#include "claudegate/server/request_context.hpp"
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/response_common.hpp"
+#include "claudegate/translate/response/response_common.hpp"
 
 namespace claudegate::exchange {
 

@@ -46,7 +46,7 @@ namespace claudegate::exchange {
 /// What `Exchange::Open` came back with.
 struct Opened {
   std::optional<upstream::AuthorizedResponse> answer;  ///< A 200 whose body is still unread.
-  middleware::Outcome replied;                         ///< Otherwise: the reply already sent.
+  server::Outcome replied;                             ///< Otherwise: the reply already sent.
   /// The fallback that answered (`FallbackModel::name`), empty when the requested model did.
   std::string fallback_model;
 };
@@ -69,7 +69,7 @@ class Exchange {
 
  private:
   // The reply for the last failed attempt: what the client got before retries existed.
-  Awaitable<middleware::Outcome> ReplyFailure(Attempt& attempt);
+  Awaitable<server::Outcome> ReplyFailure(Attempt& attempt);
   // Waits `delay` before a retry; false when the client left meanwhile.
   Awaitable<bool> Wait(std::chrono::milliseconds delay);
 
@@ -88,17 +88,17 @@ Awaitable<Result<std::string>> ReadBody(upstream::AuthorizedResponse& answer, st
 /// (anthropic/refusal.hpp) is added as `x-claudegate-refusal` without touching the body; usage is
 /// recorded from a JSON success; a 2xx whose body is not JSON (cut, garbled) becomes a 502
 /// instead, and so does a body over `max_response_bytes`.
-Awaitable<middleware::Outcome> RelayAsSent(server::RequestContext& ctx,
-                                           upstream::AuthorizedResponse& answer,
-                                           const config::Upstream& config);
+Awaitable<server::Outcome> RelayAsSent(server::RequestContext& ctx,
+                                       upstream::AuthorizedResponse& answer,
+                                       const config::Upstream& config);
 
-/// An upstream error answer in OpenAI's shape (translate/upstream_error.hpp), useful headers kept,
-/// `x-should-retry: false` where retrying cannot help. A named refusal (anthropic/refusal.hpp)
-/// gets its own code, status and message, `retry-after` up to the window's reset when Anthropic
-/// sent none, and `x-claudegate-refusal` (docs/anthropic-notes.md#refusals).
-Awaitable<middleware::Outcome> RelayOpenAiError(server::RequestContext& ctx,
-                                                upstream::AuthorizedResponse& answer,
-                                                const config::Upstream& config);
+/// An upstream error answer in OpenAI's shape (translate/response/upstream_error.hpp), useful
+/// headers kept, `x-should-retry: false` where retrying cannot help. A named refusal
+/// (anthropic/refusal.hpp) gets its own code, status and message, `retry-after` up to the window's
+/// reset when Anthropic sent none, and `x-claudegate-refusal` (docs/anthropic-notes.md#refusals).
+Awaitable<server::Outcome> RelayOpenAiError(server::RequestContext& ctx,
+                                            upstream::AuthorizedResponse& answer,
+                                            const config::Upstream& config);
 
 /// `retry-after` as whole seconds, when it is one.
 [[nodiscard]] std::optional<unsigned> RetryAfterSeconds(std::string_view value);

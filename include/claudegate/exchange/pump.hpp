@@ -33,8 +33,8 @@
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/error.hpp"
-#include "claudegate/http/request_context.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/server/request_context.hpp"
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
 

@@ -3,8 +3,8 @@
 /// and rate-limit state (retry-after, request-id, anthropic-ratelimit-*).
 #pragma once
 
-#include "claudegate/http/response_sink.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/server/response_sink.hpp"
 
 namespace claudegate::exchange {
 

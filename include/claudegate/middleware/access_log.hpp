@@ -17,7 +17,7 @@ namespace claudegate::middleware {
 class AccessLogMiddleware final : public Middleware {
  public:
   explicit AccessLogMiddleware(bool json);
-  Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 
  private:
   bool json_;

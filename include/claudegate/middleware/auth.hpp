@@ -58,19 +58,19 @@ class AuthMiddleware final : public Middleware, public HeaderGate {
         trusted_proxies_(std::move(trusted_proxies)) {}
   /// Answers the refusal `Check()` decided, or passes the request on. Runs `Check()` itself when
   /// no session did (a pipeline driven directly, as in tests).
-  Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 
   /// The header gate: kReadBody for the right key, kHeaderOnly for health probes (no key needed,
   /// no body used) and for refusals (missing or wrong key: 401; throttled client: 429). Counts a
   /// wrong key against the client's throttle, once per request.
-  HeaderVerdict Check(RequestContext& ctx) const override;
+  HeaderVerdict Check(server::RequestContext& ctx) const override;
 
   /// Constant-time check of a presented key.
   [[nodiscard]] bool Accepts(std::string_view presented) const;
 
  private:
   // The refusal for `ctx`, or nullopt when its key is right.
-  std::optional<server::HeaderRefusal> Decide(const RequestContext& ctx) const;
+  std::optional<server::HeaderRefusal> Decide(const server::RequestContext& ctx) const;
 
   KeyDigest expected_;
   bool metrics_public_;

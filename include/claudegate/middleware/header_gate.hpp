@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include "claudegate/http/request_context.hpp"
+#include "claudegate/server/request_context.hpp"
 
 namespace claudegate::middleware {
 

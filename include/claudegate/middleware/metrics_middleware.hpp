@@ -12,7 +12,7 @@ namespace claudegate::middleware {
 class MetricsMiddleware final : public Middleware {
  public:
   explicit MetricsMiddleware(metrics::GatewayMetrics& metrics) : metrics_(metrics) {}
-  Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 
  private:
   metrics::GatewayMetrics& metrics_;

@@ -1,6 +1,6 @@
 /// @file middleware.hpp
 /// The middleware "onion" (Drogon's coroutine model): each step may answer locally or pass the
-/// request on with `co_await next(ctx)`, and sees the `Outcome` afterwards either way.
+/// request on with `co_await next(ctx)`, and sees the `server::Outcome` afterwards either way.
 ///
 /// The `Pipeline` is an immutable ordered list built once at start-up (see `DefaultPipeline()`);
 /// it is shared by every connection and thread, so middleware must be stateless or synchronise
@@ -13,18 +13,11 @@
 #include <vector>
 
 #include "claudegate/error.hpp"
-#include "claudegate/http/request_context.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/server/reply.hpp"
+#include "claudegate/server/request_context.hpp"
 
 namespace claudegate::middleware {
-
-using server::RequestContext;
-
-/// What happened to a request, as seen on the way back out.
-struct Outcome {
-  unsigned status = 0;
-  std::size_t bytes = 0;
-};
 
 class Pipeline;
 
@@ -33,7 +26,7 @@ class Next {
  public:
   Next(const Pipeline& pipeline, std::size_t index) : pipeline_(&pipeline), index_(index) {}
   /// Runs the remaining middleware and the terminal handler.
-  Awaitable<Outcome> operator()(RequestContext& ctx) const;
+  Awaitable<server::Outcome> operator()(server::RequestContext& ctx) const;
 
  private:
   const Pipeline* pipeline_;
@@ -45,7 +38,7 @@ class Middleware {
  public:
   virtual ~Middleware() = default;
   /// Handles `ctx`, calling `next(ctx)` to continue or answering locally to short-circuit.
-  virtual Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const = 0;
+  virtual Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const = 0;
 };
 
 /// An immutable ordered chain; the last element is the terminal step (the router).
@@ -54,7 +47,7 @@ class Pipeline {
   explicit Pipeline(std::vector<std::unique_ptr<Middleware>> steps) : steps_(std::move(steps)) {}
   /// Runs the whole chain for `ctx`. A coroutine, not a forwarding call: awaitables start lazily,
   /// so the `Next` must live in this frame rather than in a temporary.
-  Awaitable<Outcome> Run(RequestContext& ctx) const {
+  Awaitable<server::Outcome> Run(server::RequestContext& ctx) const {
     if (ctx.request.method() == http::verb::head) {
       // Every answer to HEAD, refusals included, is header-only (RFC 9110 §9.3.2); a body would
       // be read as the start of the next response.
@@ -68,13 +61,5 @@ class Pipeline {
   friend class Next;
   std::vector<std::unique_ptr<Middleware>> steps_;
 };
-
-/// Answers locally with `error` in the request's API shape (`ctx.flavor`) and records `details`.
-Awaitable<Outcome> LocalReply(RequestContext& ctx, const Error& error, std::string details,
-                              const server::HeaderList& extra = {});
-
-/// Sends a JSON body with `status`.
-Awaitable<Outcome> JsonReply(RequestContext& ctx, unsigned status, std::string body,
-                             const server::HeaderList& extra = {});
 
 }  // namespace claudegate::middleware

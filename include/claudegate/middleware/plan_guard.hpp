@@ -15,7 +15,7 @@ class PlanGuardMiddleware final : public Middleware {
  public:
   PlanGuardMiddleware(const config::PlanGuard& settings, metrics::GatewayMetrics& metrics)
       : settings_(settings), metrics_(metrics) {}
-  Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 
  private:
   const config::PlanGuard& settings_;

@@ -13,7 +13,7 @@ namespace claudegate::middleware {
 /// Stateless; safe on any thread.
 class RequestIdMiddleware final : public Middleware {
  public:
-  Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 };
 
 /// True when `id` may be adopted as is: 1–128 characters of [A-Za-z0-9._:-]. Anything else is

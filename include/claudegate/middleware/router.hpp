@@ -15,7 +15,7 @@
 namespace claudegate::middleware {
 
 /// A route handler: answers the request through `ctx.sink`.
-using Handler = std::function<Awaitable<Outcome>(RequestContext& ctx)>;
+using Handler = std::function<Awaitable<server::Outcome>(server::RequestContext& ctx)>;
 
 /// Method + path → handler.
 class Router final : public Middleware {
@@ -26,7 +26,7 @@ class Router final : public Middleware {
   /// for `/v1/models/{id}`); `ctx.route` is set to `pattern`.
   void AddPrefix(http::verb method, std::string prefix, std::string pattern, Handler handler);
 
-  Awaitable<Outcome> Handle(RequestContext& ctx, Next next) const override;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 
  private:
   struct Route {

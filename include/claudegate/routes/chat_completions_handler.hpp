@@ -18,7 +18,7 @@ class ChatCompletionsHandler {
   ChatCompletionsHandler(const config::Config& config, upstream::CallContext call)
       : config_(config), call_(call) {}
 
-  Awaitable<middleware::Outcome> Handle(middleware::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx) const;
 
  private:
   const config::Config& config_;

@@ -21,12 +21,12 @@ class HealthHandler {
                 metrics::GatewayMetrics& metrics)
       : config_(config), credentials_(credentials), metrics_(metrics) {}
 
-  Awaitable<middleware::Outcome> Liveness(middleware::RequestContext& ctx) const;
-  Awaitable<middleware::Outcome> Readiness(middleware::RequestContext& ctx) const;
-  Awaitable<middleware::Outcome> Detailed(middleware::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Liveness(server::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Readiness(server::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Detailed(server::RequestContext& ctx) const;
   /// `GET /metrics`: the Prometheus exposition. `open_connections` is read at scrape time.
-  Awaitable<middleware::Outcome> Metrics(middleware::RequestContext& ctx,
-                                         std::size_t open_connections) const;
+  Awaitable<server::Outcome> Metrics(server::RequestContext& ctx,
+                                     std::size_t open_connections) const;
 
  private:
   /// Base URL plus the latest upstream outcome (reachability as last observed; no probe traffic).

@@ -19,7 +19,7 @@ class MessagesHandler {
   MessagesHandler(const config::Config& config, upstream::CallContext call)
       : config_(config), call_(call) {}
 
-  Awaitable<middleware::Outcome> Handle(middleware::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx) const;
 
  private:
   const config::Config& config_;

@@ -15,9 +15,9 @@ class ModelsHandler {
   explicit ModelsHandler(const config::ModelCatalog& catalog) : catalog_(catalog) {}
 
   /// The list.
-  Awaitable<middleware::Outcome> List(middleware::RequestContext& ctx) const;
+  Awaitable<server::Outcome> List(server::RequestContext& ctx) const;
   /// One model by alias or id (the last path segment); 404 in the route's shape when unknown.
-  Awaitable<middleware::Outcome> Get(middleware::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Get(server::RequestContext& ctx) const;
 
   /// OpenAI `{"object":"list","data":[...]}` (pure; for tests).
   [[nodiscard]] std::string OpenAiList() const;

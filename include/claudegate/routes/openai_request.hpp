@@ -15,8 +15,8 @@
 #include "claudegate/config/config.hpp"
 #include "claudegate/error.hpp"
 #include "claudegate/exchange/fallbacks.hpp"
-#include "claudegate/http/request_context.hpp"
-#include "claudegate/translate/translate_options.hpp"
+#include "claudegate/server/request_context.hpp"
+#include "claudegate/translate/request/translate_options.hpp"
 
 namespace claudegate::routes {
 

@@ -2,10 +2,11 @@
 /// `POST /v1/responses` (and `/responses`): OpenAI Responses request → Anthropic Messages call →
 /// a Response object, as one JSON body or as a live stream of Responses events.
 ///
-/// Shares the translator core with `/v1/chat/completions` (see `translate/responses_request.hpp`)
-/// and the same upstream behaviour: authorized call with one refresh-and-retry, always streaming
-/// upstream, heartbeats during long silences, one client write per upstream read (backpressure),
-/// upstream errors in OpenAI's shape with `retry-after`/`x-should-retry`.
+/// Shares the translator core with `/v1/chat/completions` (see
+/// `translate/request/responses_request.hpp`) and the same upstream behaviour: authorized call with
+/// one refresh-and-retry, always streaming upstream, heartbeats during long silences, one client
+/// write per upstream read (backpressure), upstream errors in OpenAI's shape with
+/// `retry-after`/`x-should-retry`.
 ///
 /// The gateway keeps no conversation state: nothing is stored, `store` is accepted and ignored
 /// (every Response says `store:false`), `previous_response_id`/`conversation`/`item_reference`
@@ -32,11 +33,11 @@ class ResponsesHandler {
   /// `POST /v1/responses`. Errors: 400 for invalid or stateful requests, 404 for unknown models,
   /// the mapped upstream status for upstream errors (OpenAI error shape throughout). A stream that
   /// fails after it started ends with `error` + `response.failed` events.
-  Awaitable<middleware::Outcome> Create(middleware::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Create(server::RequestContext& ctx) const;
 
   /// `GET /v1/responses/{id}`: always 404 in OpenAI's shape (code `response_not_stored`), since
   /// no response is ever stored.
-  Awaitable<middleware::Outcome> Retrieve(middleware::RequestContext& ctx) const;
+  Awaitable<server::Outcome> Retrieve(server::RequestContext& ctx) const;
 
  private:
   const config::Config& config_;

@@ -69,8 +69,8 @@ class TranslatingConsumer final : public exchange::Consumer {
 /// TranslatingConsumer; also `error`, `started`, `usage`) as a 200 `text/event-stream`, then
 /// records usage and the error label.
 template <typename Translator>
-Awaitable<middleware::Outcome> RelayTranslatedStream(
-    middleware::RequestContext& ctx, upstream::AuthorizedResponse& answer, Translator& translator,
+Awaitable<server::Outcome> RelayTranslatedStream(
+    server::RequestContext& ctx, upstream::AuthorizedResponse& answer, Translator& translator,
     const config::Upstream& config, metrics::GatewayMetrics* metrics, AbortTypes abort_types) {
   upstream::UpstreamResponse& response = answer.response;
   const exchange::OpenStream open_stream(metrics);
@@ -85,20 +85,20 @@ Awaitable<middleware::Outcome> RelayTranslatedStream(
   if (translator.started()) {
     exchange::RecordUsage(ctx, translator.usage());
   }
-  co_return middleware::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
+  co_return server::Outcome{ctx.sink.status(), ctx.sink.bytes_written()};
 }
 
 /// Outcome of reading a whole streamed upstream answer.
 struct AccumulatedMessage {
-  std::optional<nlohmann::json> message;       ///< The assembled Anthropic message.
-  std::optional<middleware::Outcome> replied;  ///< Set when an error was already answered.
+  std::optional<nlohmann::json> message;   ///< The assembled Anthropic message.
+  std::optional<server::Outcome> replied;  ///< Set when an error was already answered.
 };
 
 /// Reads a streamed upstream answer to its end for a non-streaming client (streaming upstream
 /// keeps long generations clear of proxies' idle timeouts; docs/architecture.md). The answer is
 /// held whole, so `upstream.max_response_bytes` bounds it. On failure it answers the client
 /// (OpenAI shape) itself and returns `replied`.
-Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(middleware::RequestContext& ctx,
+Awaitable<AccumulatedMessage> AccumulateUpstreamMessage(server::RequestContext& ctx,
                                                         upstream::AuthorizedResponse& answer,
                                                         const config::Upstream& config);
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "claudegate/credentials/credential_source.hpp"
-#include "claudegate/http/response_sink.hpp"
+#include "claudegate/server/response_sink.hpp"
 
 namespace claudegate::upstream {
 

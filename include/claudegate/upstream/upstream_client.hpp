@@ -20,8 +20,8 @@
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/error.hpp"
-#include "claudegate/http/response_sink.hpp"
 #include "claudegate/net.hpp"
+#include "claudegate/server/response_sink.hpp"
 #include "claudegate/upstream/upstream_connection.hpp"
 
 namespace claudegate::upstream {

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/message_accumulator.hpp"
-#include "claudegate/translate/responses_stream.hpp"
-#include "claudegate/translate/stream_translator.hpp"
+#include "claudegate/translate/response/message_accumulator.hpp"
+#include "claudegate/translate/stream/responses_stream.hpp"
+#include "claudegate/translate/stream/stream_translator.hpp"
 
 namespace claudegate::anthropic {
 namespace {

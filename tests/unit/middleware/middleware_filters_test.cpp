@@ -57,9 +57,9 @@ struct Call {
 class Terminal final : public Middleware {
  public:
   explicit Terminal(int& calls) : calls_(calls) {}
-  Awaitable<Outcome> Handle(RequestContext& ctx, Next /*next*/) const override {
+  Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next /*next*/) const override {
     ++calls_;
-    co_return co_await JsonReply(ctx, 200, R"({"ok":true})");
+    co_return co_await server::JsonReply(ctx, 200, R"({"ok":true})");
   }
 
  private:
@@ -84,7 +84,7 @@ TEST(AuthFilter, MissingKeyIs401InOpenAiShapeAndStopsThere) {
   int reached = 0;
   const auto pipeline = MakePipeline(reached, std::make_unique<AuthMiddleware>(kKey));
   Call call(http::verb::post, "/v1/chat/completions");
-  const Outcome outcome = RunSync(pipeline.Run(call.ctx));
+  const server::Outcome outcome = RunSync(pipeline.Run(call.ctx));
   EXPECT_EQ(outcome.status, 401U);
   EXPECT_EQ(reached, 0);
   EXPECT_EQ(call.ctx.details, kAuthMissing);
@@ -102,7 +102,7 @@ TEST(AuthFilter, WrongKeyOnMessagesIs401InAnthropicShapeWithoutTheKey) {
   const auto pipeline = MakePipeline(reached, std::make_unique<AuthMiddleware>(kKey));
   Call call(http::verb::post, "/v1/messages");
   call.request.set("x-api-key", "sk-wrong-key-filters");
-  const Outcome outcome = RunSync(pipeline.Run(call.ctx));
+  const server::Outcome outcome = RunSync(pipeline.Run(call.ctx));
   EXPECT_EQ(outcome.status, 401U);
   EXPECT_EQ(reached, 0);
   EXPECT_EQ(call.ctx.details, kAuthInvalid);
@@ -217,14 +217,15 @@ TEST(RequestIdFilter, ReplacesAnIdThatCouldInjectIntoLogsOrHeaders) {
 
 Pipeline RouterPipeline(int& handled) {
   auto router = std::make_unique<Router>();
-  router->Add(http::verb::get, "/v1/models", [&handled](RequestContext& ctx) -> Awaitable<Outcome> {
-    ++handled;
-    co_return co_await JsonReply(ctx, 200, R"({"object":"list","data":[]})");
-  });
+  router->Add(http::verb::get, "/v1/models",
+              [&handled](server::RequestContext& ctx) -> Awaitable<server::Outcome> {
+                ++handled;
+                co_return co_await server::JsonReply(ctx, 200, R"({"object":"list","data":[]})");
+              });
   router->AddPrefix(http::verb::get, "/v1/models/", "/v1/models/{id}",
-                    [&handled](RequestContext& ctx) -> Awaitable<Outcome> {
+                    [&handled](server::RequestContext& ctx) -> Awaitable<server::Outcome> {
                       ++handled;
-                      co_return co_await JsonReply(ctx, 200, R"({"id":"x"})");
+                      co_return co_await server::JsonReply(ctx, 200, R"({"id":"x"})");
                     });
   std::vector<std::unique_ptr<Middleware>> steps;
   steps.push_back(std::move(router));
@@ -263,7 +264,7 @@ TEST(RouterFilter, HeadOfAGetRouteRunsTheHandlerWithoutABody) {
   int handled = 0;
   const auto pipeline = RouterPipeline(handled);
   Call head(http::verb::head, "/v1/models");
-  const Outcome outcome = RunSync(pipeline.Run(head.ctx));
+  const server::Outcome outcome = RunSync(pipeline.Run(head.ctx));
   EXPECT_EQ(outcome.status, 200U);
   EXPECT_EQ(outcome.bytes, 0U);
   EXPECT_TRUE(head.sink.body().empty());
@@ -278,10 +279,11 @@ TEST(RouterFilter, HeadOfAGetRouteRunsTheHandlerWithoutABody) {
 
 TEST(LocalReplyFilter, AfterAStreamStartedItWritesNothingMore) {
   Call call(http::verb::post, "/v1/chat/completions");
-  const Outcome outcome = RunSync([&]() -> Awaitable<Outcome> {
+  const server::Outcome outcome = RunSync([&]() -> Awaitable<server::Outcome> {
     co_await call.sink.WriteHead(200, "text/event-stream");
     co_await call.sink.WriteChunk("data: {}\n\n");
-    co_return co_await LocalReply(call.ctx, Error{ErrorKind::kInternal, "late", {}, {}}, "late");
+    co_return co_await server::LocalReply(call.ctx, Error{ErrorKind::kInternal, "late", {}, {}},
+                                          "late");
   }());
   EXPECT_EQ(outcome.status, 200U);  // what the client got: the stream's status
   EXPECT_EQ(call.ctx.details, "late");

@@ -1,4 +1,4 @@
-#include "claudegate/translate/cache_breakpoints.hpp"
+#include "claudegate/translate/request/cache_breakpoints.hpp"
 
 #include <string>
 

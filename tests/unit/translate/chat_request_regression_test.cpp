@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/config/model_catalog.hpp"
-#include "claudegate/translate/chat_request.hpp"
-#include "claudegate/translate/responses_request.hpp"
+#include "claudegate/translate/request/chat_request.hpp"
+#include "claudegate/translate/request/responses_request.hpp"
 
 namespace claudegate::translate {
 namespace {

@@ -1,4 +1,4 @@
-#include "claudegate/translate/chat_request.hpp"
+#include "claudegate/translate/request/chat_request.hpp"
 
 #include <gtest/gtest.h>
 

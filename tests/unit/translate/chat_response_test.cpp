@@ -1,4 +1,4 @@
-#include "claudegate/translate/chat_response.hpp"
+#include "claudegate/translate/response/chat_response.hpp"
 
 #include <gtest/gtest.h>
 

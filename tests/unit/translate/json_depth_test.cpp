@@ -1,4 +1,4 @@
-#include "claudegate/translate/json_depth.hpp"
+#include "claudegate/translate/request/json_depth.hpp"
 
 #include <string>
 #include <vector>

@@ -1,8 +1,8 @@
-#include "claudegate/translate/message_accumulator.hpp"
+#include "claudegate/translate/response/message_accumulator.hpp"
 
 #include <gtest/gtest.h>
 
-#include "claudegate/translate/chat_response.hpp"
+#include "claudegate/translate/response/chat_response.hpp"
 
 #include "golden_util.hpp"
 

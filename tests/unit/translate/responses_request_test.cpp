@@ -1,4 +1,4 @@
-#include "claudegate/translate/responses_request.hpp"
+#include "claudegate/translate/request/responses_request.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "claudegate/translate/responses_stream.hpp"
+#include "claudegate/translate/stream/responses_stream.hpp"
 
 #include <string>
 #include <vector>
@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "claudegate/sse/decoder.hpp"
-#include "claudegate/translate/message_accumulator.hpp"
-#include "claudegate/translate/responses_output.hpp"
+#include "claudegate/translate/response/message_accumulator.hpp"
+#include "claudegate/translate/response/responses_output.hpp"
 
 #include "golden_util.hpp"
 

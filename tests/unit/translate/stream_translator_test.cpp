@@ -1,4 +1,4 @@
-#include "claudegate/translate/stream_translator.hpp"
+#include "claudegate/translate/stream/stream_translator.hpp"
 
 #include <string>
 #include <vector>

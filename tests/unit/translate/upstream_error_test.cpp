@@ -1,4 +1,4 @@
-#include "claudegate/translate/upstream_error.hpp"
+#include "claudegate/translate/response/upstream_error.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,0 +1,166 @@
+#include "claudegate/translate/response/responses_output.hpp"
+
+namespace claudegate::translate {
+namespace {
+
+using nlohmann::json;
+
+std::string_view BaseId(std::string_view message_id) {
+  if (message_id.starts_with("msg_")) {
+    message_id.remove_prefix(4);
+  }
+  return message_id.empty() ? std::string_view("claudegate") : message_id;
+}
+
+std::string StringOr(const json& obj, std::string_view key, std::string fallback = {}) {
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::move(fallback);
+}
+
+}  // namespace
+
+std::string ResponseId(std::string_view message_id) {
+  return "resp_" + std::string(BaseId(message_id));
+}
+
+std::string OutputItemId(std::string_view prefix, std::string_view message_id,
+                         std::size_t output_index) {
+  std::string id(prefix);
+  id += '_';
+  id += BaseId(message_id);
+  id += '_';
+  id += std::to_string(output_index);
+  return id;
+}
+
+json ResponseUsage(const Usage& usage) {
+  return {
+      {"input_tokens", usage.prompt_tokens()},
+      {"input_tokens_details", {{"cached_tokens", usage.cache_read_input_tokens}}},
+      {"output_tokens", usage.output_tokens},
+      {"output_tokens_details", {{"reasoning_tokens", usage.thinking_tokens.value_or(0)}}},
+      {"total_tokens", usage.prompt_tokens() + usage.output_tokens},
+  };
+}
+
+ResponseStatus StatusForStopReason(std::string_view stop_reason) {
+  if (stop_reason == "max_tokens" || stop_reason == "model_context_window_exceeded") {
+    return {"incomplete", {{"reason", "max_output_tokens"}}};
+  }
+  if (stop_reason == "refusal") {
+    return {"incomplete", {{"reason", "content_filter"}}};
+  }
+  return {"completed", nullptr};
+}
+
+json ResponseSkeleton(const ResponseMeta& meta, std::string_view id, std::string_view status) {
+  json out = meta.echo.is_object() ? meta.echo : json::object();
+  out["id"] = id;
+  out["object"] = "response";
+  out["created_at"] = meta.created_at;
+  out["status"] = status;
+  out["background"] = false;
+  out["error"] = nullptr;
+  out["incomplete_details"] = nullptr;
+  out["model"] = meta.model;
+  out["output"] = json::array();
+  out["previous_response_id"] = nullptr;
+  out["store"] = false;  // Nothing is stored, whatever the request said.
+  out["usage"] = nullptr;
+  return out;
+}
+
+json OutputTextPart(std::string_view text) {
+  return {{"type", "output_text"},
+          {"text", text},
+          {"annotations", json::array()},
+          {"logprobs", json::array()}};
+}
+
+json MessageItem(std::string_view id, const std::string* text, std::string_view status) {
+  json content = json::array();
+  if (text != nullptr) {
+    content.push_back(OutputTextPart(*text));
+  }
+  return {{"id", id},
+          {"type", "message"},
+          {"role", "assistant"},
+          {"status", status},
+          {"content", std::move(content)}};
+}
+
+json FunctionCallItem(std::string_view call_id, std::string_view name, std::string_view arguments,
+                      std::string_view status) {
+  return {{"id", "fc_" + std::string(call_id)},
+          {"type", "function_call"},
+          {"call_id", call_id},
+          {"name", name},
+          {"arguments", arguments},
+          {"status", status}};
+}
+
+json ReasoningItem(std::string_view id, const std::string* summary,
+                   std::string_view encrypted_content) {
+  json parts = json::array();
+  if (summary != nullptr && !summary->empty()) {
+    parts.push_back({{"type", "summary_text"}, {"text", *summary}});
+  }
+  json item = {{"id", id}, {"type", "reasoning"}, {"summary", std::move(parts)}};
+  if (!encrypted_content.empty()) {
+    item["encrypted_content"] = encrypted_content;
+  }
+  return item;
+}
+
+Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
+  const auto content = message.is_object() ? message.find("content") : message.end();
+  if (!message.is_object() || content == message.end() || !content->is_array()) {
+    return Error{ErrorKind::kUpstreamUnreachable, "The Claude API sent an unexpected message.", "",
+                 "bad_upstream_response"};
+  }
+  const std::string message_id = StringOr(message, "id");
+  const std::string stop_reason = StringOr(message, "stop_reason");
+  const ResponseStatus status = StatusForStopReason(stop_reason);
+  json out = ResponseSkeleton(meta, ResponseId(message_id), status.status);
+  out["incomplete_details"] = status.incomplete_details;
+  json& output = out["output"];
+  for (const auto& block : *content) {
+    if (!block.is_object()) {
+      continue;
+    }
+    const std::string type = StringOr(block, "type");
+    if (type == "text") {
+      const std::string text = StringOr(block, "text");
+      output.push_back(
+          MessageItem(OutputItemId("msg", message_id, output.size()), &text, "completed"));
+    } else if (type == "thinking") {
+      const std::string thinking = StringOr(block, "thinking");
+      output.push_back(ReasoningItem(OutputItemId("rs", message_id, output.size()), &thinking,
+                                     StringOr(block, "signature")));
+    } else if (type == "redacted_thinking") {
+      output.push_back(
+          ReasoningItem(OutputItemId("rs", message_id, output.size()), nullptr,
+                        std::string(kRedactedThinkingPrefix) + StringOr(block, "data")));
+    } else if (type == "tool_use") {
+      // A string `partial_json` is what MessageAccumulator keeps when the input did not parse
+      // (cut off by max_tokens); it is returned verbatim, as on the chat route.
+      std::string arguments = StringOr(block, "partial_json");
+      if (arguments.empty()) {
+        const auto input = block.find("input");
+        arguments = input != block.end() && input->is_object()
+                        ? input->dump(-1, ' ', false, json::error_handler_t::replace)
+                        : "{}";
+      }
+      output.push_back(
+          FunctionCallItem(StringOr(block, "id"), StringOr(block, "name"), arguments, "completed"));
+    }
+  }
+  Usage usage;
+  if (const auto u = message.find("usage"); u != message.end()) {
+    UpdateUsage(usage, *u);
+  }
+  out["usage"] = ResponseUsage(usage);
+  return out;
+}
+
+}  // namespace claudegate::translate
