@@ -17,10 +17,8 @@ import path from 'node:path';
 import * as sdk0 from 'anthropic-sdk-0';
 import * as sdk1 from '@anthropic-ai/sdk';
 
-import { makeCerts } from './support/certs.js';
-import { startDaemon } from './support/daemon.js';
+import { startStack, stopStack } from './support/stack.js';
 import {
-  FakeUpstream,
   anthropicErrorBody,
   errorEvent,
   newMessageId,
@@ -148,24 +146,11 @@ describe('claudegate /v1/messages via @anthropic-ai/sdk', () => {
   let daemon;
 
   before(async () => {
-    certs = makeCerts();
-    fake = await FakeUpstream.start({ key: certs.key, cert: certs.cert });
-    daemon = await startDaemon({
-      masterKey: MASTER_KEY,
-      oauthToken: OAUTH_TOKEN,
-      upstreamUrl: fake.baseUrl,
-      caFile: certs.caFile,
-    });
+    ({ certs, fake, daemon } = await startStack({ masterKey: MASTER_KEY, oauthToken: OAUTH_TOKEN }));
   });
 
   after(async () => {
-    fake?.releaseOpenResponses();
-    try {
-      await daemon?.stop();
-    } finally {
-      await fake?.close();
-      certs?.cleanup();
-    }
+    await stopStack({ certs, fake, daemon });
   });
 
   beforeEach(() => {
@@ -585,27 +570,20 @@ describe('claudegate /v1/messages heartbeats via @anthropic-ai/sdk', () => {
   let configDir;
 
   before(async () => {
-    certs = makeCerts();
-    fake = await FakeUpstream.start({ key: certs.key, cert: certs.cert });
     configDir = mkdtempSync(path.join(tmpdir(), 'claudegate-e2e-heartbeat-'));
     const configFile = path.join(configDir, 'config.yaml');
     writeFileSync(configFile, 'claudegate:\n  upstream:\n    heartbeat_interval_ms: 50\n');
-    daemon = await startDaemon({
+    ({ certs, fake, daemon } = await startStack({
       masterKey: MASTER_KEY,
       oauthToken: OAUTH_TOKEN,
-      upstreamUrl: fake.baseUrl,
-      caFile: certs.caFile,
       args: ['--config', configFile],
-    });
+    }));
   });
 
   after(async () => {
-    fake?.releaseOpenResponses();
     try {
-      await daemon?.stop();
+      await stopStack({ certs, fake, daemon });
     } finally {
-      await fake?.close();
-      certs?.cleanup();
       if (configDir) rmSync(configDir, { recursive: true, force: true });
     }
   });

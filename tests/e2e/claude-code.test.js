@@ -17,9 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { makeCerts } from './support/certs.js';
-import { startDaemon } from './support/daemon.js';
-import { FakeUpstream, newMessageId, sendError, sendJson, sendSse, textStream } from './support/fake-upstream.js';
+import { startStack, stopStack } from './support/stack.js';
+import { newMessageId, sendError, sendJson, sendSse, textStream } from './support/fake-upstream.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI_TIMEOUT_MS = 60_000;
@@ -153,14 +152,7 @@ describe('Claude Code CLI through claudegate', () => {
       console.log(`# claude-code e2e skipped: ${cannotRun}`);
       return;
     }
-    certs = makeCerts();
-    fake = await FakeUpstream.start({ key: certs.key, cert: certs.cert });
-    daemon = await startDaemon({
-      masterKey: MASTER_KEY,
-      oauthToken: OAUTH_TOKEN,
-      upstreamUrl: fake.baseUrl,
-      caFile: certs.caFile,
-    });
+    ({ certs, fake, daemon } = await startStack({ masterKey: MASTER_KEY, oauthToken: OAUTH_TOKEN }));
     proxy = await startTripwireProxy();
     home = mkdtempSync(path.join(tmpdir(), 'claudegate-e2e-claude-home-'));
     workdir = mkdtempSync(path.join(tmpdir(), 'claudegate-e2e-claude-cwd-'));
@@ -176,13 +168,10 @@ describe('Claude Code CLI through claudegate', () => {
   });
 
   after(async () => {
-    fake?.releaseOpenResponses();
     try {
-      await daemon?.stop();
+      await stopStack({ certs, fake, daemon });
     } finally {
-      await fake?.close();
       await proxy?.close();
-      certs?.cleanup();
       if (home) rmSync(home, { recursive: true, force: true });
       if (workdir) rmSync(workdir, { recursive: true, force: true });
     }

@@ -14,10 +14,8 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 
-import { makeCerts } from './support/certs.js';
-import { startDaemon } from './support/daemon.js';
+import { startStack, stopStack } from './support/stack.js';
 import {
-  FakeUpstream,
   errorEvent,
   newToolUseId,
   sendError,
@@ -86,14 +84,7 @@ describe('claudegate via the openai SDK', () => {
   let client;
 
   before(async () => {
-    certs = makeCerts();
-    fake = await FakeUpstream.start({ key: certs.key, cert: certs.cert });
-    daemon = await startDaemon({
-      masterKey: MASTER_KEY,
-      oauthToken: OAUTH_TOKEN,
-      upstreamUrl: fake.baseUrl,
-      caFile: certs.caFile,
-    });
+    ({ certs, fake, daemon } = await startStack({ masterKey: MASTER_KEY, oauthToken: OAUTH_TOKEN }));
     client = new OpenAI({
       baseURL: `${daemon.baseUrl}/v1`,
       apiKey: MASTER_KEY,
@@ -103,13 +94,7 @@ describe('claudegate via the openai SDK', () => {
   });
 
   after(async () => {
-    fake?.releaseOpenResponses();
-    try {
-      await daemon?.stop();
-    } finally {
-      await fake?.close();
-      certs?.cleanup();
-    }
+    await stopStack({ certs, fake, daemon });
   });
 
   beforeEach(() => {

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import OpenAI, { BadRequestError, NotFoundError } from 'openai';
 
-import { makeCerts } from './support/certs.js';
-import { startDaemon } from './support/daemon.js';
-import { FakeUpstream, errorEvent, sendSse, textStream, thinkingStream, toolUseStream } from './support/fake-upstream.js';
+import { startStack, stopStack } from './support/stack.js';
+import { errorEvent, sendSse, textStream, thinkingStream, toolUseStream } from './support/fake-upstream.js';
 
 const TEST_TIMEOUT = { timeout: 30_000 };
 const MASTER_KEY = `sk-e2e-${randomBytes(24).toString('hex')}`;
@@ -43,25 +42,12 @@ describe('claudegate Responses API via the openai SDK', () => {
   let client;
 
   before(async () => {
-    certs = makeCerts();
-    fake = await FakeUpstream.start({ key: certs.key, cert: certs.cert });
-    daemon = await startDaemon({
-      masterKey: MASTER_KEY,
-      oauthToken: OAUTH_TOKEN,
-      upstreamUrl: fake.baseUrl,
-      caFile: certs.caFile,
-    });
+    ({ certs, fake, daemon } = await startStack({ masterKey: MASTER_KEY, oauthToken: OAUTH_TOKEN }));
     client = new OpenAI({ baseURL: `${daemon.baseUrl}/v1`, apiKey: MASTER_KEY, maxRetries: 0, timeout: 20_000 });
   });
 
   after(async () => {
-    fake?.releaseOpenResponses();
-    try {
-      await daemon?.stop();
-    } finally {
-      await fake?.close();
-      certs?.cleanup();
-    }
+    await stopStack({ certs, fake, daemon });
   });
 
   beforeEach(() => fake.reset());

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import OpenAI, { InternalServerError } from 'openai';
 
-import { makeCerts } from './support/certs.js';
-import { startDaemon } from './support/daemon.js';
-import { FakeUpstream, sendError, sendSse, textStream } from './support/fake-upstream.js';
+import { startStack, stopStack } from './support/stack.js';
+import { sendError, sendSse, textStream } from './support/fake-upstream.js';
 
 const TEST_TIMEOUT = { timeout: 60_000 };
 const MASTER_KEY = `sk-e2e-${randomBytes(24).toString('hex')}`;
@@ -24,25 +23,13 @@ describe('retries: the openai SDK and the gateway together', () => {
   let daemon;
 
   before(async () => {
-    certs = makeCerts();
-    fake = await FakeUpstream.start({ key: certs.key, cert: certs.cert });
-    daemon = await startDaemon({
-      masterKey: MASTER_KEY,
-      oauthToken: OAUTH_TOKEN,
-      upstreamUrl: fake.baseUrl,
-      caFile: certs.caFile,
-    });
+    ({ certs, fake, daemon } = await startStack({ masterKey: MASTER_KEY, oauthToken: OAUTH_TOKEN }));
   });
 
   afterEach(() => fake.reset());
 
   after(async () => {
-    try {
-      await daemon?.stop();
-    } finally {
-      await fake?.close();
-      certs?.cleanup?.();
-    }
+    await stopStack({ certs, fake, daemon });
   });
 
   // The SDK's defaults: maxRetries 2, honouring x-should-retry.
