@@ -58,6 +58,9 @@ set(CLAUDEGATE_CORE_SOURCES
   src/routes/models_handler.cpp
   src/routes/openai_request.cpp
   src/routes/responses_handler.cpp
+  src/routes/responses_input.cpp
+  src/routes/responses_input_tokens.cpp
+  src/routes/responses_retrieval.cpp
   src/routes/translated_relay.cpp
   src/server/body_budget.cpp
   src/server/connection_tracker.cpp

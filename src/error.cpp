@@ -36,6 +36,7 @@ constexpr std::array kErrorTable{
     // person logs in again (docs/anthropic-notes.md#error-mapping).
     ErrorRow{ErrorKind::kCredentialUnavailable, 503, "server_error", "api_error"},
     ErrorRow{ErrorKind::kUpstreamTimeout, 504, "server_error", "timeout_error"},
+    ErrorRow{ErrorKind::kUpgradeRequired, 426, "invalid_request_error", "invalid_request_error"},
 };
 
 const ErrorRow& Row(ErrorKind kind) {

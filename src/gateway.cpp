@@ -53,9 +53,19 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
   auto responses = [&h](RequestContext& ctx) { return h.responses.Create(ctx); };
   router->Add(post, "/v1/responses", responses);
   router->Add(post, "/responses", responses);
+  auto input_tokens = [&h](RequestContext& ctx) { return h.responses.InputTokens(ctx); };
+  router->Add(post, "/v1/responses/input_tokens", input_tokens);
+  router->Add(post, "/responses/input_tokens", input_tokens);
   auto responses_get = [&h](RequestContext& ctx) { return h.responses.Retrieve(ctx); };
   router->AddPrefix(get, "/v1/responses/", "/v1/responses/{id}", responses_get);
   router->AddPrefix(get, "/responses/", "/responses/{id}", responses_get);
+  const auto del = http::verb::delete_;
+  auto responses_delete = [&h](RequestContext& ctx) { return h.responses.Delete(ctx); };
+  router->AddPrefix(del, "/v1/responses/", "/v1/responses/{id}", responses_delete);
+  router->AddPrefix(del, "/responses/", "/responses/{id}", responses_delete);
+  auto websocket = [&h](RequestContext& ctx) { return h.responses.RefuseWebSocket(ctx); };
+  router->Add(get, "/v1/responses", websocket);
+  router->Add(get, "/responses", websocket);
 
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
@@ -119,8 +129,10 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
               upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()}),
           routes::MessagesHandler(config, upstream::CallContext{config.upstream, *credentials_,
                                                                 upstream, metrics_.get()}),
-          routes::ResponsesHandler(config, upstream::CallContext{config.upstream, *credentials_,
-                                                                 upstream, metrics_.get()})})),
+          routes::ResponsesHandler(
+              config,
+              upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()},
+              nullptr)})),
       pipeline_(BuildPipeline(
           config, *handlers_, *metrics_,
           [this] { return server_ ? server_->active_connections() : 0; }, gate_)),

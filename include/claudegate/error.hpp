@@ -36,6 +36,7 @@ enum class ErrorKind {
   kCredentialUnavailable,   ///< 503: no usable Claude login (absent, logged out, unreadable):
                             ///< retrying cannot help until someone logs in on the host.
   kUpstreamTimeout,         ///< 504: upstream did not answer in time.
+  kUpgradeRequired,         ///< 426: a transport the gateway does not serve (WebSocket).
 };
 
 /// A domain error: a kind, a human-readable message, and optionally the offending parameter and a

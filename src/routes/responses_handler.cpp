@@ -7,6 +7,7 @@
 #include "claudegate/exchange/exchange.hpp"
 #include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/routes/openai_request.hpp"
+#include "claudegate/routes/responses_input.hpp"
 #include "claudegate/routes/translated_relay.hpp"
 #include "claudegate/translate/request/responses_request.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
@@ -38,9 +39,10 @@ translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request,
 
 // A non-streaming client served from a streamed upstream call (docs/architecture.md: always
 // stream upstream).
+// `served` receives the Response object sent, for the store.
 Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedResponse& answer,
                                     const translate::ResponseMeta& meta,
-                                    const config::Upstream& config) {
+                                    const config::Upstream& config, nlohmann::json& served) {
   const upstream::UpstreamResponse& response = answer.response;
   auto accumulated = co_await AccumulateUpstreamMessage(ctx, answer, config);
   if (accumulated.replied) {
@@ -59,29 +61,157 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedRes
   }
   server::HeaderList headers = exchange::UsefulUpstreamHeaders(response.headers());
   std::string body = translated->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  served = std::move(*translated);
   co_return co_await server::JsonReply(ctx, 200, std::move(body), headers);
+}
+
+// OpenAI's default is to store (https://platform.openai.com/docs/api-reference/responses/create).
+bool StoreRequested(const nlohmann::json& request) {
+  const auto store = request.find("store");
+  return store == request.end() || !store->is_boolean() || store->get<bool>();
+}
+
+// Only finished turns are worth continuing; a failed one is the client's to retry.
+bool Storable(const nlohmann::json& response) {
+  const auto status = response.find("status");
+  return status != response.end() && (*status == "completed" || *status == "incomplete");
+}
+
+Error StoreUnavailable() {
+  return Error(ErrorKind::kServiceUnavailable,
+               "The response store is unavailable right now, so stored responses cannot be read. "
+               "Send the whole conversation in `input` (with `store: false`), or try again later.",
+               {}, "store_unavailable");
 }
 
 }  // namespace
 
-Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
+Awaitable<ResponsesHandler::Conversation> ResponsesHandler::LoadConversation(
+    RequestContext& ctx, nlohmann::json request) const {
+  Conversation out;
+  const auto input = request.find("input");
+  const auto previous = request.find("previous_response_id");
+  const bool has_previous = previous != request.end() && !previous->is_null();
+  const bool store = StoreRequested(request);
+  if (input == request.end() || (!has_previous && !store && !input->is_array())) {
+    out.request = std::move(request);  // Nothing to resolve or keep; the translator checks input.
+    co_return out;
+  }
+  auto reference_ids = ItemReferenceIds(*input);
+  if (!reference_ids) {
+    out.replied = co_await server::LocalReply(ctx, reference_ids.error(),
+                                              std::string(details::kInvalidRequest));
+    co_return out;
+  }
+  if (!has_previous && reference_ids->empty() && !store) {
+    out.request = std::move(request);
+    co_return out;
+  }
+  if (has_previous && !previous->is_string()) {
+    const Error error(ErrorKind::kInvalidRequest, "previous_response_id must be a string",
+                      "previous_response_id", "invalid_type");
+    out.replied = co_await server::LocalReply(ctx, error, std::string(details::kInvalidRequest));
+    co_return out;
+  }
+  if ((has_previous || !reference_ids->empty()) && store_ == nullptr) {
+    const Error error(ErrorKind::kInvalidRequest,
+                      "Stored responses are turned off on this gateway "
+                      "(claudegate.store.enabled: false), so previous_response_id and "
+                      "item_reference cannot be used. Send the whole conversation in `input`.",
+                      has_previous ? "previous_response_id" : "input", "response_not_stored");
+    out.replied = co_await server::LocalReply(ctx, error, std::string(details::kResponseNotStored));
+    co_return out;
+  }
+
+  nlohmann::json items = NormalizeInputItems(*input, RandomItemId);
+  const bool has_references = !reference_ids->empty();
+  if (has_references) {
+    auto found = co_await store_->Items(std::move(*reference_ids));
+    if (found.status != store::LookupStatus::kFound) {
+      out.replied = co_await ReplyLookupFailure(ctx, found.status, "input",
+                                                "An item named by item_reference");
+      co_return out;
+    }
+    items = ReplaceItemReferences(items, found.value);
+  }
+  std::vector<nlohmann::json> history;
+  if (has_previous) {
+    std::string id = previous->get<std::string>();
+    auto found = co_await store_->Conversation(id);
+    if (found.status != store::LookupStatus::kFound) {
+      const std::string what = "Previous response with id '" + id + "'";
+      out.replied = co_await ReplyLookupFailure(ctx, found.status, "previous_response_id", what);
+      co_return out;
+    }
+    history = std::move(found.value);
+    out.previous_id = std::move(id);
+    request.erase("previous_response_id");
+  }
+  // Without anything to resolve the translator reads the request's own input, ids or not.
+  if (has_previous || has_references) {
+    request["input"] = ConversationInput(history, items);
+  }
+  out.input_items = std::move(items);
+  out.request = std::move(request);
+  co_return out;
+}
+
+Awaitable<Outcome> ResponsesHandler::ReplyLookupFailure(RequestContext& ctx,
+                                                        store::LookupStatus status,
+                                                        std::string param, std::string what) const {
+  if (status == store::LookupStatus::kUnavailable) {
+    co_return co_await server::LocalReply(ctx, StoreUnavailable(),
+                                          std::string(details::kStoreUnavailable));
+  }
+  const Error error(ErrorKind::kNotFound,
+                    what + " not found. Stored responses are kept for " +
+                        "claudegate.store.responses_ttl after they were made, unless deleted.",
+                    std::move(param), "not_found");
+  co_return co_await server::LocalReply(ctx, error, std::string(details::kStoredNotFound));
+}
+
+Awaitable<ResponsesHandler::Prepared> ResponsesHandler::Prepare(RequestContext& ctx,
+                                                                bool always_stream) const {
   ctx.flavor = ApiFlavor::kOpenAi;
+  Prepared out;
   // Parse.
-  const auto parsed = ParseJsonBody(ctx.request.body(), "a Responses request object");
+  auto parsed = ParseJsonBody(ctx.request.body(), "a Responses request object");
   if (parsed.error) {
-    co_return co_await server::LocalReply(ctx, *parsed.error, std::string(parsed.details));
+    out.replied = co_await server::LocalReply(ctx, *parsed.error, std::string(parsed.details));
+    co_return out;
+  }
+  // Continue a stored conversation (previous_response_id, item_reference).
+  out.store = StoreRequested(parsed.json) && store_ != nullptr;
+  out.conversation = co_await LoadConversation(ctx, std::move(parsed.json));
+  if (out.conversation.replied) {
+    out.replied = out.conversation.replied;
+    co_return out;
   }
   // Translate.
   auto options = TranslateOptionsFor(config_);
-  options.always_stream_upstream = true;  // RelayAccumulated serves non-streaming clients.
-  auto translated = translate::ResponsesToAnthropic(parsed.json, options);
+  options.always_stream_upstream = always_stream;
+  auto translated = translate::ResponsesToAnthropic(out.conversation.request, options);
   if (!translated) {
-    co_return co_await server::LocalReply(ctx, translated.error(),
-                                          std::string(details::kInvalidRequest));
+    out.replied =
+        co_await server::LocalReply(ctx, translated.error(), std::string(details::kInvalidRequest));
+    co_return out;
   }
   ctx.model = translated->anthropic.requested_model;
   LogTranslationNotes(ctx, translated->anthropic.warnings,
                       translated->anthropic.cache_breakpoints_added);
+  out.translated = std::move(*translated);
+  co_return out;
+}
+
+Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
+  // RelayAccumulated serves non-streaming clients from a streamed call.
+  auto prepared = co_await Prepare(ctx, true);
+  if (prepared.replied) {
+    co_return *prepared.replied;
+  }
+  auto& translated = prepared.translated;
+  auto& conversation = prepared.conversation;
+  const bool store = prepared.store;
 
   // Exchange.
   exchange::Exchange call(ctx, call_, &config_.retries);
@@ -97,26 +227,39 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
     co_return opened.replied;
   }
   auto& answer = *opened.answer;
+  translated->echo["store"] = store;
+  translated->echo["previous_response_id"] =
+      conversation.previous_id ? nlohmann::json(*conversation.previous_id) : nlohmann::json();
   const translate::ResponseMeta meta = MakeMeta(
       *translated, AnsweringModel(opened.fallback_model, translated->anthropic.requested_model));
 
-  // Pump.
+  // Pump, then keep the turn (behind the reply: Save only queues it).
+  nlohmann::json served;
+  Outcome outcome;
   if (translated->anthropic.stream) {
     translate::ResponsesStreamTranslator translator(meta);
-    co_return co_await RelayTranslatedStream(ctx, answer, translator, config_.upstream,
+    outcome = co_await RelayTranslatedStream(ctx, answer, translator, config_.upstream,
                                              call_.metrics, kResponsesAbortTypes);
+    if (translator.done()) {
+      served = translator.response();
+    }
+  } else {
+    outcome = co_await RelayAccumulated(ctx, answer, meta, config_.upstream, served);
   }
-  co_return co_await RelayAccumulated(ctx, answer, meta, config_.upstream);
+  if (store && Storable(served)) {
+    SaveTurn(std::move(served), std::move(conversation));
+  }
+  co_return outcome;
 }
 
-Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
-  ctx.flavor = ApiFlavor::kOpenAi;
-  const Error error(ErrorKind::kNotFound,
-                    "claudegate keeps no conversation state: responses are never stored, so they "
-                    "cannot be retrieved. Keep the output you need on the client and send the "
-                    "whole conversation in `input`.",
-                    {}, "response_not_stored");
-  co_return co_await server::LocalReply(ctx, error, std::string(details::kResponseNotStored));
+void ResponsesHandler::SaveTurn(nlohmann::json response, Conversation conversation) const {
+  store::StoredResponse turn;
+  turn.id = response.value("id", "");
+  turn.previous_id = std::move(conversation.previous_id);
+  turn.created_at = response.value("created_at", std::int64_t{0});
+  turn.response = std::move(response);
+  turn.input_items = std::move(conversation.input_items);
+  store_->Save(std::move(turn));
 }
 
 }  // namespace claudegate::routes

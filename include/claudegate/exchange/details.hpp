@@ -18,8 +18,13 @@ inline constexpr std::string_view kInvalidJson = "invalid_json";
 inline constexpr std::string_view kInvalidRequest = "invalid_request";
 /// The model is neither a Claude model id nor a configured alias.
 inline constexpr std::string_view kModelNotFound = "model_not_found";
-/// `GET /v1/responses/{id}`: nothing is ever stored.
+/// Stored responses are turned off (`claudegate.store.enabled: false`) and the request needs one.
 inline constexpr std::string_view kResponseNotStored = "response_not_stored";
+/// `previous_response_id`, `item_reference` or `/v1/responses/{id}`: not stored, deleted or
+/// expired.
+inline constexpr std::string_view kStoredNotFound = "stored_not_found";
+/// The response store failed (disk, corruption); the request needed it.
+inline constexpr std::string_view kStoreUnavailable = "store_unavailable";
 /// No answer from the Claude API: no credential, connection, TLS or first-byte failure.
 inline constexpr std::string_view kUpstreamUnavailable = "upstream_unavailable";
 /// The answer's body could not be read to its end (timeout, broken, over the size cap).

@@ -25,10 +25,10 @@ namespace claudegate::store {
 /// (objects with `type` and an `id` unique in the store); the conversation a later
 /// `previous_response_id` continues is the chain's inputs and outputs in order.
 struct StoredResponse {
-  std::string id;                            ///< `resp_…`
-  std::optional<std::string> previous_id;    ///< The turn this one continued, if any.
-  std::int64_t created_at = 0;               ///< Unix seconds (the Response's `created_at`).
-  nlohmann::json response;                   ///< The Response object as served (with `output`).
+  std::string id;                          ///< `resp_…`
+  std::optional<std::string> previous_id;  ///< The turn this one continued, if any.
+  std::int64_t created_at = 0;             ///< Unix seconds (the Response's `created_at`).
+  nlohmann::json response;                 ///< The Response object as served (with `output`).
   nlohmann::json input_items = nlohmann::json::array();  ///< This turn's input, ids assigned.
 };
 

@@ -64,8 +64,13 @@ json ResponseSkeleton(const ResponseMeta& meta, std::string_view id, std::string
   out["incomplete_details"] = nullptr;
   out["model"] = meta.model;
   out["output"] = json::array();
-  out["previous_response_id"] = nullptr;
-  out["store"] = false;  // Nothing is stored, whatever the request said.
+  // The route says whether it keeps this turn and which one it continues (routes/responses_*).
+  if (!out.contains("previous_response_id")) {
+    out["previous_response_id"] = nullptr;
+  }
+  if (!out.contains("store")) {
+    out["store"] = false;
+  }
   out["usage"] = nullptr;
   return out;
 }

@@ -1,0 +1,103 @@
+// The stored-response steps of POST /v1/responses that need no I/O (routes/responses_input.hpp).
+#include "claudegate/routes/responses_input.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace claudegate::routes {
+namespace {
+
+using nlohmann::json;
+
+// Deterministic ids: prefix_1, prefix_2, ...
+ItemIdSource CountingIds() {
+  return [n = 0](std::string_view prefix) mutable {
+    return std::string(prefix) + "_" + std::to_string(++n);
+  };
+}
+
+struct NormalizeCase {
+  const char* name;
+  const char* input;
+  const char* expected;
+};
+
+class NormalizeInputItemsTest : public testing::TestWithParam<NormalizeCase> {};
+
+TEST_P(NormalizeInputItemsTest, AssignsIdsByType) {
+  const auto& c = GetParam();
+  EXPECT_EQ(NormalizeInputItems(json::parse(c.input), CountingIds()), json::parse(c.expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, NormalizeInputItemsTest,
+    testing::Values(
+        NormalizeCase{"string_becomes_user_message", R"("hi")",
+                      R"([{"id":"msg_1","type":"message","role":"user",
+                           "content":[{"type":"input_text","text":"hi"}]}])"},
+        NormalizeCase{"easy_message_without_type", R"([{"role":"user","content":"a"}])",
+                      R"([{"role":"user","content":"a","id":"msg_1"}])"},
+        NormalizeCase{"ids_kept", R"([{"type":"message","id":"msg_x","role":"user","content":"a"}])",
+                      R"([{"type":"message","id":"msg_x","role":"user","content":"a"}])"},
+        NormalizeCase{"each_type_its_prefix",
+                      R"([{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},
+                          {"type":"function_call_output","call_id":"c","output":"x"},
+                          {"type":"custom_tool_call","call_id":"d","name":"g","input":"y"},
+                          {"type":"custom_tool_call_output","call_id":"d","output":"z"},
+                          {"type":"reasoning","encrypted_content":"s"}])",
+                      R"([{"type":"function_call","call_id":"c","name":"f","arguments":"{}","id":"fc_1"},
+                          {"type":"function_call_output","call_id":"c","output":"x","id":"fco_2"},
+                          {"type":"custom_tool_call","call_id":"d","name":"g","input":"y","id":"ctc_3"},
+                          {"type":"custom_tool_call_output","call_id":"d","output":"z","id":"ctco_4"},
+                          {"type":"reasoning","encrypted_content":"s","id":"item_5"}])"},
+        NormalizeCase{"empty_id_replaced", R"([{"type":"message","id":"","role":"user","content":"a"}])",
+                      R"([{"type":"message","id":"msg_1","role":"user","content":"a"}])"},
+        NormalizeCase{"references_untouched", R"([{"type":"item_reference","id":"fc_9"}, 3])",
+                      R"([{"type":"item_reference","id":"fc_9"}, 3])"},
+        NormalizeCase{"not_an_array_unchanged", R"({"x":1})", R"({"x":1})"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ItemReferenceIds, ListsReferencesInOrder) {
+  const json items = json::parse(R"([{"type":"item_reference","id":"a"},{"type":"message"},
+                                       {"type":"item_reference","id":"b"}])");
+  const auto ids = ItemReferenceIds(items);
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ItemReferenceIds, ReferenceWithoutIdIsNamed) {
+  const json items = json::parse(R"([{"type":"message"},{"type":"item_reference","id":7}])");
+  const auto ids = ItemReferenceIds(items);
+  ASSERT_FALSE(ids);
+  EXPECT_EQ(ids.error().param, "input[1].id");
+  EXPECT_EQ(ids.error().kind, ErrorKind::kInvalidRequest);
+}
+
+TEST(ReplaceItemReferences, SubstitutesInPlace) {
+  const json items = json::parse(R"([{"type":"item_reference","id":"a"},{"type":"message","id":"m"},
+                                       {"type":"item_reference","id":"b"}])");
+  const std::vector<json> resolved{json::parse(R"({"type":"function_call","id":"a"})"),
+                                   json::parse(R"({"type":"reasoning","id":"b"})")};
+  EXPECT_EQ(ReplaceItemReferences(items, resolved),
+            json::parse(R"([{"type":"function_call","id":"a"},{"type":"message","id":"m"},
+                            {"type":"reasoning","id":"b"}])"));
+}
+
+TEST(ConversationInput, HistoryFirst) {
+  const std::vector<json> history{json::parse(R"({"id":"1"})"), json::parse(R"({"id":"2"})")};
+  EXPECT_EQ(ConversationInput(history, json::parse(R"([{"id":"3"}])")),
+            json::parse(R"([{"id":"1"},{"id":"2"},{"id":"3"}])"));
+}
+
+TEST(RandomItemId, PrefixAndTwentyFourHexDigits) {
+  const std::string a = RandomItemId("msg");
+  const std::string b = RandomItemId("msg");
+  EXPECT_EQ(a.size(), 4U + 24U);
+  EXPECT_TRUE(a.starts_with("msg_"));
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef", 4), std::string::npos);
+  EXPECT_NE(a, b);
+}
+
+}  // namespace
+}  // namespace claudegate::routes
