@@ -205,7 +205,7 @@ TEST(Responses, RoundTripsAFunctionCall) {
   EXPECT_EQ(messages[2]["content"][0]["content"], "21C");
 }
 
-TEST(Responses, RefusesStatefulRequestsWithoutCallingUpstream) {
+TEST(Responses, StoreOffRefusesStatefulRequestsWithoutCallingUpstream) {
   FakeUpstream upstream([](const RecordedRequest&) { return StreamOk({}); });
   TestGateway gw(ConfigFor(upstream));
   auto previous = PostResponses(
@@ -215,15 +215,15 @@ TEST(Responses, RefusesStatefulRequestsWithoutCallingUpstream) {
   auto error = json::parse(previous->body())["error"];
   EXPECT_EQ(error["type"], "invalid_request_error");
   EXPECT_EQ(error["param"], "previous_response_id");
-  EXPECT_NE(error["message"].get<std::string>().find("no conversation state"), std::string::npos);
+  EXPECT_EQ(error["code"], "response_not_stored");
+  EXPECT_NE(error["message"].get<std::string>().find("turned off"), std::string::npos);
 
   auto retrieve = Fetch(gw.port(), http::verb::get, "/v1/responses/resp_abc", kTestMasterKey, "");
   ASSERT_TRUE(retrieve);
   EXPECT_EQ(retrieve->status, 404);
   auto retrieve_error = json::parse(retrieve->body())["error"];
   EXPECT_EQ(retrieve_error["code"], "response_not_stored");
-  EXPECT_NE(retrieve_error["message"].get<std::string>().find("no conversation state"),
-            std::string::npos);
+  EXPECT_NE(retrieve_error["message"].get<std::string>().find("turned off"), std::string::npos);
 
   auto invalid = PostResponses(gw.port(), "{not json");
   ASSERT_TRUE(invalid);

@@ -56,7 +56,7 @@ INSTANTIATE_TEST_SUITE_P(
         NormalizeCase{"references_untouched", R"([{"type":"item_reference","id":"fc_9"}, 3])",
                       R"([{"type":"item_reference","id":"fc_9"}, 3])"},
         NormalizeCase{"not_an_array_unchanged", R"({"x":1})", R"({"x":1})"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(ItemReferenceIds, ListsReferencesInOrder) {
   const json items = json::parse(R"([{"type":"item_reference","id":"a"},{"type":"message"},
