@@ -37,12 +37,53 @@ translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request,
   return meta;
 }
 
+// The Responses stream translator, with `on_done` called once with the final Response as soon as
+// the translator finished, before the terminal event is written: a client that sends its next
+// request the moment it reads `response.completed` finds this turn already queued ahead of its
+// lookup (the store runs its work in order).
+template <typename OnDone>
+class SavingTranslator {
+ public:
+  SavingTranslator(translate::ResponsesStreamTranslator& inner, OnDone on_done)
+      : inner_(inner), on_done_(std::move(on_done)) {}
+
+  void OnEvent(const sse::Event& event, std::string& out) {
+    inner_.OnEvent(event, out);
+    Check();
+  }
+  void OnUpstreamEnd(std::string& out) {
+    inner_.OnUpstreamEnd(out);
+    Check();
+  }
+  void Abort(std::string_view type, std::string_view message, std::string& out) {
+    inner_.Abort(type, message, out);
+    Check();
+  }
+  [[nodiscard]] bool done() const { return inner_.done(); }
+  [[nodiscard]] bool started() const { return inner_.started(); }
+  [[nodiscard]] const auto& error() const { return inner_.error(); }
+  [[nodiscard]] const auto& usage() const { return inner_.usage(); }
+
+ private:
+  void Check() {
+    if (!called_ && inner_.done()) {
+      called_ = true;
+      on_done_(inner_.response());
+    }
+  }
+
+  translate::ResponsesStreamTranslator& inner_;
+  OnDone on_done_;
+  bool called_ = false;
+};
+
 // A non-streaming client served from a streamed upstream call (docs/architecture.md: always
 // stream upstream).
-// `served` receives the Response object sent, for the store.
+// `on_done` gets the Response object before it is sent, for the store.
+template <typename OnDone>
 Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedResponse& answer,
                                     const translate::ResponseMeta& meta,
-                                    const config::Upstream& config, nlohmann::json& served) {
+                                    const config::Upstream& config, OnDone on_done) {
   const upstream::UpstreamResponse& response = answer.response;
   auto accumulated = co_await AccumulateUpstreamMessage(ctx, answer, config);
   if (accumulated.replied) {
@@ -61,7 +102,7 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedRes
   }
   server::HeaderList headers = exchange::UsefulUpstreamHeaders(response.headers());
   std::string body = translated->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  served = std::move(*translated);
+  on_done(*translated);
   co_return co_await server::JsonReply(ctx, 200, std::move(body), headers);
 }
 
@@ -233,31 +274,27 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   const translate::ResponseMeta meta = MakeMeta(
       *translated, AnsweringModel(opened.fallback_model, translated->anthropic.requested_model));
 
-  // Pump, then keep the turn (behind the reply: Save only queues it).
-  nlohmann::json served;
-  Outcome outcome;
+  // Pump; the finished turn is queued for the store before its last byte goes out.
+  auto keep = [this, store, &conversation](const nlohmann::json& response) {
+    if (store && Storable(response)) {
+      SaveTurn(response, std::move(conversation));
+    }
+  };
   if (translated->anthropic.stream) {
     translate::ResponsesStreamTranslator translator(meta);
-    outcome = co_await RelayTranslatedStream(ctx, answer, translator, config_.upstream,
-                                             call_.metrics, kResponsesAbortTypes);
-    if (translator.done()) {
-      served = translator.response();
-    }
-  } else {
-    outcome = co_await RelayAccumulated(ctx, answer, meta, config_.upstream, served);
+    SavingTranslator saving(translator, keep);
+    co_return co_await RelayTranslatedStream(ctx, answer, saving, config_.upstream, call_.metrics,
+                                             kResponsesAbortTypes);
   }
-  if (store && Storable(served)) {
-    SaveTurn(std::move(served), std::move(conversation));
-  }
-  co_return outcome;
+  co_return co_await RelayAccumulated(ctx, answer, meta, config_.upstream, keep);
 }
 
-void ResponsesHandler::SaveTurn(nlohmann::json response, Conversation conversation) const {
+void ResponsesHandler::SaveTurn(const nlohmann::json& response, Conversation conversation) const {
   store::StoredResponse turn;
   turn.id = response.value("id", "");
   turn.previous_id = std::move(conversation.previous_id);
   turn.created_at = response.value("created_at", std::int64_t{0});
-  turn.response = std::move(response);
+  turn.response = response;
   turn.input_items = std::move(conversation.input_items);
   store_->Save(std::move(turn));
 }

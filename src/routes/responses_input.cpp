@@ -1,8 +1,8 @@
 #include "claudegate/routes/responses_input.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
+
+#include <openssl/rand.h>
 
 namespace claudegate::routes {
 namespace {
@@ -93,7 +93,8 @@ Result<std::vector<std::string>> ItemReferenceIds(const json& items) {
     }
     const auto id = items[i].find("id");
     if (id == items[i].end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
-      return Error(ErrorKind::kInvalidRequest, "item_reference needs the string id of a stored item",
+      return Error(ErrorKind::kInvalidRequest,
+                   "item_reference needs the string id of a stored item",
                    "input[" + std::to_string(i) + "].id", "invalid_value");
     }
     ids.push_back(id->get<std::string>());

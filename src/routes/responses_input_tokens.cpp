@@ -40,9 +40,9 @@ Awaitable<Outcome> ResponsesHandler::InputTokens(RequestContext& ctx) const {
       counted[std::string(field)] = *it;
     }
   }
-  auto request = exchange::MessagesCall(
-      counted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), false,
-      config_.upstream.anthropic_version);
+  auto request =
+      exchange::MessagesCall(counted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                             false, config_.upstream.anthropic_version);
   request.target = "/v1/messages/count_tokens";
   exchange::Exchange call(ctx, call_, &config_.retries);
   const std::string_view no_client_betas;  // named: see the GCC 12 note in docs/architecture.md
@@ -51,8 +51,8 @@ Awaitable<Outcome> ResponsesHandler::InputTokens(RequestContext& ctx) const {
   if (!opened.answer) {
     co_return opened.replied;
   }
-  auto answer_body = co_await exchange::ReadBody(*opened.answer, kMaxCountAnswerBytes,
-                                                 config_.upstream);
+  auto answer_body =
+      co_await exchange::ReadBody(*opened.answer, kMaxCountAnswerBytes, config_.upstream);
   if (!answer_body) {
     co_return co_await server::LocalReply(ctx, answer_body.error(),
                                           std::string(details::kUpstreamFailed));
@@ -64,8 +64,7 @@ Awaitable<Outcome> ResponsesHandler::InputTokens(RequestContext& ctx) const {
                       "Anthropic's count_tokens answer has no input_tokens count");
     co_return co_await server::LocalReply(ctx, error, std::string(details::kUpstreamUnparseable));
   }
-  const nlohmann::json reply = {{"object", "response.input_tokens"},
-                                {"input_tokens", *tokens}};
+  const nlohmann::json reply = {{"object", "response.input_tokens"}, {"input_tokens", *tokens}};
   co_return co_await server::JsonReply(ctx, 200, reply.dump());
 }
 

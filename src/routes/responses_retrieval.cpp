@@ -87,7 +87,8 @@ Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
   ctx.flavor = ApiFlavor::kOpenAi;
   const Target target = ParseTarget(ctx.Path());
   if (store_ == nullptr) {
-    co_return co_await server::LocalReply(ctx, StoreOff(), std::string(details::kResponseNotStored));
+    co_return co_await server::LocalReply(ctx, StoreOff(),
+                                          std::string(details::kResponseNotStored));
   }
   if (!ValidId(target.id)) {
     co_return co_await server::LocalReply(ctx, NotFound(target.id),
@@ -146,11 +147,12 @@ Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
   for (auto& item : page.value.items) {
     data.push_back(std::move(item));
   }
-  nlohmann::json list = {{"object", "list"},
-                         {"data", data},
-                         {"first_id", data.empty() ? nlohmann::json() : nlohmann::json(data.front().value("id", ""))},
-                         {"last_id", data.empty() ? nlohmann::json() : nlohmann::json(data.back().value("id", ""))},
-                         {"has_more", page.value.has_more}};
+  nlohmann::json list = {
+      {"object", "list"},
+      {"data", data},
+      {"first_id", data.empty() ? nlohmann::json() : nlohmann::json(data.front().value("id", ""))},
+      {"last_id", data.empty() ? nlohmann::json() : nlohmann::json(data.back().value("id", ""))},
+      {"has_more", page.value.has_more}};
   co_return co_await server::JsonReply(ctx, 200, Dump(list));
 }
 
@@ -158,7 +160,8 @@ Awaitable<Outcome> ResponsesHandler::Delete(RequestContext& ctx) const {
   ctx.flavor = ApiFlavor::kOpenAi;
   const Target target = ParseTarget(ctx.Path());
   if (store_ == nullptr) {
-    co_return co_await server::LocalReply(ctx, StoreOff(), std::string(details::kResponseNotStored));
+    co_return co_await server::LocalReply(ctx, StoreOff(),
+                                          std::string(details::kResponseNotStored));
   }
   if (target.input_items || !ValidId(target.id)) {
     co_return co_await server::LocalReply(ctx, NotFound(target.id),

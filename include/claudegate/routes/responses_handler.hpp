@@ -87,7 +87,7 @@ class ResponsesHandler {
   Awaitable<server::Outcome> ReplyLookupFailure(server::RequestContext& ctx,
                                                 store::LookupStatus status, std::string param,
                                                 std::string what) const;
-  void SaveTurn(nlohmann::json response, Conversation conversation) const;
+  void SaveTurn(const nlohmann::json& response, Conversation conversation) const;
 
   const config::Config& config_;
   upstream::CallContext call_;

@@ -1,9 +1,9 @@
 // The stored-response steps of POST /v1/responses that need no I/O (routes/responses_input.hpp).
 #include "claudegate/routes/responses_input.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace claudegate::routes {
 namespace {
@@ -38,20 +38,23 @@ INSTANTIATE_TEST_SUITE_P(
                            "content":[{"type":"input_text","text":"hi"}]}])"},
         NormalizeCase{"easy_message_without_type", R"([{"role":"user","content":"a"}])",
                       R"([{"role":"user","content":"a","id":"msg_1"}])"},
-        NormalizeCase{"ids_kept", R"([{"type":"message","id":"msg_x","role":"user","content":"a"}])",
+        NormalizeCase{"ids_kept",
+                      R"([{"type":"message","id":"msg_x","role":"user","content":"a"}])",
                       R"([{"type":"message","id":"msg_x","role":"user","content":"a"}])"},
-        NormalizeCase{"each_type_its_prefix",
-                      R"([{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},
+        NormalizeCase{
+            "each_type_its_prefix",
+            R"([{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},
                           {"type":"function_call_output","call_id":"c","output":"x"},
                           {"type":"custom_tool_call","call_id":"d","name":"g","input":"y"},
                           {"type":"custom_tool_call_output","call_id":"d","output":"z"},
                           {"type":"reasoning","encrypted_content":"s"}])",
-                      R"([{"type":"function_call","call_id":"c","name":"f","arguments":"{}","id":"fc_1"},
+            R"([{"type":"function_call","call_id":"c","name":"f","arguments":"{}","id":"fc_1"},
                           {"type":"function_call_output","call_id":"c","output":"x","id":"fco_2"},
                           {"type":"custom_tool_call","call_id":"d","name":"g","input":"y","id":"ctc_3"},
                           {"type":"custom_tool_call_output","call_id":"d","output":"z","id":"ctco_4"},
                           {"type":"reasoning","encrypted_content":"s","id":"item_5"}])"},
-        NormalizeCase{"empty_id_replaced", R"([{"type":"message","id":"","role":"user","content":"a"}])",
+        NormalizeCase{"empty_id_replaced",
+                      R"([{"type":"message","id":"","role":"user","content":"a"}])",
                       R"([{"type":"message","id":"msg_1","role":"user","content":"a"}])"},
         NormalizeCase{"references_untouched", R"([{"type":"item_reference","id":"fc_9"}, 3])",
                       R"([{"type":"item_reference","id":"fc_9"}, 3])"},
