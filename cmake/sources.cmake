@@ -78,7 +78,9 @@ set(CLAUDEGATE_CORE_SOURCES
   src/translate/request/json_schema.cpp
   src/translate/request/messages.cpp
   src/translate/request/model_traits.cpp
+  src/translate/request/responses_input_items.cpp
   src/translate/request/responses_request.cpp
+  src/translate/request/responses_tools.cpp
   src/translate/request/tool_calls.cpp
   src/translate/request/tools.cpp
   src/translate/response/chat_response.cpp
