@@ -3,6 +3,7 @@
 
 #include "claudegate/translate/request/responses_rewrite.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
+#include "claudegate/translate/response/web_search_output.hpp"
 
 namespace claudegate::translate {
 namespace {
@@ -18,6 +19,11 @@ Result<void> AddItem(ResponsesRewrite& rw, const json& item, const std::string& 
 Result<void> AddMessage(ResponsesRewrite& rw, const json& item, const std::string& param);
 Result<json> ConvertParts(const json& parts, const std::string& param);
 Result<void> AddReasoning(ResponsesRewrite& rw, const json& item, const std::string& param);
+Result<void> AddToolCall(ResponsesRewrite& rw, const json& item, const std::string& param,
+                         const std::string& kind);
+Result<void> AddToolOutput(ResponsesRewrite& rw, const json& item, const std::string& param,
+                           const std::string& kind);
+Result<void> AddWebSearchCall(ResponsesRewrite& rw, const json& item, const std::string& param);
 
 }  // namespace
 
@@ -40,6 +46,91 @@ Result<void> RewriteInput(ResponsesRewrite& rw, const json& input) {
 
 namespace {
 
+// A function_call or custom_tool_call → an assistant tool call under the Claude tool's name
+// (tool_name_map.hpp); a custom call's string input becomes `{"input": …}`.
+Result<void> AddToolCall(ResponsesRewrite& rw, const json& item, const std::string& param,
+                         const std::string& kind) {
+  const json* call_id = Field(item, "call_id");
+  if (call_id == nullptr || !call_id->is_string()) {
+    return InvalidParam(kind + " needs a string call_id", param + ".call_id");
+  }
+  json name = item.value("name", json());
+  if (name.is_string()) {
+    const json* ns = Field(item, "namespace");
+    name = rw.names.ClaudeName(ns != nullptr && ns->is_string() ? ns->get<std::string>() : "",
+                               name.get<std::string>());
+  }
+  json function = {{"name", std::move(name)}};
+  const std::string chat_param = rw.NextMessageParam();
+  const std::string call_param = chat_param + ".tool_calls[0]";
+  if (kind == "custom_tool_call") {
+    const json* input = Field(item, "input");
+    if (input == nullptr || !input->is_string()) {
+      return InvalidParam("custom_tool_call needs a string input", param + ".input");
+    }
+    function["arguments"] = json{{kCustomInputKey, *input}}.dump();
+  } else if (const json* arguments = Field(item, "arguments")) {
+    function["arguments"] = *arguments;
+    rw.Rename(call_param + ".function.arguments", param + ".arguments");
+  }
+  rw.Rename(call_param + ".function.name", param + ".name");
+  rw.Rename(call_param + ".function", param);
+  rw.Rename(call_param + ".id", param + ".call_id");
+  rw.Rename(call_param, param);
+  rw.Rename(chat_param, param);
+  rw.messages.push_back(
+      {{"role", "assistant"},
+       {"content", nullptr},
+       {"tool_calls",
+        json::array({{{"id", *call_id}, {"type", "function"}, {"function", function}}})}});
+  return {};
+}
+
+Result<void> AddToolOutput(ResponsesRewrite& rw, const json& item, const std::string& param,
+                           const std::string& kind) {
+  const json* call_id = Field(item, "call_id");
+  if (call_id == nullptr || !call_id->is_string()) {
+    return InvalidParam(kind + " needs a string call_id", param + ".call_id");
+  }
+  const std::string chat_param = rw.NextMessageParam();
+  json message = {{"role", "tool"}, {"tool_call_id", *call_id}};
+  if (const json* output = Field(item, "output")) {
+    if (output->is_array()) {
+      auto parts = ConvertParts(*output, param + ".output");
+      if (!parts) {
+        return parts.error();
+      }
+      message["content"] = std::move(*parts);
+    } else {
+      message["content"] = *output;
+    }
+  }
+  rw.Rename(chat_param + ".tool_call_id", param + ".call_id");
+  rw.Rename(chat_param + ".content", param + ".output");
+  rw.Rename(chat_param, param);
+  rw.messages.push_back(std::move(message));
+  return {};
+}
+
+// A web_search_call item claudegate emitted carries Claude's server_tool_use and
+// web_search_tool_result blocks in `kWebSearchBlocksField` (responses_output.hpp); they are
+// replayed as they were. Without them (a client that keeps only OpenAI's fields) the search is
+// dropped: the answer text that follows still stands, only its citations' sources are gone.
+Result<void> AddWebSearchCall(ResponsesRewrite& rw, const json& item, const std::string& param) {
+  const json* blocks = Field(item, kWebSearchBlocksField);
+  if (blocks == nullptr || !blocks->is_array() || blocks->empty()) {
+    rw.out.warnings.push_back("dropped " + param + ": web_search_call without " +
+                              std::string(kWebSearchBlocksField));
+    return {};
+  }
+  rw.Rename(rw.NextMessageParam() + ".server_tool_blocks",
+            param + "." + std::string(kWebSearchBlocksField));
+  rw.Rename(rw.NextMessageParam(), param);
+  rw.messages.push_back(
+      {{"role", "assistant"}, {"content", nullptr}, {"server_tool_blocks", *blocks}});
+  return {};
+}
+
 Result<void> AddItem(ResponsesRewrite& rw, const json& item, const std::string& param) {
   if (!item.is_object()) {
     return InvalidParam("each input item must be an object", param);
@@ -54,50 +145,18 @@ Result<void> AddItem(ResponsesRewrite& rw, const json& item, const std::string& 
     return AddMessage(rw, item, param);
   }
   const std::string chat_param = rw.NextMessageParam();
-  if (kind == "function_call") {
-    const json* call_id = Field(item, "call_id");
-    if (call_id == nullptr || !call_id->is_string()) {
-      return InvalidParam("function_call needs a string call_id", param + ".call_id");
-    }
-    json function = {{"name", item.value("name", json())}};
-    if (const json* arguments = Field(item, "arguments")) {
-      function["arguments"] = *arguments;
-    }
-    const std::string call_param = chat_param + ".tool_calls[0]";
-    rw.Rename(call_param + ".function.arguments", param + ".arguments");
-    rw.Rename(call_param + ".function.name", param + ".name");
-    rw.Rename(call_param + ".function", param);
-    rw.Rename(call_param + ".id", param + ".call_id");
-    rw.Rename(call_param, param);
-    rw.Rename(chat_param, param);
-    rw.messages.push_back(
-        {{"role", "assistant"},
-         {"content", nullptr},
-         {"tool_calls",
-          json::array({{{"id", *call_id}, {"type", "function"}, {"function", function}}})}});
-    return {};
+  if (kind == "function_call" || kind == "custom_tool_call") {
+    return AddToolCall(rw, item, param, kind);
   }
-  if (kind == "function_call_output") {
-    const json* call_id = Field(item, "call_id");
-    if (call_id == nullptr || !call_id->is_string()) {
-      return InvalidParam("function_call_output needs a string call_id", param + ".call_id");
-    }
-    json message = {{"role", "tool"}, {"tool_call_id", *call_id}};
-    if (const json* output = Field(item, "output")) {
-      if (output->is_array()) {
-        auto parts = ConvertParts(*output, param + ".output");
-        if (!parts) {
-          return parts.error();
-        }
-        message["content"] = std::move(*parts);
-      } else {
-        message["content"] = *output;
-      }
-    }
-    rw.Rename(chat_param + ".tool_call_id", param + ".call_id");
-    rw.Rename(chat_param + ".content", param + ".output");
-    rw.Rename(chat_param, param);
-    rw.messages.push_back(std::move(message));
+  if (kind == "function_call_output" || kind == "custom_tool_call_output") {
+    return AddToolOutput(rw, item, param, kind);
+  }
+  if (kind == "web_search_call") {
+    return AddWebSearchCall(rw, item, param);
+  }
+  if (kind == "tool_search_call" || kind == "tool_search_output") {
+    // claudegate never offers tool_search (docs/codex.md#tool_search): nothing to replay.
+    rw.out.warnings.push_back("dropped " + param + ": " + kind);
     return {};
   }
   if (kind == "reasoning") {
@@ -107,8 +166,9 @@ Result<void> AddItem(ResponsesRewrite& rw, const json& item, const std::string& 
     return Stateless("item_reference input items are not supported.", param);
   }
   return InvalidParam("input item type '" + kind +
-                          "' is not supported; use message, function_call, "
-                          "function_call_output or reasoning items",
+                          "' is not supported; use message, function_call, function_call_output, "
+                          "custom_tool_call, custom_tool_call_output, web_search_call or "
+                          "reasoning items",
                       param + ".type");
 }
 

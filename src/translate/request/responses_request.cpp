@@ -18,7 +18,7 @@ const json* Field(const json& obj, std::string_view key) {
 
 class Rewriter {
  public:
-  explicit Rewriter(const TranslateOptions& options) : rw_{options, {}, json::array()} {}
+  explicit Rewriter(const TranslateOptions& options) : rw_{options, {}, json::array(), {}} {}
 
   Result<ChatEquivalent> Run(const json& request);
 
@@ -39,6 +39,9 @@ Result<ChatEquivalent> Rewriter::Run(const json& request) {
   }
   json& chat = out_.chat;
   chat = json::object();
+  if (const json* tools = Field(request, "tools")) {
+    rw_.names = ToolNameMap::FromResponsesTools(*tools);
+  }
   if (const json* model = Field(request, "model")) {
     chat["model"] = *model;
   }

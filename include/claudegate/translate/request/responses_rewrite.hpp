@@ -12,6 +12,7 @@
 #include "claudegate/error.hpp"
 #include "claudegate/translate/request/responses_request.hpp"
 #include "claudegate/translate/request/translate_options.hpp"
+#include "claudegate/translate/tool_name_map.hpp"
 
 namespace claudegate::translate {
 
@@ -20,6 +21,8 @@ struct ResponsesRewrite {
   const TranslateOptions& options;
   ChatEquivalent out;
   nlohmann::json messages = nlohmann::json::array();  ///< Chat messages so far.
+  /// Client tool ⇄ Claude tool names, from the request's `tools` (set before anything else).
+  ToolNameMap names;
 
   /// Records that chat parameter path `from` was the Responses path `to` (for error messages).
   void Rename(std::string from, std::string to) {
