@@ -98,7 +98,8 @@ TEST(ResponsesTools, MapsCodexToolsAndRoundTripsCustomAndNamespacedCalls) {
             std::string::npos);
   EXPECT_EQ(sent["tools"][2]["name"], "mcp__browser__navigate");
   EXPECT_FALSE(sent["tools"][2].contains("defer_loading"));
-  EXPECT_EQ(sent["tools"][3], json({{"type", "web_search_20250305"}, {"name", "web_search"}}));
+  EXPECT_EQ(sent["tools"][3]["type"], "web_search_20250305");
+  EXPECT_EQ(sent["tools"][3]["name"], "web_search");
 
   const json body = json::parse(first->body());
   ASSERT_EQ(body["output"].size(), 2U) << body.dump();

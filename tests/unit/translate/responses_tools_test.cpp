@@ -1,5 +1,5 @@
-// Custom, namespaced and web-search tools on the Responses route: the name map, the streamed
-// custom-tool input, and the stream/non-stream output for a request declaring such tools.
+// Custom and namespaced tools on the Responses route: the stream and non-stream output for a
+// request declaring such tools (tests/data/translate/responses_tools/*.sse and their goldens).
 #include <string>
 #include <vector>
 
@@ -9,9 +9,7 @@
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/response/message_accumulator.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
-#include "claudegate/translate/stream/json_string_extractor.hpp"
 #include "claudegate/translate/stream/responses_stream.hpp"
-#include "claudegate/translate/tool_name_map.hpp"
 
 #include "golden_util.hpp"
 
@@ -23,8 +21,6 @@ using claudegate::testing::ExpectGolden;
 using claudegate::testing::FilesWithSuffix;
 using claudegate::testing::ReadFile;
 using nlohmann::json;
-
-// ---- ToolNameMap ----
 
 const json& CodexTools() {
   static const json kTools = json::parse(R"([
@@ -41,129 +37,6 @@ const json& CodexTools() {
     {"type": "web_search"}
   ])");
   return kTools;
-}
-
-struct NameCase {
-  std::string ns;
-  std::string name;
-  std::string claude;  // Expected flat name; empty: only check the rules and the round trip.
-  ClientToolKind kind;
-};
-
-TEST(ToolNameMap, FlattensWithinTheNameRulesAndMapsBackExactly) {
-  const ToolNameMap map = ToolNameMap::FromResponsesTools(CodexTools());
-  const std::vector<NameCase> cases = {
-      {"", "shell", "shell", ClientToolKind::kFunction},
-      {"", "apply_patch", "apply_patch", ClientToolKind::kCustom},
-      {"mcp__browser__", "navigate", "mcp__browser__navigate", ClientToolKind::kFunction},
-      // Taken by the top-level function of that name: shortened with a hash instead.
-      {"mcp__browser__", "snapshot", "", ClientToolKind::kFunction},
-      {"agents", "spawn", "agents__spawn", ClientToolKind::kFunction},
-      {"agents", "script", "agents__script", ClientToolKind::kCustom},
-      {"mcp__a_server_with_a_really_remarkably_long_name__", "tool_with_a_long_name_too", "",
-       ClientToolKind::kFunction},
-      {"odd.name", "x", "", ClientToolKind::kFunction},
-  };
-  std::vector<std::string> seen;
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.ns + "/" + c.name);
-    const std::string claude = map.ClaudeName(c.ns, c.name);
-    if (!c.claude.empty()) {
-      EXPECT_EQ(claude, c.claude);
-    }
-    EXPECT_LE(claude.size(), kMaxFlatToolName);
-    EXPECT_EQ(claude.find_first_not_of(
-                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"),
-              std::string::npos);
-    EXPECT_EQ(std::count(seen.begin(), seen.end(), claude), 0) << "not unique";
-    seen.push_back(claude);
-    const ClientTool* tool = map.Find(claude);
-    ASSERT_NE(tool, nullptr);
-    EXPECT_EQ(tool->ns, c.ns);
-    EXPECT_EQ(tool->name, c.name);
-    EXPECT_EQ(tool->kind, c.kind);
-  }
-}
-
-TEST(ToolNameMap, IsDeterministicAndPassesUnknownNamesThrough) {
-  const ToolNameMap a = ToolNameMap::FromResponsesTools(CodexTools());
-  const ToolNameMap b = ToolNameMap::FromResponsesTools(CodexTools());
-  EXPECT_EQ(a.ClaudeName("mcp__browser__", "snapshot"), b.ClaudeName("mcp__browser__", "snapshot"));
-  EXPECT_EQ(a.Find("web_search"), nullptr);
-  EXPECT_EQ(a.Find("not_declared"), nullptr);
-  // A call from history whose namespace is no longer offered still gets the default flat form.
-  EXPECT_EQ(a.ClaudeName("mcp__gone__", "tool"), "mcp__gone__tool");
-  EXPECT_EQ(FlatToolName("ns", "tool"), "ns__tool");
-  EXPECT_EQ(ToolNameMap::FromResponsesTools(json("junk")).Find("shell"), nullptr);
-}
-
-// ---- JsonStringExtractor ----
-
-struct ExtractCase {
-  std::string name;
-  std::vector<std::string> fragments;
-  std::string want;  // Text yielded in total.
-  bool failed;
-  bool complete;
-};
-
-TEST(JsonStringExtractor, DecodesTheValueAcrossAnySplit) {
-  const std::vector<ExtractCase> cases = {
-      {"plain", {R"({"input":"abc"})"}, "abc", false, true},
-      {"whitespace", {" {\n \"input\" : \"a b\" } "}, "a b", false, true},
-      {"split everywhere", {"{", "\"in", "put\"", ":", "\"a", "b\"", "}"}, "ab", false, true},
-      {"escapes", {R"({"input":"a\n\t\"\\\/\b\f\r"})"}, "a\n\t\"\\/\b\f\r", false, true},
-      {"escape split", {R"({"input":"a\)", R"(nb"})"}, "a\nb", false, true},
-      {"unicode split", {R"({"input":"caf\u00)", R"(e9"})"}, "caf\xC3\xA9", false, true},
-      {"surrogate pair split",
-       {R"({"input":"\ud83d)", R"(\ude00!"})"},
-       "\xF0\x9F\x98\x80!",
-       false,
-       true},
-      {"pair split inside the escape",
-       {R"({"input":"\ud83d\u)", R"(de00"})"},
-       "\xF0\x9F\x98\x80",
-       false,
-       true},
-      {"lone high then text", {R"({"input":"\ud83dx"})"}, "\xEF\xBF\xBDx", false, true},
-      {"lone low", {R"({"input":"\ude00"})"}, "\xEF\xBF\xBD", false, true},
-      {"high then escape", {R"({"input":"\ud83d\n"})"}, "\xEF\xBF\xBD\n", false, true},
-      {"raw utf8", {"{\"input\":\"\xC3\xA9\"}"}, "\xC3\xA9", false, true},
-      {"unfinished", {R"({"input":"abc)"}, "abc", false, false},
-      {"other key", {R"({"reason":"x","input":"y"})"}, "", true, false},
-      {"extra key after", {R"({"input":"y","more":1})"}, "y", true, false},
-      {"not a string", {R"({"input":42})"}, "", true, false},
-      {"escaped key", {R"({"in\u0070ut":"y"})"}, "", true, false},
-      {"bad escape", {R"({"input":"a\q"})"}, "a", true, false},
-      {"bad unicode", {R"({"input":"\u12x4"})"}, "", true, false},
-      {"array", {R"(["input"])"}, "", true, false},
-  };
-  for (const auto& c : cases) {
-    SCOPED_TRACE(c.name);
-    JsonStringExtractor extractor("input");
-    std::string got;
-    for (const auto& fragment : c.fragments) {
-      extractor.Feed(fragment, got);
-    }
-    EXPECT_EQ(got, c.want);
-    EXPECT_EQ(extractor.failed(), c.failed);
-    EXPECT_EQ(extractor.complete(), c.complete);
-  }
-}
-
-TEST(JsonStringExtractor, OneByteFragmentsGiveTheSameText) {
-  const std::string whole = R"({"input":"*** Begin Patch\n+\ud83d\ude00 caf\u00e9 \"q\"\n"})";
-  JsonStringExtractor at_once("input");
-  std::string expected;
-  at_once.Feed(whole, expected);
-  JsonStringExtractor bytewise("input");
-  std::string got;
-  for (char c : whole) {
-    bytewise.Feed(std::string_view(&c, 1), got);
-  }
-  EXPECT_EQ(got, expected);
-  EXPECT_EQ(expected, json::parse(whole)["input"].get<std::string>());
-  EXPECT_TRUE(bytewise.complete());
 }
 
 // ---- Output for a request that declared custom and namespaced tools ----
