@@ -123,6 +123,12 @@ Result<void> AddWebSearchCall(ResponsesRewrite& rw, const json& item, const std:
                               std::string(kWebSearchBlocksField));
     return {};
   }
+  if (!rw.offers_web_search) {
+    // Server-tool blocks of a tool the request no longer declares: dropped like the above
+    // rather than risking the whole request on them.
+    rw.out.warnings.push_back("dropped " + param + ": web_search_call without a web_search tool");
+    return {};
+  }
   rw.Rename(rw.NextMessageParam() + ".server_tool_blocks",
             param + "." + std::string(kWebSearchBlocksField));
   rw.Rename(rw.NextMessageParam(), param);

@@ -18,7 +18,7 @@ const json* Field(const json& obj, std::string_view key) {
 
 class Rewriter {
  public:
-  explicit Rewriter(const TranslateOptions& options) : rw_{options, {}, json::array(), {}} {}
+  explicit Rewriter(const TranslateOptions& options) : rw_{options, {}, json::array(), {}, false} {}
 
   Result<ChatEquivalent> Run(const json& request);
 
@@ -41,6 +41,11 @@ Result<ChatEquivalent> Rewriter::Run(const json& request) {
   chat = json::object();
   if (const json* tools = Field(request, "tools")) {
     rw_.names = ToolNameMap::FromResponsesTools(*tools);
+    if (tools->is_array()) {
+      rw_.offers_web_search = std::any_of(tools->begin(), tools->end(), [](const json& tool) {
+        return tool.is_object() && IsWebSearchTool(tool.value("type", ""));
+      });
+    }
   }
   if (const json* model = Field(request, "model")) {
     chat["model"] = *model;

@@ -106,11 +106,6 @@ std::string HostedToolAdvice(std::string_view type) {
   return "Claude has no hosted equivalent; define a function tool that does this in your client";
 }
 
-bool IsWebSearch(std::string_view type) {
-  return type == "web_search" || type == "web_search_preview" ||
-         type.starts_with("web_search_preview_") || type.starts_with("web_search_20");
-}
-
 // OpenAI's Responses web_search tool → chat's `web_search_options` (plus `filters`, a claudegate
 // extension the chat route accepts too); ToAnthropic turns that into Claude's web search tool.
 Result<void> AddWebSearch(ToolsRewrite& state, const json& tool, const std::string& param) {
@@ -205,7 +200,7 @@ Result<void> AddTool(ToolsRewrite& state, const json& tool, const std::string& p
   if (type == "namespace") {
     return AddNamespace(state, tool, param);
   }
-  if (IsWebSearch(type)) {
+  if (IsWebSearchTool(type)) {
     return AddWebSearch(state, tool, param);
   }
   if (type == "tool_search") {
@@ -221,6 +216,11 @@ Result<void> AddTool(ToolsRewrite& state, const json& tool, const std::string& p
 }
 
 }  // namespace
+
+bool IsWebSearchTool(std::string_view type) {
+  return type == "web_search" || type == "web_search_preview" ||
+         type.starts_with("web_search_preview_") || type.starts_with("web_search_20");
+}
 
 Result<void> RewriteTools(ResponsesRewrite& rw, const json& request) {
   const json* tools = Field(request, "tools");
@@ -256,7 +256,7 @@ std::string ChoiceName(const ResponsesRewrite& rw, const json& choice) {
     return rw.names.ClaudeName(ns != nullptr && ns->is_string() ? ns->get<std::string>() : "",
                                name->get_ref<const std::string&>());
   }
-  if (IsWebSearch(type)) {
+  if (IsWebSearchTool(type)) {
     return "web_search";  // Claude's web search tool is always named so.
   }
   return "";
@@ -274,7 +274,7 @@ Result<void> RewriteToolChoice(ResponsesRewrite& rw, const json& request) {
     return {};
   }
   const std::string type = choice->value("type", "");
-  if (type == "function" || type == "custom" || IsWebSearch(type)) {
+  if (type == "function" || type == "custom" || IsWebSearchTool(type)) {
     const std::string name = ChoiceName(rw, *choice);
     rw.out.chat["tool_choice"] = {{"type", "function"},
                                   {"function", {{"name", name.empty() ? json() : json(name)}}}};

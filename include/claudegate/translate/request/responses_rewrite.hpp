@@ -23,6 +23,8 @@ struct ResponsesRewrite {
   nlohmann::json messages = nlohmann::json::array();  ///< Chat messages so far.
   /// Client tool ⇄ Claude tool names, from the request's `tools` (set before anything else).
   ToolNameMap names;
+  /// The request offers web search: replayed web_search_call blocks are kept only then.
+  bool offers_web_search = false;
 
   /// Records that chat parameter path `from` was the Responses path `to` (for error messages).
   void Rename(std::string from, std::string to) {
@@ -42,6 +44,9 @@ struct ResponsesRewrite {
                    "`input` on every request.",
                std::move(param), "unsupported_parameter"};
 }
+
+/// True for the Responses tool types claudegate maps to Claude's web search.
+[[nodiscard]] bool IsWebSearchTool(std::string_view type);
 
 /// `input` (a string or a list of items) → `rw.messages`.
 [[nodiscard]] Result<void> RewriteInput(ResponsesRewrite& rw, const nlohmann::json& input);
