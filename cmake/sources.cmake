@@ -81,7 +81,9 @@ set(CLAUDEGATE_CORE_SOURCES
   src/translate/request/json_schema.cpp
   src/translate/request/messages.cpp
   src/translate/request/model_traits.cpp
+  src/translate/request/responses_input_items.cpp
   src/translate/request/responses_request.cpp
+  src/translate/request/responses_tools.cpp
   src/translate/request/tool_calls.cpp
   src/translate/request/tools.cpp
   src/translate/response/chat_response.cpp
@@ -89,8 +91,12 @@ set(CLAUDEGATE_CORE_SOURCES
   src/translate/response/response_common.cpp
   src/translate/response/responses_output.cpp
   src/translate/response/upstream_error.cpp
+  src/translate/response/web_search_output.cpp
+  src/translate/stream/json_string_extractor.cpp
   src/translate/stream/responses_stream.cpp
+  src/translate/stream/responses_stream_tools.cpp
   src/translate/stream/stream_translator.cpp
+  src/translate/tool_name_map.cpp
   src/upstream/anthropic_headers.cpp
   src/upstream/authorized_call.cpp
   src/upstream/https_token_endpoint.cpp

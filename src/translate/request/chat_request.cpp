@@ -39,8 +39,7 @@ constexpr std::array kUnsupported{
     Unsupported{"prediction", NeverDefault},  Unsupported{"store", IsFalse},
     Unsupported{"modalities", IsTextOnly},    Unsupported{"audio", NeverDefault},
     Unsupported{"verbosity", NeverDefault},   Unsupported{"logprobs", IsFalse},
-    Unsupported{"top_logprobs", IsZero},      Unsupported{"web_search_options", NeverDefault},
-    Unsupported{"moderation", NeverDefault},
+    Unsupported{"top_logprobs", IsZero},      Unsupported{"moderation", NeverDefault},
 };
 
 Result<void> CheckUnsupported(const nlohmann::json& request, const RequestContext& ctx) {

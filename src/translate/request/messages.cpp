@@ -248,6 +248,23 @@ Result<void> Converter::AddAssistant(const nlohmann::json& msg, std::size_t inde
       }
     }
   }
+  if (const nlohmann::json* blocks = Field(msg, "server_tool_blocks"); blocks != nullptr) {
+    // A web search replayed from a Responses `web_search_call` item (docs/codex.md#tool-types):
+    // Claude's own server_tool_use + web_search_tool_result blocks, in their order.
+    if (!blocks->is_array()) {
+      return InvalidParam("server_tool_blocks must be an array", param + ".server_tool_blocks");
+    }
+    for (const auto& block : *blocks) {
+      const std::string type = block.is_object() ? block.value("type", "") : "";
+      if (type != "server_tool_use" && type != "web_search_tool_result") {
+        return InvalidParam(
+            "server_tool_blocks may hold only server_tool_use and "
+            "web_search_tool_result blocks",
+            param + ".server_tool_blocks");
+      }
+      content.push_back(block);
+    }
+  }
   if (const nlohmann::json* text = Field(msg, "content")) {
     if (auto r =
             AppendContentBlocks(*text, ContentRole::kAssistant, param + ".content", ctx_, content);

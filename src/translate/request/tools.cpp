@@ -1,6 +1,7 @@
 #include "claudegate/translate/request/tools.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "claudegate/translate/request/tool_calls.hpp"
 
@@ -164,6 +165,60 @@ Result<nlohmann::json> ConvertChoice(const nlohmann::json& request, nlohmann::js
   return InvalidParam("tool_choice type '" + type + "' is not supported", "tool_choice.type");
 }
 
+// Claude's server-side web search tool for OpenAI's `web_search_options`
+// (docs/anthropic-notes.md#web-search). `web_search_20250305` is the version every Claude model and
+// platform accepts without a beta header; the later ones add dynamic filtering, which runs
+// Anthropic's code execution and returns other block types. `search_context_size` has no
+// counterpart and is ignored.
+Result<nlohmann::json> WebSearchTool(const nlohmann::json& options) {
+  const char* param = "web_search_options";
+  if (!options.is_object()) {
+    return InvalidParam("web_search_options must be an object", param);
+  }
+  nlohmann::json tool = {{"type", "web_search_20250305"}, {"name", "web_search"}};
+  if (const nlohmann::json* max = Field(options, "max_uses")) {  // claudegate extension
+    if (!max->is_number_integer() || max->get<std::int64_t>() < 1) {
+      return InvalidParam("max_uses must be a positive integer", "web_search_options.max_uses");
+    }
+    tool["max_uses"] = *max;
+  }
+  if (const nlohmann::json* filters = Field(options, "filters")) {
+    if (!filters->is_object()) {
+      return InvalidParam("filters must be an object", "web_search_options.filters");
+    }
+    for (const char* key : {"allowed_domains", "blocked_domains"}) {
+      if (const nlohmann::json* list = Field(*filters, key)) {
+        if (!list->is_array()) {
+          return InvalidParam(std::string(key) + " must be an array of domains",
+                              std::string("web_search_options.filters.") + key);
+        }
+        tool[key] = *list;
+      }
+    }
+    if (tool.contains("allowed_domains") && tool.contains("blocked_domains")) {
+      return InvalidParam("allowed_domains and blocked_domains cannot be used together",
+                          "web_search_options.filters");
+    }
+  }
+  if (const nlohmann::json* location = Field(options, "user_location")) {
+    const nlohmann::json* approximate =
+        location->is_object() ? Field(*location, "approximate") : nullptr;
+    if (approximate == nullptr || !approximate->is_object()) {
+      return InvalidParam("user_location needs an approximate object",
+                          "web_search_options.user_location.approximate");
+    }
+    nlohmann::json out = {{"type", "approximate"}};
+    for (const char* key : {"city", "region", "country", "timezone"}) {
+      if (const nlohmann::json* value = Field(*approximate, key);
+          value != nullptr && value->is_string()) {
+        out[key] = *value;
+      }
+    }
+    tool["user_location"] = std::move(out);
+  }
+  return tool;
+}
+
 }  // namespace
 
 Result<ConvertedTools> ConvertTools(const nlohmann::json& request,
@@ -177,7 +232,31 @@ Result<ConvertedTools> ConvertTools(const nlohmann::json& request,
   if (!choice) {
     return choice.error();
   }
+  nlohmann::json web_search;
+  if (const nlohmann::json* options = Field(request, "web_search_options")) {
+    auto tool = WebSearchTool(*options);
+    if (!tool) {
+      return tool.error();
+    }
+    web_search = std::move(*tool);
+  }
   ConvertedTools out;
+  if (tools->empty() && !web_search.is_null()) {
+    // Only the server tool: no client tool names to reserve, the client's choice stands.
+    for (const auto& name : history_tool_names) {
+      if (std::none_of(tools->begin(), tools->end(),
+                       [&](const nlohmann::json& t) { return t["name"] == name; })) {
+        tools->push_back({{"name", name}, {"input_schema", {{"type", "object"}}}});
+      }
+    }
+    tools->push_back(std::move(web_search));
+    out.tools = std::move(*tools);
+    out.tool_choice = std::move(*choice);
+    return out;
+  }
+  if (!web_search.is_null()) {
+    tools->push_back(std::move(web_search));
+  }
   if (tools->empty()) {
     if (choice->is_object() && (*choice)["type"] != "auto" && (*choice)["type"] != "none") {
       return InvalidParam("tool_choice requires tools", "tool_choice");

@@ -1,5 +1,7 @@
 #include "claudegate/translate/response/chat_response.hpp"
 
+#include "claudegate/translate/response/web_search_output.hpp"
+
 namespace claudegate::translate {
 namespace {
 
@@ -33,6 +35,7 @@ Result<OpenAiResponse> ToOpenAi(const nlohmann::json& message, std::string_view 
   bool has_text = false;
   nlohmann::json tool_calls = nlohmann::json::array();
   nlohmann::json thinking_blocks = nlohmann::json::array();
+  nlohmann::json annotations = nlohmann::json::array();  // Web search citations.
   for (const auto& block : *content_it) {
     if (!block.is_object()) {
       continue;
@@ -43,8 +46,14 @@ Result<OpenAiResponse> ToOpenAi(const nlohmann::json& message, std::string_view 
     }
     if (*type == "text") {
       if (const std::string* t = StringField(block, "text")) {
+        const std::size_t start = CodePointCount(text);
         text += *t;
         has_text = true;
+        if (const auto citations = block.find("citations"); citations != block.end()) {
+          for (auto& annotation : ChatUrlCitations(*citations, start, CodePointCount(text))) {
+            annotations.push_back(std::move(annotation));
+          }
+        }
       }
     } else if (*type == "thinking") {
       const std::string* thinking = StringField(block, "thinking");
@@ -93,6 +102,9 @@ Result<OpenAiResponse> ToOpenAi(const nlohmann::json& message, std::string_view 
                         {"refusal", nullptr}};
   if (out.stop_reason == "refusal") {
     msg["refusal"] = RefusalText(message);
+  }
+  if (!annotations.empty()) {
+    msg["annotations"] = std::move(annotations);
   }
   const bool has_tool_calls = !tool_calls.empty();
   if (has_tool_calls) {

@@ -160,6 +160,16 @@ void MessageAccumulator::OnDelta(const anthropic::Delta& event) {
       tool_json_[index] += event.value;
       break;
     case DeltaKind::kCitations:
+      // One citation per delta, appended to the text block's `citations`
+      // (docs/anthropic-notes.md#web-search).
+      if (event.delta != nullptr && event.delta->contains("citation") && block.is_object()) {
+        auto& list = block["citations"];
+        if (!list.is_array()) {
+          list = nlohmann::json::array();
+        }
+        list.push_back((*event.delta)["citation"]);
+      }
+      break;
     case DeltaKind::kOther:
       break;
   }

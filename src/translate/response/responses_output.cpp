@@ -1,5 +1,7 @@
 #include "claudegate/translate/response/responses_output.hpp"
 
+#include "claudegate/translate/response/web_search_output.hpp"
+
 namespace claudegate::translate {
 namespace {
 
@@ -104,6 +106,40 @@ json FunctionCallItem(std::string_view call_id, std::string_view name, std::stri
           {"status", status}};
 }
 
+std::string CustomToolInput(std::string_view arguments) {
+  const json parsed = json::parse(arguments, nullptr, false);
+  if (parsed.is_object()) {
+    const auto it = parsed.find(kCustomInputKey);
+    if (it != parsed.end() && it->is_string()) {
+      return it->get<std::string>();
+    }
+  }
+  return std::string(arguments);  // Not the declared shape: hand the client what Claude wrote.
+}
+
+json ToolCallItem(std::string_view call_id, std::string_view claude_name,
+                  std::string_view arguments, std::string_view status, const ToolNameMap& names) {
+  const ClientTool* tool = names.Find(claude_name);
+  if (tool == nullptr) {
+    return FunctionCallItem(call_id, claude_name, arguments, status);  // Unknown: unchanged.
+  }
+  json item;
+  if (tool->kind == ClientToolKind::kCustom) {
+    item = {{"id", "ctc_" + std::string(call_id)},
+            {"type", "custom_tool_call"},
+            {"call_id", call_id},
+            {"name", tool->name},
+            {"input", CustomToolInput(arguments)},
+            {"status", status}};
+  } else {
+    item = FunctionCallItem(call_id, tool->name, arguments, status);
+  }
+  if (!tool->ns.empty()) {
+    item["namespace"] = tool->ns;
+  }
+  return item;
+}
+
 json ReasoningItem(std::string_view id, const std::string* summary,
                    std::string_view encrypted_content) {
   json parts = json::array();
@@ -129,6 +165,8 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
   json out = ResponseSkeleton(meta, ResponseId(message_id), status.status);
   out["incomplete_details"] = status.incomplete_details;
   json& output = out["output"];
+  const ToolNameMap names = ToolNameMap::FromResponsesTools(
+      meta.echo.is_object() ? meta.echo.value("tools", json()) : json());
   for (const auto& block : *content) {
     if (!block.is_object()) {
       continue;
@@ -136,8 +174,20 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
     const std::string type = StringOr(block, "type");
     if (type == "text") {
       const std::string text = StringOr(block, "text");
-      output.push_back(
-          MessageItem(OutputItemId("msg", message_id, output.size()), &text, "completed"));
+      json item = MessageItem(OutputItemId("msg", message_id, output.size()), &text, "completed");
+      if (const auto citations = block.find("citations"); citations != block.end()) {
+        item["content"][0]["annotations"] = UrlCitations(*citations, 0, CodePointCount(text));
+      }
+      output.push_back(std::move(item));
+    } else if (IsWebSearchUse(block)) {
+      json result;
+      for (const auto& other : *content) {
+        if (other.is_object() && StringOr(other, "type") == "web_search_tool_result" &&
+            StringOr(other, "tool_use_id") == StringOr(block, "id")) {
+          result = other;
+        }
+      }
+      output.push_back(WebSearchCallItem(block, result));
     } else if (type == "thinking") {
       const std::string thinking = StringOr(block, "thinking");
       output.push_back(ReasoningItem(OutputItemId("rs", message_id, output.size()), &thinking,
@@ -156,8 +206,8 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
                         ? input->dump(-1, ' ', false, json::error_handler_t::replace)
                         : "{}";
       }
-      output.push_back(
-          FunctionCallItem(StringOr(block, "id"), StringOr(block, "name"), arguments, "completed"));
+      output.push_back(ToolCallItem(StringOr(block, "id"), StringOr(block, "name"), arguments,
+                                    "completed", names));
     }
   }
   Usage usage;

@@ -15,7 +15,10 @@ constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 }  // namespace
 
 ResponsesStreamTranslator::ResponsesStreamTranslator(ResponseMeta meta, bool forward_pings)
-    : meta_(std::move(meta)), forward_pings_(forward_pings) {}
+    : meta_(std::move(meta)),
+      names_(ToolNameMap::FromResponsesTools(
+          meta_.echo.is_object() ? meta_.echo.value("tools", json()) : json())),
+      forward_pings_(forward_pings) {}
 
 void ResponsesStreamTranslator::OnEvent(const sse::Event& event, std::string& out) {
   if (done_) {
@@ -110,14 +113,16 @@ void ResponsesStreamTranslator::OnBlockStart(const anthropic::BlockStart& event)
     if (event.data && block->kind == BlockKind::kRedacted) {
       block->text = *event.data;
     }
-  } else if (event.type == BlockType::kToolUse) {
-    block->kind = BlockKind::kToolUse;
-    block->call_id = event.id.value_or("");
-    block->name = event.name.value_or("");
-    block->item_id = "fc_" + block->call_id;
-    item = FunctionCallItem(block->call_id, block->name, "", "in_progress");
+  } else if (event.type == BlockType::kToolUse || event.type == BlockType::kServerToolUse) {
+    item = StartToolBlock(*block, event);
+    if (item.is_null()) {
+      return;  // A server tool other than web search: nothing visible.
+    }
   } else {
-    return;  // server_tool_use, *_tool_result, unknown: nothing visible.
+    if (event.block->value("type", "") == "web_search_tool_result") {
+      OnServerToolResult(*event.block, out);
+    }
+    return;  // *_tool_result, unknown: no item of their own.
   }
   block->open = true;
   block->output_index = index;
@@ -137,7 +142,12 @@ void ResponsesStreamTranslator::OnBlockStart(const anthropic::BlockStart& event)
     if (event.thinking) {
       AddText(*block, *event.thinking, out);
     }
-  } else if (block->kind == BlockKind::kToolUse) {
+  } else if (block->kind == BlockKind::kWebSearch) {
+    Emit("response.web_search_call.in_progress",
+         {{"item_id", block->item_id}, {"output_index", index}}, out);
+    Emit("response.web_search_call.searching",
+         {{"item_id", block->item_id}, {"output_index", index}}, out);
+  } else if (block->kind == BlockKind::kToolUse || block->kind == BlockKind::kCustomTool) {
     // Anthropic sends `input: {}` here and the real input as deltas; a non-empty start input
     // (not seen in practice) is sent as the whole argument string.
     const json* input = event.input;
@@ -181,8 +191,9 @@ void ResponsesStreamTranslator::AddText(Block& block, std::string_view text, std
            out);
       break;
     case BlockKind::kToolUse:
-      Emit("response.function_call_arguments.delta",
-           {{"item_id", block.item_id}, {"output_index", index}, {"delta", text}}, out);
+    case BlockKind::kCustomTool:
+    case BlockKind::kWebSearch:
+      AddToolText(block, text, out);
       break;
     default:
       break;
@@ -190,10 +201,22 @@ void ResponsesStreamTranslator::AddText(Block& block, std::string_view text, std
 }
 
 void ResponsesStreamTranslator::OnDelta(const anthropic::Delta& event) {
-  // citations_delta, deltas of server-tool blocks, unknown: nothing visible.
-  if (Block* block = BlockAt(event.index)) {
-    ApplyDelta(*block, event.kind, event.value, *out_);
+  // Unknown deltas: nothing visible. Citations are kept for the text block's end.
+  Block* block = BlockAt(event.index);
+  if (block == nullptr) {
+    return;
   }
+  if (event.kind == DeltaKind::kCitations) {
+    if (block->open && block->kind == BlockKind::kText && event.delta != nullptr &&
+        event.delta->contains("citation")) {
+      if (!block->citations.is_array()) {
+        block->citations = json::array();
+      }
+      block->citations.push_back((*event.delta)["citation"]);
+    }
+    return;
+  }
+  ApplyDelta(*block, event.kind, event.value, *out_);
 }
 
 void ResponsesStreamTranslator::OnBlockStop(const anthropic::BlockStop& event) {
@@ -209,7 +232,9 @@ void ResponsesStreamTranslator::ApplyDelta(Block& block, DeltaKind kind, std::st
   }
   if ((kind == DeltaKind::kText && block.kind == BlockKind::kText) ||
       (kind == DeltaKind::kThinking && block.kind == BlockKind::kThinking) ||
-      (kind == DeltaKind::kInputJson && block.kind == BlockKind::kToolUse)) {
+      (kind == DeltaKind::kInputJson &&
+       (block.kind == BlockKind::kToolUse || block.kind == BlockKind::kCustomTool ||
+        block.kind == BlockKind::kWebSearch))) {
     AddText(block, value, out);
   } else if (kind == DeltaKind::kSignature && block.kind == BlockKind::kThinking) {
     block.signature += value;
@@ -229,6 +254,8 @@ void ResponsesStreamTranslator::CloseBlock(Block& block, std::string& out) {
   json item;
   switch (block.kind) {
     case BlockKind::kText: {
+      json part = OutputTextPart(block.text);
+      EmitAnnotations(block, part, out);
       Emit("response.output_text.done",
            {{"item_id", block.item_id},
             {"output_index", index},
@@ -240,9 +267,10 @@ void ResponsesStreamTranslator::CloseBlock(Block& block, std::string& out) {
            {{"item_id", block.item_id},
             {"output_index", index},
             {"content_index", 0},
-            {"part", OutputTextPart(block.text)}},
+            {"part", part}},
            out);
       item = MessageItem(block.item_id, &block.text, "completed");
+      item["content"][0] = std::move(part);
       break;
     }
     case BlockKind::kThinking:
@@ -266,18 +294,14 @@ void ResponsesStreamTranslator::CloseBlock(Block& block, std::string& out) {
       item =
           ReasoningItem(block.item_id, nullptr, std::string(kRedactedThinkingPrefix) + block.text);
       break;
-    case BlockKind::kToolUse: {
-      // Clients JSON.parse() the arguments; an empty string would fail there.
-      const std::string arguments = block.text.empty() ? "{}" : block.text;
-      Emit("response.function_call_arguments.done",
-           {{"item_id", block.item_id},
-            {"output_index", index},
-            {"name", block.name},
-            {"arguments", arguments}},
-           out);
-      item = FunctionCallItem(block.call_id, block.name, arguments, "completed");
+    case BlockKind::kToolUse:
+    case BlockKind::kCustomTool:
+    case BlockKind::kWebSearch:
+      item = CloseToolBlock(block, out);
+      if (item.is_null()) {
+        return;  // A web search waiting for its result block.
+      }
       break;
-    }
     case BlockKind::kOther:
       return;
   }

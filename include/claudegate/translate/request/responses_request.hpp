@@ -39,7 +39,13 @@ struct ChatEquivalent {
 ///   an assistant `tool_calls` entry (`call_id` is the id); `function_call_output` → a `tool`
 ///   message; `reasoning` items that carry `encrypted_content` (as claudegate emits them) →
 ///   `thinking_blocks` on the next assistant turn, others dropped.
-/// - Flat function `tools` → chat's nested form; `tool_choice` likewise; `max_output_tokens` →
+/// - Flat function `tools` → chat's nested form; `custom` tools → functions taking one string
+///   `input`; `namespace` tools → one function per inner tool under a flat name
+///   (`ToolNameMap`, tool_name_map.hpp); `web_search`/`web_search_preview` → chat's
+///   `web_search_options`; `tool_search` dropped; other hosted tools 400
+///   (docs/codex.md#tool-types). `custom_tool_call`/`custom_tool_call_output` and namespaced
+///   `function_call` items map to the same names; `web_search_call` items replay their
+///   `anthropic_blocks` (dropped without them); `tool_choice` likewise; `max_output_tokens` →
 ///   `max_completion_tokens`; `reasoning.effort` → `reasoning_effort`; `text.format` →
 ///   `response_format`; `temperature`, `top_p`, `parallel_tool_calls`, `user`,
 ///   `safety_identifier`, `service_tier`, `stream` pass through.

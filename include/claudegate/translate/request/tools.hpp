@@ -31,6 +31,9 @@ struct ConvertedTools {
 ///   `allowed_tools` restricts `tools` to the subset (mode `auto`/`required`); legacy
 ///   `function_call` likewise. `parallel_tool_calls:false` sets `disable_parallel_tool_use`
 ///   (never on `none`; an absent choice becomes `auto`).
+/// - `web_search_options` adds Claude's web search tool (`web_search_20250305`, with
+///   `user_location`, and the claudegate extensions `filters` and `max_uses`;
+///   docs/anthropic-notes.md#web-search) after the function tools.
 /// - When no tools are sent but `history_tool_names` is not empty, minimal definitions are
 ///   synthesized and `tool_choice` is `none`, because upstream rejects tool blocks without tools.
 ///

@@ -13,7 +13,11 @@
 ///   become the original thinking blocks again;
 /// - `tool_use` → a `function_call` item: `call_id` is the Anthropic tool id, `id` is `fc_` + it,
 ///   `arguments` the JSON input as a string;
-/// - server-tool and unknown blocks are skipped.
+/// - `tool_use` of a custom or namespaced tool (tool_name_map.hpp, built from `echo.tools`): a
+///   `custom_tool_call` item (`id` `ctc_` + tool id, `input` the string) or a `function_call`
+///   with the client's `name` and its `namespace`;
+/// - web search blocks and citations: see web_search_output.hpp; other server-tool and unknown
+///   blocks are skipped.
 /// Item ids are `msg_<base>_<output index>` and `rs_<base>_<output index>`, where `<base>` is the
 /// upstream message id without its `msg_` prefix; the response id is `resp_<base>`.
 ///
@@ -28,6 +32,7 @@
 
 #include "claudegate/error.hpp"
 #include "claudegate/translate/response/response_common.hpp"
+#include "claudegate/translate/tool_name_map.hpp"
 
 namespace claudegate::translate {
 
@@ -74,6 +79,14 @@ struct ResponseStatus {
 /// A `function_call` output item.
 [[nodiscard]] nlohmann::json FunctionCallItem(std::string_view call_id, std::string_view name,
                                               std::string_view arguments, std::string_view status);
+/// The output item for a Claude `tool_use` named `claude_name`: a `function_call` (unknown names
+/// unchanged) or a `custom_tool_call`, with `namespace` when the tool came from one.
+[[nodiscard]] nlohmann::json ToolCallItem(std::string_view call_id, std::string_view claude_name,
+                                          std::string_view arguments, std::string_view status,
+                                          const ToolNameMap& names);
+/// A custom tool's string input from the JSON arguments Claude wrote (`{"input": "…"}`); the
+/// whole text when it is not that shape.
+[[nodiscard]] std::string CustomToolInput(std::string_view arguments);
 /// A `reasoning` output item; `summary` is omitted from the summary list when null or empty,
 /// `encrypted_content` is omitted when empty.
 [[nodiscard]] nlohmann::json ReasoningItem(std::string_view id, const std::string* summary,

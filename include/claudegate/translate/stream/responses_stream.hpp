@@ -17,6 +17,8 @@
 #include "claudegate/translate/response/response_common.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
 #include "claudegate/translate/response/upstream_error.hpp"
+#include "claudegate/translate/stream/json_string_extractor.hpp"
+#include "claudegate/translate/tool_name_map.hpp"
 
 namespace claudegate::translate {
 
@@ -36,6 +38,15 @@ namespace claudegate::translate {
 /// - per tool_use block: `response.output_item.added` (a `function_call` with `arguments:""`),
 ///   `response.function_call_arguments.delta`… (fragments forwarded unparsed),
 ///   `response.function_call_arguments.done` (`"{}"` when none came), `response.output_item.done`;
+/// - per tool_use block of a custom tool: `response.output_item.added` (a `custom_tool_call`),
+///   `response.custom_tool_call_input.delta`… (the string decoded out of Claude's partial JSON by
+///   `JsonStringExtractor`), `response.custom_tool_call_input.done`, `response.output_item.done`;
+///   namespaced tools are `function_call`s carrying the client's `name` and `namespace`;
+/// - per web search (`server_tool_use` + `web_search_tool_result`, web_search_output.hpp):
+///   `response.output_item.added` (a `web_search_call`), `response.web_search_call.in_progress`,
+///   `.searching`, and when the result block arrives `.completed` and `response.output_item.done`;
+/// - text citations: `response.output_text.annotation.added` per `url_citation`, at the text
+///   block's end (Anthropic cites whole blocks), before `response.output_text.done`;
 /// - at `message_stop`: `response.completed`, or `response.incomplete` for `max_tokens` /
 ///   `refusal` stops, with the full output and usage (the same object `ToResponse()` builds).
 /// An upstream `error` event, `OnUpstreamEnd` before any stop reason, or `Abort` emit an `error`
@@ -79,19 +90,22 @@ class ResponsesStreamTranslator : private anthropic::EventVisitor {
   [[nodiscard]] const nlohmann::json& response() const { return snapshot_; }
 
  private:
-  enum class BlockKind { kOther, kText, kThinking, kRedacted, kToolUse };
+  enum class BlockKind { kOther, kText, kThinking, kRedacted, kToolUse, kCustomTool, kWebSearch };
   struct Block {
     BlockKind kind = BlockKind::kOther;
     bool open = false;
     bool summary_open = false;
+    bool input_done = false;  // Web search: its server_tool_use block stopped.
     std::size_t output_index = 0;
     std::string item_id;
     std::string call_id;
-    std::string name;
+    std::string name;  // The Claude tool name (tool_name_map.hpp maps it to the client's).
     std::string text;  // Text, thinking, redacted data, or tool arguments.
     std::string signature;
+    nlohmann::json citations;  // Text: Claude's citations so far. Web search: the use block.
+    nlohmann::json result;     // Web search: its web_search_tool_result block once it came.
+    std::optional<JsonStringExtractor> custom_input;  // Custom tool: the streamed string.
   };
-
   // anthropic::EventVisitor: called from OnEvent, which sets out_ for the call.
   void OnMessageStart(const anthropic::MessageStart& event) override;
   void OnBlockStart(const anthropic::BlockStart& event) override;
@@ -105,6 +119,12 @@ class ResponsesStreamTranslator : private anthropic::EventVisitor {
 
   void ApplyDelta(Block& block, anthropic::DeltaKind kind, std::string_view value,
                   std::string& out);
+  // Tool blocks (responses_stream_tools.cpp): client, custom and web search tools.
+  nlohmann::json StartToolBlock(Block& block, const anthropic::BlockStart& event);
+  void AddToolText(Block& block, std::string_view text, std::string& out);
+  nlohmann::json CloseToolBlock(Block& block, std::string& out);
+  void OnServerToolResult(const nlohmann::json& result, std::string& out);
+  void EmitAnnotations(const Block& block, nlohmann::json& part, std::string& out);
   void EnsureStarted(std::string& out);
   void AddText(Block& block, std::string_view text, std::string& out);
   void CloseBlock(Block& block, std::string& out);
@@ -114,6 +134,7 @@ class ResponsesStreamTranslator : private anthropic::EventVisitor {
   void Emit(std::string_view type, nlohmann::json payload, std::string& out);
 
   ResponseMeta meta_;
+  ToolNameMap names_;  // From meta_.echo's `tools`.
   bool forward_pings_;
   std::string message_id_;
   std::string stop_reason_;
