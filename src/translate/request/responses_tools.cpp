@@ -109,6 +109,15 @@ std::string HostedToolAdvice(std::string_view type) {
 // OpenAI's Responses web_search tool → chat's `web_search_options` (plus `filters`, a claudegate
 // extension the chat route accepts too); ToAnthropic turns that into Claude's web search tool.
 Result<void> AddWebSearch(ToolsRewrite& state, const json& tool, const std::string& param) {
+  // `external_web_access: false` (Codex's default "cached" mode) asks for answers from OpenAI's
+  // index only, with no live access. Claude can only search the live web, so turning its search
+  // on would do what the client asked not to: the tool is dropped instead (docs/codex.md).
+  if (const json* live = Field(tool, "external_web_access"); live != nullptr && *live == false) {
+    state.rw.out.warnings.push_back("dropped " + param +
+                                    ": web_search without live access (external_web_access: "
+                                    "false); Claude's web search is always live");
+    return {};
+  }
   json& chat = state.rw.out.chat;
   if (chat.contains("web_search_options")) {
     return InvalidParam("only one web_search tool may be given", param);
