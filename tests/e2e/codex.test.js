@@ -41,7 +41,7 @@ function resultText(result) {
  * fresh HOME with a config.toml naming the daemon as its provider; every other host is routed to
  * a closed local port, so nothing leaves the machine.
  */
-async function runCodex({ baseUrl, workdir, prompt, timeoutMs = 90_000 }) {
+async function runCodex({ baseUrl, workdir, prompt, catalog = true, fullAccess = true, timeoutMs = 90_000 }) {
   const home = mkdtempSync(path.join(tmpdir(), 'claudegate-e2e-codex-'));
   mkdirSync(path.join(home, '.codex'));
   writeFileSync(
@@ -49,7 +49,7 @@ async function runCodex({ baseUrl, workdir, prompt, timeoutMs = 90_000 }) {
     [
       'model = "sonnet"',
       'model_provider = "claudegate"',
-      `model_catalog_json = ${JSON.stringify(MODEL_CATALOG)}`,
+      ...(catalog ? [`model_catalog_json = ${JSON.stringify(MODEL_CATALOG)}`] : []),
       'check_for_update_on_startup = false',
       '',
       '[model_providers.claudegate]',
@@ -63,7 +63,14 @@ async function runCodex({ baseUrl, workdir, prompt, timeoutMs = 90_000 }) {
   const lastMessage = path.join(home, 'last-message.txt');
   const child = spawn(
     CODEX_BIN,
-    ['exec', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox', '-o', lastMessage, prompt],
+    [
+      'exec',
+      '--skip-git-repo-check',
+      ...(fullAccess ? ['--dangerously-bypass-approvals-and-sandbox'] : []),
+      '-o',
+      lastMessage,
+      prompt,
+    ],
     {
       cwd: workdir,
       env: {
@@ -159,6 +166,8 @@ describe('claudegate with the Codex CLI', () => {
     assert.match(patchTool.description, /Begin Patch/, 'the grammar goes into the description');
     assert.ok(first.tools.some((t) => t.name === 'exec_command'), 'the shell tool is a function tool');
     assert.ok(first.system, 'the developer messages become the system prompt');
+    // With full access Codex asks for live web search, which is Claude's web search tool.
+    assert.ok(first.tools.some((t) => String(t.type).startsWith('web_search_')), 'live web search');
 
     const patchResult = lastToolResults(calls[1].body).find((r) => r.tool_use_id === patchCall);
     assert.ok(patchResult, 'the custom_tool_call_output comes back as a tool_result');
@@ -169,5 +178,20 @@ describe('claudegate with the Codex CLI', () => {
     // The earlier turns are replayed: the patch call is in the history of the last request.
     const history = JSON.stringify(calls[2].body.messages);
     assert.ok(history.includes(patchCall) && history.includes('Add File: hello.txt'));
+  });
+
+  test('codex exec as installed (no catalog, read-only sandbox): namespace tools, cached web search', TEST_TIMEOUT, async () => {
+    fake.handle(async (rec, res) => sendSse(res, textStream({ text: 'Hello from Claude.' })));
+    const run = await runCodex({ baseUrl: daemon.baseUrl, workdir, prompt: 'Say hello.', catalog: false, fullAccess: false });
+    assert.equal(run.code, 0, `codex exec failed:\n${run.output}`);
+    assert.match(run.message, /Hello from Claude\./);
+    const calls = fake.requests.filter((r) => r.url.startsWith('/v1/messages'));
+    assert.equal(calls.length, 1);
+    const names = calls[0].body.tools.map((t) => t.name);
+    // Codex declares its sub-agent tools as a namespace; they reach Claude flattened.
+    assert.ok(names.some((n) => n.startsWith('multi_agent_v1')), `namespace tools flattened: ${names}`);
+    // In its default sandbox Codex asks for cached web search (no live access): not made live.
+    const hosted = calls[0].body.tools.filter((t) => t.type);
+    assert.deepEqual(hosted, [], 'no live web search');
   });
 });
