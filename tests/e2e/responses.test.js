@@ -192,14 +192,14 @@ describe('claudegate Responses API via the openai SDK', () => {
     assert.equal(messages[2].content[0].content, '21C, sunny');
   });
 
-  test('no conversation state: previous_response_id is a 400, retrieve is a 404', TEST_TIMEOUT, async () => {
+  test('unknown stored ids: previous_response_id and retrieve are 404s, no upstream call', TEST_TIMEOUT, async () => {
     await assert.rejects(
       client.responses.create({ model: 'sonnet', input: 'Hi', previous_response_id: 'resp_123' }),
-      (err) => err instanceof BadRequestError && err.param === 'previous_response_id' && /no conversation state/.test(err.message),
+      (err) => err instanceof NotFoundError && err.param === 'previous_response_id' && /resp_123/.test(err.message),
     );
     await assert.rejects(
       client.responses.retrieve('resp_123'),
-      (err) => err instanceof NotFoundError && /no conversation state/.test(err.message),
+      (err) => err instanceof NotFoundError && /resp_123/.test(err.message),
     );
     assert.equal(fake.requests.length, 0);
   });

@@ -40,8 +40,8 @@ struct ResponsesRewrite {
 [[nodiscard]] inline Error Stateless(std::string message, std::string param) {
   return Error{ErrorKind::kInvalidRequest,
                std::move(message) +
-                   " claudegate keeps no conversation state: send the whole conversation in "
-                   "`input` on every request.",
+                   " Send the conversation in `input`, or continue a stored response with "
+                   "`previous_response_id`.",
                std::move(param), "unsupported_parameter"};
 }
 
