@@ -25,10 +25,10 @@ namespace claudegate::store {
 /// (objects with `type` and an `id` unique in the store); the conversation a later
 /// `previous_response_id` continues is the chain's inputs and outputs in order.
 struct StoredResponse {
-  std::string id;                            ///< `resp_…`
-  std::optional<std::string> previous_id;    ///< The turn this one continued, if any.
-  std::int64_t created_at = 0;               ///< Unix seconds (the Response's `created_at`).
-  nlohmann::json response;                   ///< The Response object as served (with `output`).
+  std::string id;                          ///< `resp_…`
+  std::optional<std::string> previous_id;  ///< The turn this one continued, if any.
+  std::int64_t created_at = 0;             ///< Unix seconds (the Response's `created_at`).
+  nlohmann::json response;                 ///< The Response object as served (with `output`).
   nlohmann::json input_items = nlohmann::json::array();  ///< This turn's input, ids assigned.
 };
 
@@ -65,14 +65,18 @@ class ResponseStore {
   virtual Awaitable<Lookup<nlohmann::json>> Get(std::string id) = 0;
 
   /// Every item of the conversation up to and including turn `id` (inputs, then outputs, turn by
-  /// turn from the first), for `previous_response_id`.
+  /// turn from the first), for `previous_response_id`. kNotFound also when an earlier turn of the
+  /// chain was deleted, pruned or has expired: never a partial conversation.
   virtual Awaitable<Lookup<std::vector<nlohmann::json>>> Conversation(std::string id) = 0;
 
   /// Items by id (input or output of any stored turn), for `item_reference`. Found only when
-  /// every id is; the value keeps the order of `ids`.
+  /// every id is; the value keeps the order of `ids`. An id stored in several turns (clients
+  /// resend items) gives the most recently saved one.
   virtual Awaitable<Lookup<std::vector<nlohmann::json>>> Items(std::vector<std::string> ids) = 0;
 
-  /// A page of turn `id`'s input items, OpenAI's cursor semantics (`after` is an item id).
+  /// A page of turn `id`'s input items, OpenAI's cursor semantics (`after` is an item id, the
+  /// page starts after it in `order`; `limit` is clamped to 1..100). An `after` that is not one
+  /// of the turn's input items gives an empty page (kFound: the turn exists).
   virtual Awaitable<Lookup<ItemPage>> InputItems(std::string id, std::optional<std::string> after,
                                                  std::size_t limit, ListOrder order) = 0;
 

@@ -75,7 +75,8 @@ std::int64_t ResponseQueries::Insert(const StoredResponse& turn, std::int64_t cr
   std::vector<Row> rows;
   const std::string response_text = response.dump();
   std::int64_t bytes = static_cast<std::int64_t>(response_text.size());
-  for (const nlohmann::json* items : std::array<const nlohmann::json*, 2>{&turn.input_items, &output}) {
+  for (const nlohmann::json* items :
+       std::array<const nlohmann::json*, 2>{&turn.input_items, &output}) {
     if (!items->is_array()) {
       continue;
     }

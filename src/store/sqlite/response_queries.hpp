@@ -42,10 +42,10 @@ class ResponseQueries {
                                             std::int64_t cutoff);
   /// True when a turn was deleted (with its items, by the foreign key's cascade).
   bool Delete(const std::string& id);
-
- private:
+  /// True when turn `id` is stored and not expired.
   [[nodiscard]] bool Exists(const std::string& id, std::int64_t cutoff);
 
+ private:
   Connection& connection_;
   Statement insert_response_;
   Statement insert_item_;

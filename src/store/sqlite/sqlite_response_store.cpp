@@ -6,11 +6,10 @@
 #include <future>
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include "claudegate/store/write_outcome.hpp"
 
@@ -27,19 +26,6 @@ namespace {
 // is plenty. A batch that wrote more than 1/16 of the size limit prunes at once.
 constexpr auto kPruneInterval = std::chrono::minutes(10);
 constexpr std::int64_t kPruneAfterFraction = 16;
-
-std::string_view Describe(int operation) {
-  switch (operation) {
-    case 0:
-      return "opening the database";
-    case 1:
-      return "writing a stored response";
-    case 2:
-      return "reading stored responses";
-    default:
-      return "pruning stored responses";
-  }
-}
 
 // mkdir -p with mode 0700 for every directory it creates; existing ones are left as they are.
 void CreateDirectories(const std::string& dir) {
@@ -131,7 +117,21 @@ void SqliteResponseStore::OpenDatabase() {
   SchedulePrune();
 }
 
-std::int64_t SqliteResponseStore::Cutoff() const { return now_() - settings_.responses_ttl.count(); }
+std::string_view SqliteResponseStore::Describe(Operation operation) {
+  switch (operation) {
+    case Operation::kWrite:
+      return "writing stored responses";
+    case Operation::kRead:
+      return "reading stored responses";
+    case Operation::kPrune:
+      return "pruning stored responses";
+  }
+  return "using the database";
+}
+
+std::int64_t SqliteResponseStore::Cutoff() const {
+  return now_() - settings_.responses_ttl.count();
+}
 
 void SqliteResponseStore::Save(StoredResponse response) {
   bool post = false;
@@ -257,9 +257,10 @@ void SqliteResponseStore::LogFailure(Operation operation, int code, const std::s
   // Once per kind of failure until that operation works again: a full disk under load must not
   // write one line per request. The message is SQLite's (or the OS's), never stored content.
   if (failures_logged_.emplace(operation, code).second) {
-    spdlog::error("stored responses: {} failed: {} (the daemon keeps serving; see "
-                  "claudegate_store_writes_total)",
-                  Describe(static_cast<int>(operation)), message);
+    spdlog::error(
+        "stored responses: {} failed: {} (the daemon keeps serving; see "
+        "claudegate_store_writes_total)",
+        Describe(operation), message);
   }
 }
 
@@ -274,7 +275,7 @@ void SqliteResponseStore::LogSuccess(Operation operation) {
     }
   }
   if (recovered) {
-    spdlog::info("stored responses: {} works again", Describe(static_cast<int>(operation)));
+    spdlog::info("stored responses: {} works again", Describe(operation));
   }
 }
 
@@ -297,15 +298,14 @@ Awaitable<Lookup<T>> SqliteResponseStore::Read(Query query) {
 }
 
 Awaitable<Lookup<nlohmann::json>> SqliteResponseStore::Get(std::string id) {
-  return Read<nlohmann::json>(
-      [id = std::move(id)](ResponseQueries& queries, std::int64_t cutoff) {
-        Lookup<nlohmann::json> result;
-        if (auto found = queries.Get(id, cutoff)) {
-          result.status = LookupStatus::kFound;
-          result.value = std::move(*found);
-        }
-        return result;
-      });
+  return Read<nlohmann::json>([id = std::move(id)](ResponseQueries& queries, std::int64_t cutoff) {
+    Lookup<nlohmann::json> result;
+    if (auto found = queries.Get(id, cutoff)) {
+      result.status = LookupStatus::kFound;
+      result.value = std::move(*found);
+    }
+    return result;
+  });
 }
 
 Awaitable<Lookup<std::vector<nlohmann::json>>> SqliteResponseStore::Conversation(std::string id) {
@@ -336,7 +336,7 @@ Awaitable<LookupStatus> SqliteResponseStore::Delete(std::string id) {
   return worker_->Run<LookupStatus>([this, id = std::move(id)] {
     try {
       DrainPending();
-      const bool visible = db_->queries->Get(id, Cutoff()).has_value();
+      const bool visible = db_->queries->Exists(id, Cutoff());
       const bool deleted = db_->queries->Delete(id);
       LogSuccess(Operation::kWrite);
       return deleted && visible ? LookupStatus::kFound : LookupStatus::kNotFound;

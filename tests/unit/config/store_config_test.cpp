@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "claudegate/config/loader.hpp"
+
 #include "support/temp_dir.hpp"
 
 namespace claudegate::config {
@@ -63,8 +64,9 @@ claudegate:
   EXPECT_EQ(config.store.responses_ttl, std::chrono::hours(12));
   EXPECT_EQ(config.store.max_size_mb, 64U);
   EXPECT_EQ(config.store.max_queued_writes, 16U);
-  EXPECT_EQ(LoadWith("claudegate:\n  store:\n    data_dir: /from/yaml\n", {}).value().store.data_dir,
-            "/from/yaml");
+  EXPECT_EQ(
+      LoadWith("claudegate:\n  store:\n    data_dir: /from/yaml\n", {}).value().store.data_dir,
+      "/from/yaml");
 }
 
 TEST(StoreConfig, TtlTakesDaysHoursMinutesOrSeconds) {

@@ -2,15 +2,16 @@
 // route relies on (save, get, conversation chains, item lookup, input_items pages, delete), the
 // bounds (TTL with an injected clock, size), and failures (full queue, unusable directory,
 // corrupt file) that must never reach the client as anything but kUnavailable.
+#include "claudegate/store/sqlite/sqlite_response_store.hpp"
+
 #include <fstream>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <gtest/gtest.h>
-
-#include "claudegate/store/sqlite/sqlite_response_store.hpp"
 #include "claudegate/store/unavailable_store.hpp"
+
 #include "unit/store/store_test_support.hpp"
 
 namespace claudegate::store::testing {
@@ -91,7 +92,7 @@ TEST_F(SqliteResponseStoreTest, InputItemsPagesWithOpenAisCursorInBothOrders) {
       {"i4", 2, ListOrder::kDescending, {"i3", "i2"}, true},
       {"i2", 100, ListOrder::kDescending, {"i1"}, false},
       {"i1", 20, ListOrder::kDescending, {}, false},
-      {"o1", 20, ListOrder::kAscending, {}, false},  // an output item is no input cursor
+      {"o1", 20, ListOrder::kAscending, {}, false},            // an output item is no input cursor
       {std::nullopt, 0, ListOrder::kAscending, {"i1"}, true},  // limit clamped to 1..100
   };
   for (const auto& c : cases) {
@@ -143,8 +144,8 @@ TEST_F(SqliteResponseStoreTest, SizeLimitPrunesTheOldestTurns) {
   auto store = Open();
   const std::string big(64 * 1024, 'x');  // 40 turns of 64 KiB: 2.5 MiB against a 1 MiB limit
   for (int i = 0; i < 40; ++i) {
-    auto turn = Turn("resp_" + std::to_string(i), std::nullopt, {"i" + std::to_string(i)}, {},
-                     kStart + i);
+    auto turn =
+        Turn("resp_" + std::to_string(i), std::nullopt, {"i" + std::to_string(i)}, {}, kStart + i);
     turn.input_items[0]["content"] = big;
     store->Save(std::move(turn));
     RunSync([&]() -> Awaitable<bool> {  // one batch each, so pruning runs along the way

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/store/make_store.hpp"
 #include "claudegate/store/unavailable_store.hpp"
@@ -15,6 +17,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s DATA_DIR\n", argv[0]);
     return 2;
   }
+  spdlog::set_level(spdlog::level::warn);  // stdout carries only the "flushed" lines
   config::Store settings;
   settings.data_dir = argv[1];
   settings.max_queued_writes = 100000;

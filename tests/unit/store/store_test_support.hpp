@@ -10,6 +10,7 @@
 
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/store/make_store.hpp"
+
 #include "support/run_sync.hpp"
 #include "support/temp_dir.hpp"
 

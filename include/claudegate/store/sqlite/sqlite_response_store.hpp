@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,8 +32,7 @@ class SqliteResponseStore final : public ResponseStore {
   /// database. On failure returns nullptr and sets `error` to a loggable reason (no content).
   [[nodiscard]] static std::shared_ptr<SqliteResponseStore> Open(const config::Store& settings,
                                                                  metrics::GatewayMetrics& metrics,
-                                                                 UnixClock now,
-                                                                 std::string& error);
+                                                                 UnixClock now, std::string& error);
   /// Writes what is queued, stops the worker and closes the database.
   ~SqliteResponseStore() override;
   SqliteResponseStore(const SqliteResponseStore&) = delete;
@@ -52,10 +52,12 @@ class SqliteResponseStore final : public ResponseStore {
 
  private:
   struct Database;
-  enum class Operation { kOpen, kWrite, kRead, kPrune };
+  enum class Operation { kWrite, kRead, kPrune };
 
   SqliteResponseStore(const config::Store& settings, metrics::GatewayMetrics& metrics,
                       UnixClock now);
+
+  [[nodiscard]] static std::string_view Describe(Operation operation);
 
   // Worker thread only.
   void OpenDatabase();
