@@ -40,12 +40,11 @@ class StoreBench {
                                     {"content", {{{"type", "input_text"}, {"text", text}}}}});
       }
       for (int k = 0; k < 2; ++k) {
-        turn.response["output"].push_back(
-            {{"type", "function_call"},
-             {"id", turn.id + "_out" + std::to_string(k)},
-             {"call_id", "call_" + std::to_string(k)},
-             {"name", "shell"},
-             {"arguments", text}});
+        turn.response["output"].push_back({{"type", "function_call"},
+                                           {"id", turn.id + "_out" + std::to_string(k)},
+                                           {"call_id", "call_" + std::to_string(k)},
+                                           {"name", "shell"},
+                                           {"arguments", text}});
       }
       store_->Save(std::move(turn));
     }

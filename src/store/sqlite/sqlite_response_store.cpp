@@ -76,19 +76,19 @@ std::shared_ptr<SqliteResponseStore> SqliteResponseStore::Open(const config::Sto
   std::shared_ptr<SqliteResponseStore> store(
       new SqliteResponseStore(settings, metrics, std::move(now)));
   // Start-up only: wait for the worker to open the file, so that a failure is known here.
-  std::promise<std::string> opened;
+  std::promise<std::optional<std::string>> opened;
   auto result = opened.get_future();
   net::post(store->worker_->executor(), [&store, &opened] {
     try {
       store->OpenDatabase();
-      opened.set_value({});
+      opened.set_value(std::nullopt);
     } catch (const std::exception& e) {
       store->db_.reset();
-      opened.set_value(e.what());
+      opened.set_value(std::string(e.what()));
     }
   });
-  error = result.get();
-  if (!error.empty()) {
+  if (auto failure = result.get()) {
+    error = std::move(*failure);
     return nullptr;
   }
   return store;

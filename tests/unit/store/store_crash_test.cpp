@@ -53,6 +53,16 @@ TEST_F(StoreCrashTest, KillNineMidWriteLosesNoFlushedTurnAndLeavesNoHalfTurn) {
   ASSERT_EQ(::posix_spawn(&child, program.c_str(), &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
+  // Whatever fails below, the child does not outlive the test.
+  struct Reaper {
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{child};
 
   // Let it flush a few batches, then kill it while it is writing the next ones.
   std::string buffer;
@@ -68,6 +78,7 @@ TEST_F(StoreCrashTest, KillNineMidWriteLosesNoFlushedTurnAndLeavesNoHalfTurn) {
   ASSERT_EQ(::kill(child, SIGKILL), 0);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
+  reaper.pid = 0;
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   ::close(pipe_fds[0]);
 
