@@ -75,6 +75,11 @@ std::int64_t PruneToSize(Connection& connection, std::int64_t max_bytes) {
     transaction.Commit();
     connection.Exec("PRAGMA incremental_vacuum");
   }
+  // Pages freed by anything else (replaced turns, deletes through the API) go back too, so the
+  // file itself stays near the limit.
+  if (connection.QueryInt("PRAGMA freelist_count") > 0) {
+    connection.Exec("PRAGMA incremental_vacuum");
+  }
   return removed;
 }
 

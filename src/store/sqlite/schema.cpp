@@ -42,6 +42,18 @@ void PrepareDatabase(Connection& connection) {
   // A second process (or `sqlite3 claudegate.db`) holding the lock makes us wait this long
   // instead of failing at once (https://www.sqlite.org/pragma.html#pragma_busy_timeout).
   connection.Exec("PRAGMA busy_timeout = 5000");
+  const std::int64_t version = connection.QueryInt("PRAGMA user_version");
+  if (version > LatestSchemaVersion()) {
+    throw DbError(1, "the database has schema version " + std::to_string(version) +
+                         ", newer than this claudegate knows (" +
+                         std::to_string(LatestSchemaVersion()) + ")");
+  }
+  if (version == 0) {
+    // Pruned space goes back to the file system (PRAGMA incremental_vacuum after pruning). This
+    // can only be chosen before the first table exists, and before the switch to WAL (which
+    // writes the header): https://www.sqlite.org/pragma.html#pragma_auto_vacuum.
+    connection.Exec("PRAGMA auto_vacuum = INCREMENTAL");
+  }
   // WAL: readers never block the writer, and a commit is one append to the -wal file
   // (https://www.sqlite.org/wal.html). With synchronous=NORMAL a commit is not fsynced, only
   // each checkpoint is: a process crash or kill -9 loses nothing that was committed (the WAL is
@@ -56,18 +68,6 @@ void PrepareDatabase(Connection& connection) {
   connection.Exec("PRAGMA foreign_keys = ON");
   // Keeps the -wal file from staying at its high-water mark after a burst.
   connection.Exec("PRAGMA journal_size_limit = 67108864");
-  const std::int64_t version = connection.QueryInt("PRAGMA user_version");
-  if (version > LatestSchemaVersion()) {
-    throw DbError(1, "the database has schema version " + std::to_string(version) +
-                         ", newer than this claudegate knows (" +
-                         std::to_string(LatestSchemaVersion()) + ")");
-  }
-  if (version == 0) {
-    // Pruned space goes back to the file system (PRAGMA incremental_vacuum after pruning); this
-    // can only be chosen before the first table exists
-    // (https://www.sqlite.org/pragma.html#pragma_auto_vacuum).
-    connection.Exec("PRAGMA auto_vacuum = INCREMENTAL");
-  }
   for (std::int64_t next = version + 1; next <= LatestSchemaVersion(); ++next) {
     Transaction transaction(connection);
     connection.Exec(kMigrations.at(static_cast<std::size_t>(next - 1)));
