@@ -1,6 +1,7 @@
 // The process store_crash_test.cpp kills: opens the store in argv[1] and saves turns without end
-// (each 3 inputs + 2 outputs), flushing every 20 and printing "flushed <count>" once they are on
-// disk, until the parent sends SIGKILL in the middle of later batches.
+// (each 3 inputs + 2 outputs), flushing every 100 and printing "flushed <count>" once they are on
+// disk, and "queued <count>" every 10 turns in between, until the parent sends SIGKILL while the
+// store's worker is writing.
 #include <cstdio>
 #include <string>
 
@@ -47,7 +48,11 @@ int main(int argc, char** argv) {
           {{"id", turn.id + "_out" + std::to_string(k)}, {"type", "message"}, {"content", text}});
     }
     store->Save(std::move(turn));
-    if ((i + 1) % 20 == 0) {
+    if ((i + 1) % 10 == 0 && (i + 1) % 100 != 0) {
+      std::printf("queued %d\n", i + 1);  // the worker is writing these now
+      std::fflush(stdout);
+    }
+    if ((i + 1) % 100 == 0) {
       net::co_spawn(io, store->Flush(), net::detached);
       io.restart();
       io.run();

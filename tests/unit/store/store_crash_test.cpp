@@ -64,15 +64,25 @@ TEST_F(StoreCrashTest, KillNineMidWriteLosesNoFlushedTurnAndLeavesNoHalfTurn) {
     }
   } reaper{child};
 
-  // Let it flush a few batches, then kill it while it is writing the next ones.
+  // Let it flush a few batches, then kill it once it has queued half of the next one: its worker
+  // is then in the middle of writing.
   std::string buffer;
   int flushed = 0;
   for (int batches = 0; batches < 5;) {
     const std::string line = ReadLine(pipe_fds[0], buffer, 60'000);
     ASSERT_FALSE(line.empty()) << "the child stopped";
-    if (line.rfind("flushed ", 0) == 0) {  // anything else is a log line
+    if (line.rfind("flushed ", 0) == 0) {  // anything else is a log line or progress
       flushed = std::stoi(line.substr(8));
       ++batches;
+    }
+  }
+  for (;;) {
+    const std::string line = ReadLine(pipe_fds[0], buffer, 60'000);
+    ASSERT_FALSE(line.empty()) << "the child stopped";
+    if (line.rfind("flushed ", 0) == 0) {
+      flushed = std::stoi(line.substr(8));
+    } else if (line.rfind("queued ", 0) == 0 && std::stoi(line.substr(7)) >= flushed + 50) {
+      break;
     }
   }
   ASSERT_EQ(::kill(child, SIGKILL), 0);
