@@ -143,7 +143,8 @@ std::optional<nlohmann::json> ResponseQueries::Get(const std::string& id, std::i
 }
 
 Lookup<std::vector<nlohmann::json>> ResponseQueries::Conversation(const std::string& id,
-                                                                  std::int64_t cutoff) {
+                                                                  std::int64_t cutoff,
+                                                                  TurnCache& cache) {
   Lookup<std::vector<nlohmann::json>> result;
   std::vector<std::string> turns;  // oldest first
   {
@@ -167,11 +168,22 @@ Lookup<std::vector<nlohmann::json>> ResponseQueries::Conversation(const std::str
     return result;
   }
   for (const auto& turn : turns) {
-    StatementUse use(turn_items_);
-    use->Bind(1, turn);
-    while (use->Step()) {
-      result.value.push_back(Parse(use->Text(0)));
+    if (const auto* items = cache.Find(turn)) {
+      result.value.insert(result.value.end(), items->begin(), items->end());
+      continue;
     }
+    std::vector<nlohmann::json> loaded;
+    std::size_t bytes = 0;
+    {
+      StatementUse use(turn_items_);
+      use->Bind(1, turn);
+      while (use->Step()) {
+        bytes += use->Text(0).size();
+        loaded.push_back(Parse(use->Text(0)));
+      }
+    }
+    result.value.insert(result.value.end(), loaded.begin(), loaded.end());
+    cache.Put(turn, std::move(loaded), bytes);
   }
   result.status = LookupStatus::kFound;
   return result;

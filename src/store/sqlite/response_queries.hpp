@@ -13,6 +13,7 @@
 #include "claudegate/store/response_store.hpp"
 
 #include "connection.hpp"
+#include "turn_cache.hpp"
 
 namespace claudegate::store::sqlite {
 
@@ -28,9 +29,11 @@ class ResponseQueries {
   /// The Response object with its `output` rebuilt from the output items.
   [[nodiscard]] std::optional<nlohmann::json> Get(const std::string& id, std::int64_t cutoff);
   /// Inputs then outputs of every turn from the first; kNotFound when any turn of the chain is
-  /// missing (deleted or pruned) or expired.
+  /// missing (deleted or pruned) or expired. Turns' items come from `cache` when it has them,
+  /// and go into it when it does not.
   [[nodiscard]] Lookup<std::vector<nlohmann::json>> Conversation(const std::string& id,
-                                                                 std::int64_t cutoff);
+                                                                 std::int64_t cutoff,
+                                                                 TurnCache& cache);
   /// The newest item with each id; kNotFound unless every id is found.
   [[nodiscard]] Lookup<std::vector<nlohmann::json>> Items(const std::vector<std::string>& ids,
                                                           std::int64_t cutoff);

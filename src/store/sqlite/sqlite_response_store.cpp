@@ -18,6 +18,7 @@
 #include "pruning.hpp"
 #include "response_queries.hpp"
 #include "schema.hpp"
+#include "turn_cache.hpp"
 
 namespace claudegate::store::sqlite {
 namespace {
@@ -26,6 +27,9 @@ namespace {
 // is plenty. A batch that wrote more than 1/16 of the size limit prunes at once.
 constexpr auto kPruneInterval = std::chrono::minutes(10);
 constexpr std::int64_t kPruneAfterFraction = 16;
+// Parsed items of the most recently used turns kept for Conversation (turn_cache.hpp), counted
+// in bytes of their JSON text.
+constexpr std::size_t kTurnCacheBytes = 64U * 1024U * 1024U;
 
 // mkdir -p with mode 0700 for every directory it creates; existing ones are left as they are.
 void CreateDirectories(const std::string& dir) {
@@ -61,6 +65,7 @@ struct SqliteResponseStore::Database {
   Connection connection;
   std::unique_ptr<ResponseQueries> queries;
   net::steady_timer timer;  ///< The periodic pruning pass.
+  TurnCache cache{kTurnCacheBytes};
 };
 
 SqliteResponseStore::SqliteResponseStore(const config::Store& settings,
@@ -177,16 +182,20 @@ void SqliteResponseStore::DrainPending() {
   std::int64_t saved = 0;
   std::int64_t failed = 0;
   std::int64_t bytes = 0;
+  std::vector<std::pair<StoredResponse*, std::size_t>> written;
   try {
     // One transaction per batch (one WAL append), a savepoint per turn: a turn that cannot be
     // written is rolled back whole and the others still commit.
     Transaction transaction(db_->connection);
-    for (const auto& turn : batch) {
+    for (auto& turn : batch) {
       db_->connection.Exec("SAVEPOINT turn");
       try {
-        bytes += db_->queries->Insert(turn, turn.created_at > 0 ? turn.created_at : now_());
+        const auto turn_bytes =
+            db_->queries->Insert(turn, turn.created_at > 0 ? turn.created_at : now_());
+        bytes += turn_bytes;
         db_->connection.Exec("RELEASE turn");
         ++saved;
+        written.emplace_back(&turn, static_cast<std::size_t>(turn_bytes));
       } catch (const std::exception& e) {
         db_->connection.Exec("ROLLBACK TO turn");
         db_->connection.Exec("RELEASE turn");
@@ -201,7 +210,22 @@ void SqliteResponseStore::DrainPending() {
     failed += saved;
     saved = 0;
     bytes = 0;
+    written.clear();
     LogFailure(Operation::kWrite, e.code(), e.what());
+  }
+  // The turn just saved is the one the client continues next (previous_response_id).
+  for (auto& [turn, turn_bytes] : written) {
+    std::vector<nlohmann::json> items;
+    for (auto& item : turn->input_items) {
+      items.push_back(std::move(item));
+    }
+    if (auto output = turn->response.find("output");
+        output != turn->response.end() && output->is_array()) {
+      for (auto& item : *output) {
+        items.push_back(std::move(item));
+      }
+    }
+    db_->cache.Put(turn->id, std::move(items), turn_bytes);
   }
   if (saved > 0) {
     metrics_.store_writes.Add({std::string(Label(WriteOutcome::kSaved))},
@@ -227,6 +251,9 @@ void SqliteResponseStore::PruneNow() {
     const auto expired = PruneExpired(db_->connection, Cutoff());
     const auto size = PruneToSize(db_->connection,
                                   static_cast<std::int64_t>(settings_.max_size_mb) * 1024 * 1024);
+    if (expired > 0 || size > 0) {
+      db_->cache.Clear();
+    }
     if (expired > 0) {
       metrics_.store_pruned.Add({"expired"}, static_cast<double>(expired));
     }
@@ -310,8 +337,8 @@ Awaitable<Lookup<nlohmann::json>> SqliteResponseStore::Get(std::string id) {
 
 Awaitable<Lookup<std::vector<nlohmann::json>>> SqliteResponseStore::Conversation(std::string id) {
   return Read<std::vector<nlohmann::json>>(
-      [id = std::move(id)](ResponseQueries& queries, std::int64_t cutoff) {
-        return queries.Conversation(id, cutoff);
+      [this, id = std::move(id)](ResponseQueries& queries, std::int64_t cutoff) {
+        return queries.Conversation(id, cutoff, db_->cache);
       });
 }
 
@@ -338,6 +365,7 @@ Awaitable<LookupStatus> SqliteResponseStore::Delete(std::string id) {
       DrainPending();
       const bool visible = db_->queries->Exists(id, Cutoff());
       const bool deleted = db_->queries->Delete(id);
+      db_->cache.Erase(id);
       LogSuccess(Operation::kWrite);
       return deleted && visible ? LookupStatus::kFound : LookupStatus::kNotFound;
     } catch (const std::exception& e) {
