@@ -2,6 +2,11 @@
 // of a 20-turn chain) and `item_reference` (Items), against a real SQLite file in /tmp. Each
 // iteration is a full round trip: post to the store's worker, query, resume on the caller's
 // io_context. Issue #17's budget: a previous_response_id lookup <= 0.5 ms p50.
+//
+// Measured 2026-12-07 on the 2-core dev machine (load ~2, store code -O2): Conversation of 20
+// turns x 5 items of ~1 KB: 0.20 ms median with the worker's turn cache (2.0 ms without it, i.e.
+// the first lookup of a chain after a restart: JSON parsing, ~10 us per 1 KB item); Items of 2
+// ids: 0.10 ms, mostly the two thread hand-offs.
 #include <cstdlib>
 #include <filesystem>
 #include <string>
