@@ -18,6 +18,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/config/open_files.cpp
   src/config/yaml_reader.cpp
   src/config/yaml_retries.cpp
+  src/config/yaml_store.cpp
   src/credentials/credential_source.cpp
   src/credentials/credentials_file.cpp
   src/credentials/file_credential_refresh.cpp
@@ -73,6 +74,15 @@ set(CLAUDEGATE_CORE_SOURCES
   src/server/session.cpp
   src/sse/decoder.cpp
   src/sse/encoder.cpp
+  src/store/make_store.cpp
+  src/store/sqlite/connection.cpp
+  src/store/sqlite/pruning.cpp
+  src/store/sqlite/response_queries.cpp
+  src/store/sqlite/schema.cpp
+  src/store/sqlite/sqlite_response_store.cpp
+  src/store/sqlite/turn_cache.cpp
+  src/store/unavailable_store.cpp
+  src/store/worker.cpp
   src/translate/request/cache_breakpoints.cpp
   src/translate/request/chat_request.cpp
   src/translate/request/content.cpp

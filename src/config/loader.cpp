@@ -5,6 +5,7 @@
 
 #include "value_parsing.hpp"
 #include "yaml_reader.hpp"
+#include "yaml_store.hpp"
 
 namespace claudegate::config {
 namespace {
@@ -83,6 +84,9 @@ Result<void> ApplyEnvironment(Config& config, const EnvLookup& env) {
   }
   if (auto key = NonEmpty(env, "CLAUDEGATE_TLS_KEY_FILE")) {
     config.tls.key_file = *key;
+  }
+  if (auto dir = NonEmpty(env, "CLAUDEGATE_DATA_DIR")) {
+    config.store.data_dir = *dir;
   }
   return {};
 }
@@ -164,6 +168,9 @@ Result<Config> LoadConfig(const CommandLine& command_line, const EnvLookup& env)
   if (config.credentials.config_dir.empty()) {
     const auto home = NonEmpty(env, "HOME");
     config.credentials.config_dir = home.value_or("/root") + "/.claude";
+  }
+  if (config.store.data_dir.empty()) {
+    config.store.data_dir = detail::DefaultDataDir(env);
   }
   if (auto valid = Validate(config); !valid) {
     return valid.error();
@@ -252,6 +259,12 @@ std::string DescribeConfig(const Config& config) {
       << (config.plan_guard.enabled
               ? std::string("on") + (config.plan_guard.refuse_overage ? " (also overage)" : "")
               : std::string("off"))
+      << "\n"
+      << "  store:                 "
+      << (config.store.enabled ? config.store.data_dir + " (ttl " +
+                                     std::to_string(config.store.responses_ttl.count()) +
+                                     " s, max " + std::to_string(config.store.max_size_mb) + " MB)"
+                               : std::string("off"))
       << "\n"
       << "  /metrics:              " << (config.metrics_public ? "public" : "needs the key") << "\n"
       << "  auth throttle:         "

@@ -9,6 +9,7 @@
 
 #include "value_parsing.hpp"
 #include "yaml_retries.hpp"
+#include "yaml_store.hpp"
 
 namespace claudegate::config::detail {
 namespace {
@@ -429,6 +430,8 @@ class YamlReader {
         step = ReadTls(value);
       } else if (key == "upstream") {
         step = ReadUpstream(value);
+      } else if (key == "store") {
+        step = ReadOwnStore(value, file_, config_.store, config_.warnings);
       } else {
         Warn("unknown key " + where + " ignored");
       }

@@ -79,6 +79,13 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
       model_fallbacks(registry.Counter("claudegate_model_fallbacks_total",
                                        "Requests sent to a fallback model, by what failed.",
                                        {"reason"})),
+      store_writes(registry.Counter("claudegate_store_writes_total",
+                                    "Stored-response turns by outcome: saved, dropped (queue full "
+                                    "or store unavailable), failed (database error).",
+                                    {"outcome"})),
+      store_pruned(registry.Counter("claudegate_store_pruned_total",
+                                    "Stored-response turns pruned, by reason (expired, size).",
+                                    {"reason"})),
       models_(models),
       start_unix_(std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -15,6 +15,9 @@ config::Config TestConfig() {
   // One attempt per request, so that a scripted failure reaches the client as scripted; the
   // retry tests (integration/retries_test.cpp) turn retries on with tiny delays.
   config.retries.num_retries = 0;
+  // No stored responses unless a test turns them on with a data directory of its own
+  // (support/temp_dir.hpp): never the user's home.
+  config.store.enabled = false;
   return config;
 }
 

@@ -15,6 +15,7 @@
 #include "claudegate/config/model_catalog.hpp"
 #include "claudegate/config/prompt_caching.hpp"
 #include "claudegate/config/retries.hpp"
+#include "claudegate/config/store.hpp"
 
 namespace claudegate::config {
 
@@ -119,6 +120,7 @@ struct Config {
   PlanGuard plan_guard;
   AuthThrottle auth_throttle;
   Retries retries;  ///< Upstream retries and model fallbacks (docs/configuration.md).
+  Store store;      ///< The embedded store: stored responses (docs/configuration.md).
   /// Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client.
   std::vector<std::string> trusted_proxies;
   bool metrics_public = false;  ///< Serve /metrics without the master key.

@@ -50,6 +50,11 @@ class GatewayMetrics {
   CounterFamily& upstream_refusals;
   CounterFamily& upstream_retries;  ///< claudegate_upstream_retries_total{reason}
   CounterFamily& model_fallbacks;   ///< claudegate_model_fallbacks_total{reason}
+  /// claudegate_store_writes_total{outcome}: stored-response turns saved, dropped (queue full or
+  /// store unavailable) or failed (the database refused the write).
+  CounterFamily& store_writes;
+  /// claudegate_store_pruned_total{reason}: stored turns removed for age (expired) or size.
+  CounterFamily& store_pruned;
   PlanState plan;
 
  private:

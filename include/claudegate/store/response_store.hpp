@@ -65,14 +65,18 @@ class ResponseStore {
   virtual Awaitable<Lookup<nlohmann::json>> Get(std::string id) = 0;
 
   /// Every item of the conversation up to and including turn `id` (inputs, then outputs, turn by
-  /// turn from the first), for `previous_response_id`.
+  /// turn from the first), for `previous_response_id`. kNotFound also when an earlier turn of the
+  /// chain was deleted, pruned or has expired: never a partial conversation.
   virtual Awaitable<Lookup<std::vector<nlohmann::json>>> Conversation(std::string id) = 0;
 
   /// Items by id (input or output of any stored turn), for `item_reference`. Found only when
-  /// every id is; the value keeps the order of `ids`.
+  /// every id is; the value keeps the order of `ids`. An id stored in several turns (clients
+  /// resend items) gives the most recently saved one.
   virtual Awaitable<Lookup<std::vector<nlohmann::json>>> Items(std::vector<std::string> ids) = 0;
 
-  /// A page of turn `id`'s input items, OpenAI's cursor semantics (`after` is an item id).
+  /// A page of turn `id`'s input items, OpenAI's cursor semantics (`after` is an item id, the
+  /// page starts after it in `order`; `limit` is clamped to 1..100). An `after` that is not one
+  /// of the turn's input items gives an empty page (kFound: the turn exists).
   virtual Awaitable<Lookup<ItemPage>> InputItems(std::string id, std::optional<std::string> after,
                                                  std::size_t limit, ListOrder order) = 0;
 

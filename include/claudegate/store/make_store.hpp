@@ -1,0 +1,43 @@
+/// @file make_store.hpp
+/// Builds the process's ResponseStore from the configuration (docs/configuration.md, "The
+/// store"): the SQLite store in the data directory, or, when the store is disabled or cannot be
+/// opened (logged once), one that keeps nothing and answers kUnavailable, so the daemon always
+/// starts and serves.
+///
+///     auto responses = store::MakeResponseStore(config, metrics);   // at start-up
+///     responses->Save(std::move(turn));                             // after a reply, O(1)
+///     auto found = co_await responses->Conversation(id);            // on any io thread
+///
+/// The store must be destroyed after the io threads have stopped (an awaiting coroutine must not
+/// outlive it) and before `metrics`; its destructor writes the queued turns and closes the file.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "claudegate/config/config.hpp"
+#include "claudegate/metrics/gateway_metrics.hpp"
+#include "claudegate/store/response_store.hpp"
+
+namespace claudegate::store {
+
+/// Unix seconds now; injected so that tests of expiry never sleep.
+using UnixClock = std::function<std::int64_t()>;
+
+/// The system clock.
+[[nodiscard]] UnixClock SystemUnixClock();
+
+/// The database file inside the data directory.
+[[nodiscard]] std::string DatabasePath(const config::Store& store);
+
+[[nodiscard]] std::shared_ptr<ResponseStore> MakeResponseStore(const config::Config& config,
+                                                               metrics::GatewayMetrics& metrics);
+
+/// As above with a clock (tests).
+[[nodiscard]] std::shared_ptr<ResponseStore> MakeResponseStore(const config::Store& store,
+                                                               metrics::GatewayMetrics& metrics,
+                                                               UnixClock now);
+
+}  // namespace claudegate::store

@@ -1,0 +1,46 @@
+#include "claudegate/store/make_store.hpp"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "claudegate/store/sqlite/sqlite_response_store.hpp"
+#include "claudegate/store/unavailable_store.hpp"
+
+namespace claudegate::store {
+
+UnixClock SystemUnixClock() {
+  return [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+}
+
+std::string DatabasePath(const config::Store& store) { return store.data_dir + "/claudegate.db"; }
+
+std::shared_ptr<ResponseStore> MakeResponseStore(const config::Config& config,
+                                                 metrics::GatewayMetrics& metrics) {
+  return MakeResponseStore(config.store, metrics, SystemUnixClock());
+}
+
+std::shared_ptr<ResponseStore> MakeResponseStore(const config::Store& store,
+                                                 metrics::GatewayMetrics& metrics, UnixClock now) {
+  if (!store.enabled) {
+    spdlog::info("stored responses are off (claudegate.store.enabled: false)");
+    return std::make_shared<UnavailableResponseStore>(metrics);
+  }
+  std::string error;
+  if (auto sqlite = sqlite::SqliteResponseStore::Open(store, metrics, std::move(now), error)) {
+    spdlog::info("stored responses: {}", DatabasePath(store));
+    return sqlite;
+  }
+  spdlog::error(
+      "stored responses are unavailable: {}. claudegate serves without them: previous_response_id "
+      "and GET /v1/responses/{{id}} answer 503 until the cause is fixed and claudegate restarted "
+      "(docs/configuration.md, \"The store\")",
+      error);
+  return std::make_shared<UnavailableResponseStore>(metrics);
+}
+
+}  // namespace claudegate::store
