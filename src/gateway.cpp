@@ -15,6 +15,7 @@
 #include "claudegate/routes/messages_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
 #include "claudegate/routes/responses_handler.hpp"
+#include "claudegate/store/make_store.hpp"
 
 namespace claudegate {
 
@@ -121,6 +122,10 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
       pool_sweep_(io),
       credentials_(std::move(credentials)),
       metrics_(std::make_unique<metrics::GatewayMetrics>(config.models)),
+      // Turned off: null, and the Responses routes say so; failing to open: a store that answers
+      // "unavailable" (make_store.hpp), so the daemon serves everything else.
+      responses_store_(config.store.enabled ? store::MakeResponseStore(config, *metrics_)
+                                            : nullptr),
       handlers_(std::make_unique<Handlers>(Handlers{
           routes::ModelsHandler(config.models),
           routes::HealthHandler(config, *credentials_, *metrics_),
@@ -132,7 +137,7 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
           routes::ResponsesHandler(
               config,
               upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()},
-              nullptr)})),
+              responses_store_)})),
       pipeline_(BuildPipeline(
           config, *handlers_, *metrics_,
           [this] { return server_ ? server_->active_connections() : 0; }, gate_)),

@@ -15,6 +15,7 @@
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
 #include "claudegate/server/server.hpp"
+#include "claudegate/store/response_store.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate {
@@ -57,6 +58,9 @@ class Gateway {
   Timer pool_sweep_;
   std::shared_ptr<credentials::CredentialSource> credentials_;
   std::unique_ptr<metrics::GatewayMetrics> metrics_;
+  /// Stored responses (null when turned off). Destroyed before the metrics it counts in, and with
+  /// the gateway, after the io threads stopped (make_store.hpp).
+  std::shared_ptr<store::ResponseStore> responses_store_;
   std::unique_ptr<Handlers> handlers_;
   const middleware::HeaderGate* gate_ = nullptr;  ///< The auth step of `pipeline_`.
   std::unique_ptr<middleware::Pipeline> pipeline_;
