@@ -88,7 +88,7 @@ describe('claudegate Responses API via the openai SDK', () => {
     assert.equal(response.instructions, 'Answer in French.');
     assert.equal(response.max_output_tokens, 64);
     assert.deepEqual(response.metadata, { ticket: '42' });
-    assert.equal(response.store, false, 'nothing is stored');
+    assert.equal(response.store, true, 'stored by default, as OpenAI does');
 
     assert.equal(fake.requests.length, 1);
     const body = fake.requests[0].body;
