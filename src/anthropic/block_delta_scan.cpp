@@ -2,41 +2,12 @@
 
 #include <cstdint>
 
+#include "claudegate/json/unicode.hpp"
+
 namespace claudegate::anthropic {
 namespace {
 
 constexpr std::size_t kMaxIndexDigits = 9;  // Callers bound indexes far lower; no overflow here.
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-void AppendUtf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 bool InRange(std::string_view s, std::size_t i, unsigned lo, unsigned hi) {
   if (i >= s.size()) {
@@ -176,7 +147,7 @@ class Scanner {
     }
     unit = 0;
     for (std::size_t k = 0; k < 4; ++k) {
-      const int h = HexValue(s_[pos_ + k]);
+      const int h = json::HexDigitValue(s_[pos_ + k]);
       if (h < 0) {
         return false;
       }
@@ -242,7 +213,7 @@ class Scanner {
       }
       unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
     }
-    AppendUtf8(out, unit);
+    json::AppendUtf8(out, unit);
     return true;
   }
 

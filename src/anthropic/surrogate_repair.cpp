@@ -1,20 +1,9 @@
 #include "claudegate/anthropic/surrogate_repair.hpp"
 
+#include "claudegate/json/unicode.hpp"
+
 namespace claudegate::anthropic {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // The code unit of a `\uXXXX` escape starting at raw[i] (the backslash), or -1.
 int EscapeUnit(std::string_view raw, std::size_t i) {
@@ -23,7 +12,7 @@ int EscapeUnit(std::string_view raw, std::size_t i) {
   }
   int unit = 0;
   for (std::size_t k = 2; k < 6; ++k) {
-    const int h = HexValue(raw[i + k]);
+    const int h = json::HexDigitValue(raw[i + k]);
     if (h < 0) {
       return -1;
     }

@@ -1,10 +1,10 @@
 // Stored responses through the real gateway (issue #17): previous_response_id, item_reference,
 // GET/DELETE /v1/responses/{id}, input_items, a restart on the same data directory, a store that
 // cannot open, input_tokens and the WebSocket refusal. SQLite is real, in a per-test directory.
+#include <fstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include <fstream>
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
@@ -94,16 +94,15 @@ TEST(ResponsesStore, ContinuesWithPreviousResponseIdStreamAndNot) {
   const std::string body = second->body();
   const auto completed = body.find("event: response.completed");
   ASSERT_NE(completed, std::string::npos);
-  const json final_event = json::parse(body.substr(body.find("data: ", completed) + 6,
-                                                   body.find('\n', body.find("data: ", completed)) -
-                                                       body.find("data: ", completed) - 6));
+  const json final_event = json::parse(body.substr(
+      body.find("data: ", completed) + 6,
+      body.find('\n', body.find("data: ", completed)) - body.find("data: ", completed) - 6));
   const std::string second_id = final_event["response"]["id"];
   EXPECT_EQ(final_event["response"]["previous_response_id"], first_id);
 
   // A third turn continues the chain of both.
-  auto third = Post(gw.port(), {{"model", "sonnet"},
-                                {"previous_response_id", second_id},
-                                {"input", "Thanks."}});
+  auto third = Post(
+      gw.port(), {{"model", "sonnet"}, {"previous_response_id", second_id}, {"input", "Thanks."}});
   ASSERT_TRUE(third);
   ASSERT_EQ(third->status, 200) << third->body();
   EXPECT_EQ(Transcript(upstream.requests().back().JsonBody()),
@@ -180,21 +179,23 @@ TEST(ResponsesStore, ItemReferencesResolveFromEarlierOutput) {
   ASSERT_FALSE(output.empty());
   const std::string message_id = output[0]["id"];
 
-  auto second = Post(gw.port(), {{"model", "sonnet"},
-                                 {"input", json::array({{{"role", "user"}, {"content", "Question one"}},
-                                                        {{"type", "item_reference"}, {"id", message_id}},
-                                                        {{"role", "user"}, {"content", "Two"}}})}});
+  auto second =
+      Post(gw.port(), {{"model", "sonnet"},
+                       {"input", json::array({{{"role", "user"}, {"content", "Question one"}},
+                                              {{"type", "item_reference"}, {"id", message_id}},
+                                              {{"role", "user"}, {"content", "Two"}}})}});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->status, 200) << second->body();
   EXPECT_EQ(Transcript(upstream.requests().back().JsonBody()),
             "user:Question one|assistant:Let me think.|user:Two|");
 
-  auto unknown = Post(gw.port(), {{"model", "sonnet"},
-                                  {"input", json::array({{{"type", "item_reference"}, {"id", "msg_nope"}}})}});
+  auto unknown =
+      Post(gw.port(), {{"model", "sonnet"},
+                       {"input", json::array({{{"type", "item_reference"}, {"id", "msg_nope"}}})}});
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
-  auto malformed = Post(gw.port(), {{"model", "sonnet"},
-                                    {"input", json::array({{{"type", "item_reference"}}})}});
+  auto malformed = Post(
+      gw.port(), {{"model", "sonnet"}, {"input", json::array({{{"type", "item_reference"}}})}});
   ASSERT_TRUE(malformed);
   EXPECT_EQ(malformed->status, 400);
   EXPECT_EQ(json::parse(malformed->body())["error"]["param"], "input[0].id");

@@ -1,5 +1,7 @@
 #include "claudegate/translate/stream/json_string_extractor.hpp"
 
+#include "claudegate/json/unicode.hpp"
+
 namespace claudegate::translate {
 namespace {
 
@@ -7,38 +9,7 @@ constexpr std::uint32_t kReplacement = 0xFFFD;
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 }  // namespace
-
-void AppendUtf8(std::uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 void JsonStringExtractor::Feed(std::string_view fragment, std::string& out) {
   for (char c : fragment) {
@@ -51,7 +22,7 @@ void JsonStringExtractor::Feed(std::string_view fragment, std::string& out) {
 
 void JsonStringExtractor::FlushHigh(std::string& out) {
   if (pending_high_ != 0) {
-    AppendUtf8(kReplacement, out);
+    json::AppendUtf8(out, kReplacement);
     pending_high_ = 0;
   }
 }
@@ -60,17 +31,17 @@ void JsonStringExtractor::EndUnicode(std::string& out) {
   const std::uint32_t code = code_;
   if (code >= 0xDC00 && code <= 0xDFFF) {  // Low half: completes a pair, or stands alone.
     if (pending_high_ != 0) {
-      AppendUtf8(0x10000 + ((pending_high_ - 0xD800) << 10) + (code - 0xDC00), out);
+      json::AppendUtf8(out, 0x10000 + ((pending_high_ - 0xD800) << 10) + (code - 0xDC00));
       pending_high_ = 0;
     } else {
-      AppendUtf8(kReplacement, out);
+      json::AppendUtf8(out, kReplacement);
     }
   } else if (code >= 0xD800 && code <= 0xDBFF) {
     FlushHigh(out);
     pending_high_ = code;
   } else {
     FlushHigh(out);
-    AppendUtf8(code, out);
+    json::AppendUtf8(out, code);
   }
   state_ = State::kValue;
 }
@@ -153,7 +124,7 @@ void JsonStringExtractor::Step(char c, std::string& out) {
       return;
     }
     case State::kUnicode: {
-      const int digit = HexValue(c);
+      const int digit = json::HexDigitValue(c);
       if (digit < 0) {
         state_ = State::kFailed;
         return;

@@ -57,7 +57,4 @@ class JsonStringExtractor {
   std::uint32_t pending_high_ = 0;  // A high surrogate waiting for its low half.
 };
 
-/// Appends the UTF-8 encoding of `code_point` to `out`.
-void AppendUtf8(std::uint32_t code_point, std::string& out);
-
 }  // namespace claudegate::translate
