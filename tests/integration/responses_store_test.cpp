@@ -8,6 +8,7 @@
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/responses_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
@@ -18,20 +19,13 @@ namespace {
 
 using nlohmann::json;
 
-ScriptedResponse Stream(std::vector<std::string> chunks) {
-  ScriptedResponse response;
-  response.headers.emplace_back("content-type", "text/event-stream");
-  response.chunks = std::move(chunks);
-  return response;
-}
-
 // Answers every Messages call with `text`, and count_tokens with 42.
 Handler Answering(std::string text) {
   return [text = std::move(text)](const RecordedRequest& request) {
     if (request.target.starts_with("/v1/messages/count_tokens")) {
       return JsonResponse(json{{"input_tokens", 42}});
     }
-    return Stream(TextStreamTranscript("claude-sonnet-5-5", {text}, 10, 3));
+    return StreamOk(TextStreamTranscript("claude-sonnet-5-5", {text}, 10, 3));
   };
 }
 
@@ -40,11 +34,6 @@ config::Config StoringConfig(const FakeUpstream& upstream, const TempDir& dir) {
   config.store.enabled = true;
   config.store.data_dir = dir.path();
   return config;
-}
-
-std::optional<TestResponse> Post(std::uint16_t port, const json& body,
-                                 std::string_view path = "/v1/responses") {
-  return Fetch(port, http::verb::post, path, kTestMasterKey, body.dump());
 }
 
 std::optional<TestResponse> Get(std::uint16_t port, const std::string& target) {
@@ -73,7 +62,7 @@ TEST(ResponsesStore, ContinuesWithPreviousResponseIdStreamAndNot) {
   FakeUpstream upstream(Answering("Paris."));
   TestGateway gw(StoringConfig(upstream, dir));
 
-  auto first = Post(gw.port(), {{"model", "sonnet"}, {"input", "Capital of France?"}});
+  auto first = PostJson(gw.port(), {{"model", "sonnet"}, {"input", "Capital of France?"}});
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 200) << first->body();
   const json first_body = json::parse(first->body());
@@ -82,11 +71,11 @@ TEST(ResponsesStore, ContinuesWithPreviousResponseIdStreamAndNot) {
   const std::string first_id = first_body["id"];
 
   // Streamed second turn: the stored turn comes first upstream, instructions are not carried.
-  auto second = Post(gw.port(), {{"model", "sonnet"},
-                                 {"stream", true},
-                                 {"instructions", "Be brief."},
-                                 {"previous_response_id", first_id},
-                                 {"input", "Population?"}});
+  auto second = PostJson(gw.port(), {{"model", "sonnet"},
+                                     {"stream", true},
+                                     {"instructions", "Be brief."},
+                                     {"previous_response_id", first_id},
+                                     {"input", "Population?"}});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->status, 200) << second->body();
   const auto sent = upstream.requests().back().JsonBody();
@@ -101,7 +90,7 @@ TEST(ResponsesStore, ContinuesWithPreviousResponseIdStreamAndNot) {
   EXPECT_EQ(final_event["response"]["previous_response_id"], first_id);
 
   // A third turn continues the chain of both.
-  auto third = Post(
+  auto third = PostJson(
       gw.port(), {{"model", "sonnet"}, {"previous_response_id", second_id}, {"input", "Thanks."}});
   ASSERT_TRUE(third);
   ASSERT_EQ(third->status, 200) << third->body();
@@ -114,10 +103,11 @@ TEST(ResponsesStore, RetrieveListDeleteAndNotFound) {
   TempDir dir;
   FakeUpstream upstream(Answering("Hello."));
   TestGateway gw(StoringConfig(upstream, dir));
-  auto created = Post(gw.port(), {{"model", "sonnet"},
-                                  {"input", json::array({{{"role", "user"}, {"content", "a"}},
-                                                         {{"role", "user"}, {"content", "b"}},
-                                                         {{"role", "user"}, {"content", "c"}}})}});
+  auto created =
+      PostJson(gw.port(), {{"model", "sonnet"},
+                           {"input", json::array({{{"role", "user"}, {"content", "a"}},
+                                                  {{"role", "user"}, {"content", "b"}},
+                                                  {{"role", "user"}, {"content", "c"}}})}});
   ASSERT_TRUE(created);
   ASSERT_EQ(created->status, 200);
   const json response = json::parse(created->body());
@@ -161,7 +151,7 @@ TEST(ResponsesStore, RetrieveListDeleteAndNotFound) {
   EXPECT_EQ(json::parse(gone->body())["error"]["type"], "invalid_request_error");
   const std::size_t calls = upstream.requests().size();
   auto continued =
-      Post(gw.port(), {{"model", "sonnet"}, {"previous_response_id", id}, {"input", "more"}});
+      PostJson(gw.port(), {{"model", "sonnet"}, {"previous_response_id", id}, {"input", "more"}});
   ASSERT_TRUE(continued);
   EXPECT_EQ(continued->status, 404);
   EXPECT_EQ(json::parse(continued->body())["error"]["param"], "previous_response_id");
@@ -172,7 +162,7 @@ TEST(ResponsesStore, ItemReferencesResolveFromEarlierOutput) {
   TempDir dir;
   FakeUpstream upstream(Answering("Let me think."));
   TestGateway gw(StoringConfig(upstream, dir));
-  auto first = Post(gw.port(), {{"model", "sonnet"}, {"input", "Question one"}});
+  auto first = PostJson(gw.port(), {{"model", "sonnet"}, {"input", "Question one"}});
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 200);
   const json output = json::parse(first->body())["output"];
@@ -180,21 +170,21 @@ TEST(ResponsesStore, ItemReferencesResolveFromEarlierOutput) {
   const std::string message_id = output[0]["id"];
 
   auto second =
-      Post(gw.port(), {{"model", "sonnet"},
-                       {"input", json::array({{{"role", "user"}, {"content", "Question one"}},
-                                              {{"type", "item_reference"}, {"id", message_id}},
-                                              {{"role", "user"}, {"content", "Two"}}})}});
+      PostJson(gw.port(), {{"model", "sonnet"},
+                           {"input", json::array({{{"role", "user"}, {"content", "Question one"}},
+                                                  {{"type", "item_reference"}, {"id", message_id}},
+                                                  {{"role", "user"}, {"content", "Two"}}})}});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->status, 200) << second->body();
   EXPECT_EQ(Transcript(upstream.requests().back().JsonBody()),
             "user:Question one|assistant:Let me think.|user:Two|");
 
-  auto unknown =
-      Post(gw.port(), {{"model", "sonnet"},
-                       {"input", json::array({{{"type", "item_reference"}, {"id", "msg_nope"}}})}});
+  auto unknown = PostJson(
+      gw.port(), {{"model", "sonnet"},
+                  {"input", json::array({{{"type", "item_reference"}, {"id", "msg_nope"}}})}});
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
-  auto malformed = Post(
+  auto malformed = PostJson(
       gw.port(), {{"model", "sonnet"}, {"input", json::array({{{"type", "item_reference"}}})}});
   ASSERT_TRUE(malformed);
   EXPECT_EQ(malformed->status, 400);
@@ -205,7 +195,7 @@ TEST(ResponsesStore, StoreFalseKeepsNothing) {
   TempDir dir;
   FakeUpstream upstream(Answering("Hi."));
   TestGateway gw(StoringConfig(upstream, dir));
-  auto created = Post(gw.port(), {{"model", "sonnet"}, {"store", false}, {"input", "Hi"}});
+  auto created = PostJson(gw.port(), {{"model", "sonnet"}, {"store", false}, {"input", "Hi"}});
   ASSERT_TRUE(created);
   ASSERT_EQ(created->status, 200);
   const json response = json::parse(created->body());
@@ -221,14 +211,14 @@ TEST(ResponsesStore, ConversationSurvivesARestart) {
   std::string id;
   {
     TestGateway gw(StoringConfig(upstream, dir));
-    auto first = Post(gw.port(), {{"model", "sonnet"}, {"input", "Remember this"}});
+    auto first = PostJson(gw.port(), {{"model", "sonnet"}, {"input", "Remember this"}});
     ASSERT_TRUE(first);
     ASSERT_EQ(first->status, 200);
     id = json::parse(first->body())["id"];
   }  // The gateway (and its store) is destroyed: queued turns are written.
   TestGateway again(StoringConfig(upstream, dir));
-  auto second =
-      Post(again.port(), {{"model", "sonnet"}, {"previous_response_id", id}, {"input", "And?"}});
+  auto second = PostJson(again.port(),
+                         {{"model", "sonnet"}, {"previous_response_id", id}, {"input", "And?"}});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->status, 200) << second->body();
   EXPECT_EQ(Transcript(upstream.requests().back().JsonBody()),
@@ -244,11 +234,11 @@ TEST(ResponsesStore, AStoreThatCannotOpenCostsNoAnswer) {
   config.store.enabled = true;
   config.store.data_dir = not_a_directory;
   TestGateway gw(config);
-  auto created = Post(gw.port(), {{"model", "sonnet"}, {"input", "Hi"}});
+  auto created = PostJson(gw.port(), {{"model", "sonnet"}, {"input", "Hi"}});
   ASSERT_TRUE(created);
   ASSERT_EQ(created->status, 200) << created->body();
-  auto continued =
-      Post(gw.port(), {{"model", "sonnet"}, {"previous_response_id", "resp_x"}, {"input", "Hi"}});
+  auto continued = PostJson(
+      gw.port(), {{"model", "sonnet"}, {"previous_response_id", "resp_x"}, {"input", "Hi"}});
   ASSERT_TRUE(continued);
   EXPECT_EQ(continued->status, 503);
   EXPECT_EQ(json::parse(continued->body())["error"]["code"], "store_unavailable");
@@ -258,12 +248,12 @@ TEST(ResponsesStore, InputTokensAsksCountTokens) {
   TempDir dir;
   FakeUpstream upstream(Answering("unused"));
   TestGateway gw(StoringConfig(upstream, dir));
-  auto counted = Post(gw.port(),
-                      {{"model", "sonnet"},
-                       {"instructions", "Be brief."},
-                       {"max_output_tokens", 100},
-                       {"input", "How many tokens?"}},
-                      "/v1/responses/input_tokens");
+  auto counted = PostJson(gw.port(),
+                          {{"model", "sonnet"},
+                           {"instructions", "Be brief."},
+                           {"max_output_tokens", 100},
+                           {"input", "How many tokens?"}},
+                          "/v1/responses/input_tokens");
   ASSERT_TRUE(counted);
   ASSERT_EQ(counted->status, 200) << counted->body();
   EXPECT_EQ(json::parse(counted->body()),

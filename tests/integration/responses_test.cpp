@@ -6,6 +6,7 @@
 
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/responses_client.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 #include "support/upstream_config.hpp"
@@ -15,41 +16,9 @@ namespace {
 
 using nlohmann::json;
 
-ScriptedResponse StreamOk(std::vector<std::string> chunks) {
-  ScriptedResponse response;
-  response.headers.emplace_back("content-type", "text/event-stream");
-  response.headers.emplace_back("request-id", "req_upstream_123");
-  response.chunks = std::move(chunks);
-  return response;
-}
-
 std::optional<TestResponse> PostResponses(std::uint16_t port, const std::string& body,
                                           std::string_view path = "/v1/responses") {
   return Fetch(port, http::verb::post, path, kTestMasterKey, body);
-}
-
-struct Frame {
-  std::string event;
-  json data;
-};
-
-// The `event:`/`data:` pairs of an SSE body, in order (comments skipped).
-std::vector<Frame> Frames(const std::string& body) {
-  std::vector<Frame> frames;
-  std::size_t pos = 0;
-  std::string event;
-  while (pos < body.size()) {
-    const auto end = body.find('\n', pos);
-    const std::string line = body.substr(pos, end - pos);
-    pos = end == std::string::npos ? body.size() : end + 1;
-    if (line.starts_with("event: ")) {
-      event = line.substr(7);
-    } else if (line.starts_with("data: ")) {
-      frames.push_back({event, json::parse(line.substr(6))});
-      event.clear();
-    }
-  }
-  return frames;
 }
 
 // An Anthropic transcript: a tool_use block with streamed input, stop_reason tool_use.
@@ -137,7 +106,7 @@ TEST(Responses, StreamsTheDocumentedEventSequence) {
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
   EXPECT_TRUE(response->header("content-type").starts_with("text/event-stream"));
-  const auto frames = Frames(response->body());
+  const auto frames = SseFrames(response->body());
   std::vector<std::string> types;
   std::string text;
   for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -257,7 +226,7 @@ TEST(Responses, FailsTheResponseOnAMidStreamError) {
   auto response = PostResponses(gw.port(), R"({"model":"sonnet","input":"Hi","stream":true})");
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
-  const auto frames = Frames(response->body());
+  const auto frames = SseFrames(response->body());
   ASSERT_GE(frames.size(), 2U);
   EXPECT_EQ(frames[frames.size() - 2].event, "error");
   EXPECT_EQ(frames.back().event, "response.failed");

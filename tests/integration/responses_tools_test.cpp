@@ -8,6 +8,7 @@
 #include "support/anthropic_stream_script.hpp"
 #include "support/fake_credentials.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/responses_client.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 #include "support/upstream_config.hpp"
@@ -16,41 +17,6 @@ namespace claudegate::testing {
 namespace {
 
 using nlohmann::json;
-
-ScriptedResponse StreamOk(std::vector<std::string> chunks) {
-  ScriptedResponse response;
-  response.headers.emplace_back("content-type", "text/event-stream");
-  response.chunks = std::move(chunks);
-  return response;
-}
-
-std::optional<TestResponse> Post(std::uint16_t port, const json& body,
-                                 std::string_view path = "/v1/responses") {
-  return Fetch(port, http::verb::post, path, kTestMasterKey, body.dump());
-}
-
-struct Frame {
-  std::string event;
-  json data;
-};
-
-std::vector<Frame> Frames(const std::string& body) {
-  std::vector<Frame> frames;
-  std::size_t pos = 0;
-  std::string event;
-  while (pos < body.size()) {
-    const auto end = body.find('\n', pos);
-    const std::string line = body.substr(pos, end - pos);
-    pos = end == std::string::npos ? body.size() : end + 1;
-    if (line.starts_with("event: ")) {
-      event = line.substr(7);
-    } else if (line.starts_with("data: ")) {
-      frames.push_back({event, json::parse(line.substr(6))});
-      event.clear();
-    }
-  }
-  return frames;
-}
 
 // What Codex declares by default (shell function, freeform apply_patch, an MCP server as a
 // namespace, web search, tool search).
@@ -85,7 +51,8 @@ TEST(ResponsesTools, MapsCodexToolsAndRoundTripsCustomAndNamespacedCalls) {
   FakeUpstream upstream(
       [](const RecordedRequest&) { return StreamOk(CustomAndNamespacedCalls()); });
   TestGateway gw(ConfigFor(upstream));
-  auto first = Post(gw.port(), {{"model", "sonnet"}, {"input", "Fix it"}, {"tools", CodexTools()}});
+  auto first =
+      PostJson(gw.port(), {{"model", "sonnet"}, {"input", "Fix it"}, {"tools", CodexTools()}});
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 200) << first->body();
 
@@ -117,7 +84,8 @@ TEST(ResponsesTools, MapsCodexToolsAndRoundTripsCustomAndNamespacedCalls) {
   input.push_back(
       {{"type", "custom_tool_call_output"}, {"call_id", "toolu_01P"}, {"output", "ok"}});
   input.push_back({{"type", "function_call_output"}, {"call_id", "toolu_01N"}, {"output", "done"}});
-  auto second = Post(gw.port(), {{"model", "sonnet"}, {"input", input}, {"tools", CodexTools()}});
+  auto second =
+      PostJson(gw.port(), {{"model", "sonnet"}, {"input", input}, {"tools", CodexTools()}});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->status, 200) << second->body();
   const json messages = upstream.requests()[1].JsonBody()["messages"];
@@ -133,15 +101,15 @@ TEST(ResponsesTools, StreamsACustomToolCallAsItsString) {
   FakeUpstream upstream(
       [](const RecordedRequest&) { return StreamOk(CustomAndNamespacedCalls()); });
   TestGateway gw(ConfigFor(upstream));
-  auto response =
-      Post(gw.port(),
-           {{"model", "sonnet"}, {"input", "Fix it"}, {"tools", CodexTools()}, {"stream", true}});
+  auto response = PostJson(
+      gw.port(),
+      {{"model", "sonnet"}, {"input", "Fix it"}, {"tools", CodexTools()}, {"stream", true}});
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
   std::string deltas;
   json done_input;
   json done_items = json::array();
-  for (const auto& frame : Frames(response->body())) {
+  for (const auto& frame : SseFrames(response->body())) {
     if (frame.event == "response.custom_tool_call_input.delta") {
       deltas += frame.data["delta"].get<std::string>();
     } else if (frame.event == "response.custom_tool_call_input.done") {
@@ -174,7 +142,7 @@ TEST(ResponsesTools, WebSearchGivesACallItemAndCitationsAndReplaysIt) {
   const json tools = json::parse(R"([{"type": "web_search_preview",
     "filters": {"allowed_domains": ["example.com"]},
     "user_location": {"type": "approximate", "city": "Paris", "country": "FR"}}])");
-  auto first = Post(gw.port(), {{"model", "sonnet"}, {"input", "When?"}, {"tools", tools}});
+  auto first = PostJson(gw.port(), {{"model", "sonnet"}, {"input", "When?"}, {"tools", tools}});
   ASSERT_TRUE(first);
   ASSERT_EQ(first->status, 200) << first->body();
   const json tool = upstream.requests()[0].JsonBody()["tools"][0];
@@ -199,7 +167,7 @@ TEST(ResponsesTools, WebSearchGivesACallItemAndCitationsAndReplaysIt) {
                             search,
                             body["output"][1],
                             {{"role", "user"}, {"content", "Thanks"}}});
-  auto second = Post(gw.port(), {{"model", "sonnet"}, {"input", input}, {"tools", tools}});
+  auto second = PostJson(gw.port(), {{"model", "sonnet"}, {"input", input}, {"tools", tools}});
   ASSERT_TRUE(second);
   ASSERT_EQ(second->status, 200) << second->body();
   const json messages = upstream.requests()[1].JsonBody()["messages"];
@@ -213,7 +181,7 @@ TEST(ResponsesTools, WebSearchGivesACallItemAndCitationsAndReplaysIt) {
 
   // Codex keeps only OpenAI's fields: the search is dropped, the text stays.
   input[1].erase("anthropic_blocks");
-  auto stripped = Post(gw.port(), {{"model", "sonnet"}, {"input", input}, {"tools", tools}});
+  auto stripped = PostJson(gw.port(), {{"model", "sonnet"}, {"input", input}, {"tools", tools}});
   ASSERT_TRUE(stripped);
   ASSERT_EQ(stripped->status, 200) << stripped->body();
   const json kept = upstream.requests()[2].JsonBody()["messages"][1]["content"];
@@ -224,15 +192,15 @@ TEST(ResponsesTools, WebSearchGivesACallItemAndCitationsAndReplaysIt) {
 TEST(ResponsesTools, StreamsWebSearchEventsAndAnnotations) {
   FakeUpstream upstream([](const RecordedRequest&) { return StreamOk(SearchAnswer()); });
   TestGateway gw(ConfigFor(upstream));
-  auto response = Post(gw.port(), {{"model", "sonnet"},
-                                   {"input", "When?"},
-                                   {"tools", json::array({{{"type", "web_search"}}})},
-                                   {"stream", true}});
+  auto response = PostJson(gw.port(), {{"model", "sonnet"},
+                                       {"input", "When?"},
+                                       {"tools", json::array({{{"type", "web_search"}}})},
+                                       {"stream", true}});
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
   std::vector<std::string> events;
   json completed;
-  for (const auto& frame : Frames(response->body())) {
+  for (const auto& frame : SseFrames(response->body())) {
     if (frame.event.starts_with("response.web_search_call.") ||
         frame.event == "response.output_text.annotation.added") {
       events.push_back(frame.event);
@@ -257,7 +225,7 @@ TEST(ResponsesTools, ChatWebSearchOptionsGiveAnnotations) {
     "messages": [{"role": "user", "content": "When?"}],
     "web_search_options": {"search_context_size": "low", "user_location": {"type": "approximate",
       "approximate": {"city": "Paris", "timezone": "Europe/Paris"}}}})");
-  auto response = Post(gw.port(), request, "/v1/chat/completions");
+  auto response = PostJson(gw.port(), request, "/v1/chat/completions");
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body();
   const json tool = upstream.requests()[0].JsonBody()["tools"][0];
@@ -276,11 +244,11 @@ TEST(ResponsesTools, RefusesHostedToolsInOpenAiShapeWithoutCallingUpstream) {
   for (const char* type : {"file_search", "code_interpreter", "image_generation", "mcp",
                            "computer_use_preview", "local_shell"}) {
     SCOPED_TRACE(type);
-    auto response =
-        Post(gw.port(),
-             {{"model", "sonnet"},
-              {"input", "Hi"},
-              {"tools", json::array({{{"type", "function"}, {"name", "f"}}, {{"type", type}}})}});
+    auto response = PostJson(
+        gw.port(),
+        {{"model", "sonnet"},
+         {"input", "Hi"},
+         {"tools", json::array({{{"type", "function"}, {"name", "f"}}, {{"type", type}}})}});
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 400);
     const json error = json::parse(response->body())["error"];
