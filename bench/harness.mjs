@@ -42,7 +42,7 @@ for (const arg of process.argv.slice(2)) {
   else if (k === 'runs') opts.runs = Number(v);
   else if (k === 'duration') opts.duration = Number(v);
   else if (k === 'conns') opts.conns = v.split(',').map(Number);
-  else if (k === 'scenarios') opts.scenarios = v.split(',');
+  else if (k === 'scenarios') { opts.scenarios = v.split(','); opts.scenariosGiven = true; }
   else if (k === 'streams') opts.streams = v.split(',').map(Number);
   else if (k === 'sequential') opts.sequential = Number(v);
   else if (k === 'threads') opts.threads = Number(v);
@@ -614,7 +614,9 @@ async function profilePhase(ports) {
   const perfOk = spawnSync('perf', ['record', '-e', 'cpu-clock', '-o', path.join(WORK, 'perf-check.data'), '--', 'true'], { encoding: 'utf8' }).status === 0;
   if (!perfOk) { log('perf unavailable: skipping the profile'); return null; }
   const reports = {};
-  for (const scenario of ['chat_stream', 'chat', 'messages']) {
+  // --scenarios picks what is profiled too (the 401 path has nothing worth a profile).
+  const profiled = opts.scenariosGiven ? opts.scenarios.filter((s) => s !== 'auth') : ['chat_stream', 'chat', 'messages'];
+  for (const scenario of profiled) {
     const g = await startGateway(`gateway-profile-${scenario}`, { port: ports.memGateway, upstreamPort: ports.upTls, config: gatewayConfig('profile') });
     wrk({ port: ports.memGateway, scenario, conns: 64, target: 'claudegate', duration: 1 });
     const data = path.join(opts.out, `perf-${scenario}.data`);
