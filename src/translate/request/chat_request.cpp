@@ -7,6 +7,7 @@
 #include "claudegate/translate/request/cache_breakpoints.hpp"
 #include "claudegate/translate/request/generation.hpp"
 #include "claudegate/translate/request/json_depth.hpp"
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/messages.hpp"
 #include "claudegate/translate/request/tools.hpp"
 
@@ -14,11 +15,6 @@ namespace claudegate::translate {
 namespace {
 
 constexpr std::size_t kMaxCacheBreakpoints = 4;
-
-const nlohmann::json* Field(const nlohmann::json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 bool IsZero(const nlohmann::json& v) { return v.is_number() && v.get<double>() == 0.0; }
 bool IsFalse(const nlohmann::json& v) { return v.is_boolean() && !v.get<bool>(); }

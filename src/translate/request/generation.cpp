@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/json_schema.hpp"
 
 namespace claudegate::translate {
@@ -21,11 +22,6 @@ struct BudgetRow {
 constexpr std::array kBudgets{BudgetRow{"minimal", 1024}, BudgetRow{"low", 1024},
                               BudgetRow{"medium", 8192},  BudgetRow{"high", 24576},
                               BudgetRow{"xhigh", 32768},  BudgetRow{"max", 128000}};
-
-const nlohmann::json* Field(const nlohmann::json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 // What the thinking decision produced.
 struct Thinking {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "claudegate/translate/request/content.hpp"
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/tool_calls.hpp"
 
 namespace claudegate::translate {
@@ -49,11 +50,6 @@ class Converter {
   std::vector<Turn> turns_;
   std::map<std::string, std::string, std::less<>> function_call_ids_;  // Legacy name → id.
 };
-
-const nlohmann::json* Field(const nlohmann::json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 void AttachMessageCacheControl(const nlohmann::json& msg, nlohmann::json& blocks,
                                std::size_t first_new) {

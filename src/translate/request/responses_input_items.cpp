@@ -1,6 +1,7 @@
 // Responses `input` items → chat messages (see responses_request.hpp for the mapping).
 #include <string>
 
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/responses_rewrite.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
 #include "claudegate/translate/response/web_search_output.hpp"
@@ -9,11 +10,6 @@ namespace claudegate::translate {
 namespace {
 
 using nlohmann::json;
-
-const json* Field(const json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 Result<void> AddItem(ResponsesRewrite& rw, const json& item, const std::string& param);
 Result<void> AddMessage(ResponsesRewrite& rw, const json& item, const std::string& param);

@@ -4,17 +4,13 @@
 #include <array>
 
 #include "claudegate/translate/request/json_depth.hpp"
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/responses_rewrite.hpp"
 
 namespace claudegate::translate {
 namespace {
 
 using nlohmann::json;
-
-const json* Field(const json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 class Rewriter {
  public:

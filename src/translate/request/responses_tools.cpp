@@ -1,15 +1,11 @@
 // Responses `tools` and `tool_choice` → their chat form (see responses_request.hpp).
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/responses_rewrite.hpp"
 
 namespace claudegate::translate {
 namespace {
 
 using nlohmann::json;
-
-const json* Field(const json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 // Builds chat `tools` from Responses `tools`, one Claude tool per client tool
 // (docs/codex.md#tool-types).

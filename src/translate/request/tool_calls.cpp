@@ -1,17 +1,13 @@
 #include "claudegate/translate/request/tool_calls.hpp"
 
 #include "claudegate/translate/request/json_depth.hpp"
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/translate_options.hpp"
 
 namespace claudegate::translate {
 namespace {
 
 constexpr std::size_t kMaxToolNameLength = 128;
-
-const nlohmann::json* Field(const nlohmann::json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 }  // namespace
 

@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "claudegate/translate/request/json_field.hpp"
 #include "claudegate/translate/request/tool_calls.hpp"
 
 namespace claudegate::translate {
 namespace {
-
-const nlohmann::json* Field(const nlohmann::json& obj, std::string_view key) {
-  const auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
-}
 
 Result<nlohmann::json> ConvertFunction(const nlohmann::json& function, const nlohmann::json& tool,
                                        const std::string& param, const RequestContext& ctx) {
