@@ -62,6 +62,8 @@ set(CLAUDEGATE_CORE_SOURCES
   src/routes/responses_input.cpp
   src/routes/responses_input_tokens.cpp
   src/routes/responses_retrieval.cpp
+  src/routes/responses_socket.cpp
+  src/routes/socket_turn_sink.cpp
   src/routes/translated_relay.cpp
   src/server/body_budget.cpp
   src/server/connection_tracker.cpp

@@ -64,7 +64,7 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
   auto responses_delete = [&h](RequestContext& ctx) { return h.responses.Delete(ctx); };
   router->AddPrefix(del, "/v1/responses/", "/v1/responses/{id}", responses_delete);
   router->AddPrefix(del, "/responses/", "/responses/{id}", responses_delete);
-  auto websocket = [&h](RequestContext& ctx) { return h.responses.RefuseWebSocket(ctx); };
+  auto websocket = [&h](RequestContext& ctx) { return h.responses.OpenWebSocket(ctx); };
   router->Add(get, "/v1/responses", websocket);
   router->Add(get, "/responses", websocket);
 

@@ -8,6 +8,7 @@
 #include "claudegate/exchange/useful_headers.hpp"
 #include "claudegate/routes/openai_request.hpp"
 #include "claudegate/routes/responses_input.hpp"
+#include "claudegate/routes/responses_socket.hpp"
 #include "claudegate/routes/translated_relay.hpp"
 #include "claudegate/translate/request/responses_request.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
@@ -106,6 +107,41 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedRes
   co_return co_await server::JsonReply(ctx, 200, std::move(body), headers);
 }
 
+// `generate: false`: a completed response with no output and no usage, so that the next turn can
+// continue from its input (OpenAI's WebSocket warm-up; the request was validated and translated
+// like any other). Streamed as `response.created` + `response.completed`.
+template <typename Keep>
+Awaitable<Outcome> ReplyWithoutGenerating(RequestContext& ctx,
+                                          const translate::ResponsesRequest& request, Keep keep) {
+  const translate::ResponseMeta meta = MakeMeta(request, request.anthropic.requested_model);
+  nlohmann::json response = translate::ResponseSkeleton(meta, RandomItemId("resp"), "completed");
+  response["usage"] = translate::ResponseUsage(translate::Usage{});
+  keep(response);
+  const auto dump = [](const nlohmann::json& value) {
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  if (!request.anthropic.stream) {
+    co_return co_await server::JsonReply(ctx, 200, dump(response));
+  }
+  nlohmann::json created = response;
+  created["status"] = "in_progress";
+  created["usage"] = nullptr;
+  const auto event = [&dump](std::string_view type, std::int64_t sequence, nlohmann::json body) {
+    const nlohmann::json data = {
+        {"type", type}, {"sequence_number", sequence}, {"response", std::move(body)}};
+    return "event: " + std::string(type) + "\ndata: " + dump(data) + "\n\n";
+  };
+  const std::string events = event("response.created", 0, std::move(created)) +
+                             event("response.completed", 1, std::move(response));
+  ctx.usage.stream = true;
+  if (const error_code ec = co_await ctx.sink.WriteHead(200, "text/event-stream"); ec) {
+    co_return Outcome{200, 0};
+  }
+  co_await ctx.sink.WriteChunk(events);
+  co_await ctx.sink.Finish();
+  co_return Outcome{200, events.size()};
+}
+
 // OpenAI's default is to store (https://platform.openai.com/docs/api-reference/responses/create).
 bool StoreRequested(const nlohmann::json& request) {
   const auto store = request.find("store");
@@ -133,8 +169,10 @@ Awaitable<ResponsesHandler::Conversation> ResponsesHandler::LoadConversation(
   const auto input = request.find("input");
   const auto previous = request.find("previous_response_id");
   const bool has_previous = previous != request.end() && !previous->is_null();
-  const bool store = StoreRequested(request);
-  if (input == request.end() || (!has_previous && !store && !input->is_array())) {
+  // A WebSocket remembers its last turn whether or not the store keeps it (responses_socket.hpp).
+  const auto* socket = dynamic_cast<const SocketConversation*>(ctx.connection_local);
+  const bool keep = StoreRequested(request) || socket != nullptr;
+  if (input == request.end() || (!has_previous && !keep && !input->is_array())) {
     out.request = std::move(request);  // Nothing to resolve or keep; the translator checks input.
     co_return out;
   }
@@ -144,7 +182,7 @@ Awaitable<ResponsesHandler::Conversation> ResponsesHandler::LoadConversation(
                                               std::string(details::kInvalidRequest));
     co_return out;
   }
-  if (!has_previous && reference_ids->empty() && !store) {
+  if (!has_previous && reference_ids->empty() && !keep) {
     out.request = std::move(request);
     co_return out;
   }
@@ -154,7 +192,11 @@ Awaitable<ResponsesHandler::Conversation> ResponsesHandler::LoadConversation(
     out.replied = co_await server::LocalReply(ctx, error, std::string(details::kInvalidRequest));
     co_return out;
   }
-  if ((has_previous || !reference_ids->empty()) && store_ == nullptr) {
+  std::optional<std::vector<nlohmann::json>> remembered;
+  if (has_previous && socket != nullptr) {
+    remembered = socket->Find(previous->get<std::string>());
+  }
+  if (((has_previous && !remembered) || !reference_ids->empty()) && store_ == nullptr) {
     const Error error(ErrorKind::kInvalidRequest,
                       "Stored responses are turned off on this gateway "
                       "(claudegate.store.enabled: false), so previous_response_id and "
@@ -178,13 +220,17 @@ Awaitable<ResponsesHandler::Conversation> ResponsesHandler::LoadConversation(
   std::vector<nlohmann::json> history;
   if (has_previous) {
     std::string id = previous->get<std::string>();
-    auto found = co_await store_->Conversation(id);
-    if (found.status != store::LookupStatus::kFound) {
-      const std::string what = "Previous response with id '" + id + "'";
-      out.replied = co_await ReplyLookupFailure(ctx, found.status, "previous_response_id", what);
-      co_return out;
+    if (remembered) {
+      history = std::move(*remembered);
+    } else {
+      auto found = co_await store_->Conversation(id);
+      if (found.status != store::LookupStatus::kFound) {
+        const std::string what = "Previous response with id '" + id + "'";
+        out.replied = co_await ReplyLookupFailure(ctx, found.status, "previous_response_id", what);
+        co_return out;
+      }
+      history = std::move(found.value);
     }
-    history = std::move(found.value);
     out.previous_id = std::move(id);
     request.erase("previous_response_id");
   }
@@ -192,6 +238,7 @@ Awaitable<ResponsesHandler::Conversation> ResponsesHandler::LoadConversation(
   if (has_previous || has_references) {
     request["input"] = ConversationInput(history, items);
   }
+  out.history = std::move(history);
   out.input_items = std::move(items);
   out.request = std::move(request);
   co_return out;
@@ -220,6 +267,11 @@ Awaitable<ResponsesHandler::Prepared> ResponsesHandler::Prepare(RequestContext& 
   if (parsed.error) {
     out.replied = co_await server::LocalReply(ctx, *parsed.error, std::string(parsed.details));
     co_return out;
+  }
+  // `generate: false` (WebSocket warm-up) makes a response without calling Claude.
+  if (const auto generate = parsed.json.find("generate"); generate != parsed.json.end()) {
+    out.generate = !generate->is_boolean() || generate->get<bool>();
+    parsed.json.erase(generate);
   }
   // Continue a stored conversation (previous_response_id, item_reference).
   out.store = StoreRequested(parsed.json) && store_ != nullptr;
@@ -253,6 +305,29 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
   auto& translated = prepared.translated;
   auto& conversation = prepared.conversation;
   const bool store = prepared.store;
+  // The finished turn is remembered by the WebSocket carrying it, if any, and queued for the store
+  // before its last byte goes out.
+  auto* socket = dynamic_cast<SocketConversation*>(ctx.connection_local);
+  auto keep = [this, store, socket, &conversation](const nlohmann::json& response) {
+    if (!Storable(response)) {
+      return;
+    }
+    if (socket != nullptr) {
+      const auto output = response.find("output");
+      socket->Remember(response.value("id", ""), std::move(conversation.history),
+                       conversation.input_items,
+                       output != response.end() ? *output : nlohmann::json::array());
+    }
+    if (store) {
+      SaveTurn(response, std::move(conversation));
+    }
+  };
+  translated->echo["store"] = store;
+  translated->echo["previous_response_id"] =
+      conversation.previous_id ? nlohmann::json(*conversation.previous_id) : nlohmann::json();
+  if (!prepared.generate) {
+    co_return co_await ReplyWithoutGenerating(ctx, *translated, keep);
+  }
 
   // Exchange.
   exchange::Exchange call(ctx, call_, &config_.retries);
@@ -268,18 +343,10 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
     co_return opened.replied;
   }
   auto& answer = *opened.answer;
-  translated->echo["store"] = store;
-  translated->echo["previous_response_id"] =
-      conversation.previous_id ? nlohmann::json(*conversation.previous_id) : nlohmann::json();
   const translate::ResponseMeta meta = MakeMeta(
       *translated, AnsweringModel(opened.fallback_model, translated->anthropic.requested_model));
 
-  // Pump; the finished turn is queued for the store before its last byte goes out.
-  auto keep = [this, store, &conversation](const nlohmann::json& response) {
-    if (store && Storable(response)) {
-      SaveTurn(response, std::move(conversation));
-    }
-  };
+  // Pump.
   if (translated->anthropic.stream) {
     translate::ResponsesStreamTranslator translator(meta);
     SavingTranslator saving(translator, keep);

@@ -176,20 +176,4 @@ Awaitable<Outcome> ResponsesHandler::Delete(RequestContext& ctx) const {
   co_return co_await server::JsonReply(ctx, 200, Dump(deleted));
 }
 
-Awaitable<Outcome> ResponsesHandler::RefuseWebSocket(RequestContext& ctx) const {
-  ctx.flavor = ApiFlavor::kOpenAi;
-  if (!beast::iequals(ctx.request[http::field::upgrade], "websocket")) {
-    const Error wrong_method(ErrorKind::kMethodNotAllowed,
-                             "Create a response with POST /v1/responses; GET needs a response id "
-                             "(/v1/responses/{id}).",
-                             {}, "method_not_allowed");
-    co_return co_await server::LocalReply(ctx, wrong_method, "method_not_allowed");
-  }
-  const Error error(ErrorKind::kUpgradeRequired,
-                    "claudegate serves the Responses API over HTTP only: send POST /v1/responses "
-                    "(with stream: true for events). The WebSocket transport is not available.",
-                    {}, "websocket_not_supported");
-  co_return co_await server::LocalReply(ctx, error, "websocket_not_supported");
-}
-
 }  // namespace claudegate::routes

@@ -39,6 +39,19 @@ Awaitable<void> SendParseFailure(Stream& stream, unsigned version, std::string_v
                OpenAiErrorType(error.kind), peer, error.code);
 }
 
+// Serves a connection a route upgraded (websocket.hpp) until the route is done with it. Between
+// messages the connection is idle: evictable at a connection limit and closed at shutdown.
+inline Awaitable<void> ServeUpgraded(UpgradedConnection& route, MessageChannel& channel,
+                                     const std::shared_ptr<CloseState>& state,
+                                     const SessionDeps& deps) {
+  UpgradeServices services;
+  services.run = [&deps](RequestContext& carried) { return RunPipeline(*deps.pipeline, carried); };
+  services.draining = [&deps] { return deps.tracker->draining(); };
+  services.set_idle = [state](bool idle) { state->SetIdle(idle); };
+  state->SetIdle(true);
+  co_await route.Serve(channel, services);
+}
+
 template <typename Stream>
 Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>& state,
                               const std::string& peer, const SessionDeps& deps) {
@@ -120,7 +133,7 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
     server::Request& request = parser.get();
     SessionSink<Stream> sink(stream, request.version(),
                              request.keep_alive() && !deps.tracker->draining(),
-                             deps.limits->write_timeout);
+                             deps.limits->write_timeout, deps.limits);
     RequestContext ctx(request, sink, peer);
     ctx.flavor = FlavorForPath(ctx.Path());
     const bool body_announced = !parser.is_done();
@@ -170,6 +183,23 @@ Awaitable<void> ServeRequests(Stream& stream, const std::shared_ptr<CloseState>&
       }
     }
     lowest.expires_never();
+
+    // A WebSocket opening handshake runs without the peer watch, which would read from the
+    // connection the WebSocket takes over. (A client sends no frame before our 101, RFC 6455
+    // §4.1, so nothing is left in `buffer` to hand over.)
+    if (beast::websocket::is_upgrade(request)) {
+      co_await RunPipeline(*deps.pipeline, ctx);
+      if (MessageChannel* channel = sink.websocket(); channel != nullptr) {
+        if (ctx.upgrade) {
+          co_await ServeUpgraded(*ctx.upgrade, *channel, state, deps);
+        }
+        co_return;
+      }
+      if (!sink.finished() || !sink.keep_alive() || deps.tracker->draining()) {
+        co_return;
+      }
+      continue;
+    }
 
     // The handler races the peer watch: a client that hangs up cancels its handler (and with it
     // the upstream request) instead of letting it run for nobody.

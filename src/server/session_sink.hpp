@@ -1,10 +1,13 @@
 // ResponseSink over a Beast stream. Private to the session implementation.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "claudegate/net.hpp"
 #include "claudegate/server/response_sink.hpp"
+
+#include "session_websocket.hpp"
 
 namespace claudegate::server {
 
@@ -14,8 +17,36 @@ inline constexpr std::string_view kServerHeader = "claudegate/" CLAUDEGATE_VERSI
 template <typename Stream>
 class SessionSink final : public ResponseSink {
  public:
-  SessionSink(Stream& stream, unsigned version, bool keep_alive, config::Milliseconds timeout)
-      : stream_(stream), version_(version), keep_alive_(keep_alive), timeout_(timeout) {}
+  SessionSink(Stream& stream, unsigned version, bool keep_alive, config::Milliseconds timeout,
+              const config::Limits* websocket_limits = nullptr)
+      : stream_(stream),
+        version_(version),
+        keep_alive_(keep_alive),
+        timeout_(timeout),
+        websocket_limits_(websocket_limits) {}
+
+  // The WebSocket lives in the sink, which lives until the session has served the upgraded
+  // connection (serve_requests_impl.hpp). Only a sink given the listener's limits can upgrade.
+  Awaitable<error_code> AcceptWebSocket(const http::request<http::string_body>& request) override {
+    if (websocket_limits_ == nullptr || websocket_ || head_written()) {
+      co_return net::error::operation_not_supported;
+    }
+    websocket_.emplace(stream_);
+    const error_code ec =
+        co_await websocket_->Accept(request, *websocket_limits_, kServerHeader, common_headers());
+    if (ec) {
+      // Beast answered the handshake itself: 426 naming version 13 for another WebSocket
+      // version, 400 for anything else it found wrong (RFC 6455 §4.2.2).
+      RecordHead(ec == beast::websocket::error::bad_sec_version ? 426 : 400);
+      websocket_.reset();
+      failed_ = true;
+      co_return ec;
+    }
+    RecordHead(101);
+    co_return ec;
+  }
+
+  MessageChannel* websocket() override { return websocket_ ? &*websocket_ : nullptr; }
 
   Awaitable<error_code> Send(unsigned status, std::string_view content_type, std::string body,
                              const HeaderList& extra) override {
@@ -108,6 +139,8 @@ class SessionSink final : public ResponseSink {
   unsigned version_;
   bool keep_alive_;
   config::Milliseconds timeout_;
+  const config::Limits* websocket_limits_;
+  std::optional<SessionWebSocket<Stream>> websocket_;
   bool finished_ = false;
   bool failed_ = false;
 };

@@ -41,7 +41,7 @@ function resultText(result) {
  * fresh HOME with a config.toml naming the daemon as its provider; every other host is routed to
  * a closed local port, so nothing leaves the machine.
  */
-async function runCodex({ baseUrl, workdir, prompt, catalog = true, fullAccess = true, timeoutMs = 90_000 }) {
+async function runCodex({ baseUrl, workdir, prompt, catalog = true, fullAccess = true, websockets = false, timeoutMs = 90_000 }) {
   const home = mkdtempSync(path.join(tmpdir(), 'claudegate-e2e-codex-'));
   mkdirSync(path.join(home, '.codex'));
   writeFileSync(
@@ -57,6 +57,7 @@ async function runCodex({ baseUrl, workdir, prompt, catalog = true, fullAccess =
       `base_url = "${baseUrl}/v1"`,
       'env_key = "CLAUDEGATE_API_KEY"',
       'wire_api = "responses"',
+      ...(websockets ? ['supports_websockets = true'] : []),
       '',
     ].join('\n'),
   );
@@ -104,6 +105,19 @@ async function runCodex({ baseUrl, workdir, prompt, catalog = true, fullAccess =
   }
 }
 
+/** WebSocket handshakes the daemon answered 101 on /v1/responses, from its metrics. */
+async function handshakes(daemon) {
+  const res = await fetch(`${daemon.baseUrl}/metrics`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+  const text = await res.text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('claudegate_requests_total{') && line.includes('route="/v1/responses"') && line.includes('status_class="1xx"')) {
+      total += Number(line.split(' ').at(-1));
+    }
+  }
+  return total;
+}
+
 describe('claudegate with the Codex CLI', () => {
   let certs;
   let fake;
@@ -132,7 +146,8 @@ describe('claudegate with the Codex CLI', () => {
     rmSync(workdir, { recursive: true, force: true });
   });
 
-  test('codex exec: apply_patch (freeform) and a shell command round trip', TEST_TIMEOUT, async () => {
+  /** A freeform apply_patch, then a shell command, then the answer; checked at both ends. */
+  async function patchAndShellRoundTrip({ websockets }) {
     const patchCall = `toolu_e2epatch${randomBytes(6).toString('hex')}`;
     const shellCall = `toolu_e2eshell${randomBytes(6).toString('hex')}`;
     fake.handle(async (rec, res) => {
@@ -150,7 +165,7 @@ describe('claudegate with the Codex CLI', () => {
       return sendSse(res, toolUseStream({ text: 'Creating the file.', tools: [{ id: patchCall, name: 'apply_patch', input: { [property]: PATCH } }] }));
     });
 
-    const run = await runCodex({ baseUrl: daemon.baseUrl, workdir, prompt: 'Create hello.txt, then show it.' });
+    const run = await runCodex({ baseUrl: daemon.baseUrl, workdir, prompt: 'Create hello.txt, then show it.', websockets });
     assert.equal(run.code, 0, `codex exec failed:\n${run.output}`);
     assert.equal(readFileSync(path.join(workdir, 'hello.txt'), 'utf8'), 'hello from claude\n');
     assert.match(run.message, /hello from claude/);
@@ -178,6 +193,25 @@ describe('claudegate with the Codex CLI', () => {
     // The earlier turns are replayed: the patch call is in the history of the last request.
     const history = JSON.stringify(calls[2].body.messages);
     assert.ok(history.includes(patchCall) && history.includes('Add File: hello.txt'));
+  }
+
+  test('codex exec: apply_patch (freeform) and a shell command round trip', TEST_TIMEOUT, async () => {
+    await patchAndShellRoundTrip({ websockets: false });
+  });
+
+  test('codex exec over the Responses WebSocket (supports_websockets = true): the same round trip', TEST_TIMEOUT, async () => {
+    const opened = await handshakes(daemon);
+    const logStart = daemon.stderr().length;
+    await patchAndShellRoundTrip({ websockets: true });
+    // The opening handshake was answered 101, and every turn came over a socket (the access log
+    // names the same client address for the 101 and for the turns it carried), none over HTTP.
+    assert.ok((await handshakes(daemon)) > opened, 'Codex opened the Responses WebSocket');
+    const log = daemon.stderr().slice(logStart).split('\n');
+    const peer = (line) => /peer=(\S+)/.exec(line)?.[1];
+    const sockets = new Set(log.filter((l) => l.includes('GET /v1/responses 101')).map(peer));
+    const turns = log.filter((l) => l.includes('POST /v1/responses '));
+    assert.ok(turns.length >= 3, `turns in the log: ${turns.length}`);
+    for (const turn of turns) assert.ok(sockets.has(peer(turn)), `a turn over HTTP: ${turn}`);
   });
 
   test('codex exec as installed (no catalog, read-only sandbox): namespace tools, cached web search', TEST_TIMEOUT, async () => {

@@ -1,6 +1,7 @@
 // Stored responses through the real gateway (issue #17): previous_response_id, item_reference,
 // GET/DELETE /v1/responses/{id}, input_items, a restart on the same data directory, a store that
-// cannot open, input_tokens and the WebSocket refusal. SQLite is real, in a per-test directory.
+// cannot open, and input_tokens (the WebSocket: responses_socket_test.cpp). SQLite is real, in a
+// per-test directory.
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -265,21 +266,6 @@ TEST(ResponsesStore, InputTokensAsksCountTokens) {
   EXPECT_FALSE(sent.contains("stream"));
   EXPECT_TRUE(sent.contains("system"));
   EXPECT_EQ(sent["model"], "claude-sonnet-5-5");
-}
-
-TEST(ResponsesStore, WebSocketUpgradeIsRefusedWith426) {
-  TempDir dir;
-  FakeUpstream upstream(Answering("unused"));
-  TestGateway gw(StoringConfig(upstream, dir));
-  auto upgrade = Fetch(gw.port(), http::verb::get, "/v1/responses", kTestMasterKey, "",
-                       {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}});
-  ASSERT_TRUE(upgrade);
-  EXPECT_EQ(upgrade->status, 426);
-  EXPECT_EQ(json::parse(upgrade->body())["error"]["code"], "websocket_not_supported");
-  auto plain_get = Get(gw.port(), "/v1/responses");
-  ASSERT_TRUE(plain_get);
-  EXPECT_EQ(plain_get->status, 405);
-  EXPECT_TRUE(upstream.requests().empty());
 }
 
 }  // namespace

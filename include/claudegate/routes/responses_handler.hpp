@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -60,14 +61,16 @@ class ResponsesHandler {
   /// Anthropic's `count_tokens`; `{"object": "response.input_tokens", "input_tokens": N}`.
   Awaitable<server::Outcome> InputTokens(server::RequestContext& ctx) const;
 
-  /// `GET /v1/responses` asking for a WebSocket: 426, so that clients fall back to HTTP at once
-  /// (Codex does on 426, but retries for seconds on 404/405/501; docs/codex.md).
-  Awaitable<server::Outcome> RefuseWebSocket(server::RequestContext& ctx) const;
+  /// `GET /v1/responses` with `Upgrade: websocket`: the Responses WebSocket (responses_socket.hpp),
+  /// answered `101` and handed to the session. A plain `GET` is a 405; a sink that cannot upgrade
+  /// gets a 426, on which clients fall back to HTTP at once (docs/codex.md).
+  Awaitable<server::Outcome> OpenWebSocket(server::RequestContext& ctx) const;
 
  private:
   /// The request as the translator should see it, once the store has answered.
   struct Conversation {
     nlohmann::json request;                  ///< `input` resolved, `previous_response_id` gone.
+    std::vector<nlohmann::json> history;     ///< The conversation continued (earlier turns).
     nlohmann::json input_items;              ///< This turn's input with ids, for the store.
     std::optional<std::string> previous_id;  ///< The turn continued.
     std::optional<server::Outcome> replied;  ///< Set when the request was answered already.
@@ -78,6 +81,7 @@ class ResponsesHandler {
     Conversation conversation;
     std::optional<translate::ResponsesRequest> translated;
     bool store = false;                      ///< Keep this turn (asked for and turned on).
+    bool generate = true;                    ///< false: answer without calling Claude.
     std::optional<server::Outcome> replied;  ///< Set when the request was answered already.
   };
 

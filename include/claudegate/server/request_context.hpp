@@ -7,12 +7,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "claudegate/error.hpp"
 #include "claudegate/net.hpp"
 #include "claudegate/server/response_sink.hpp"
+#include "claudegate/server/websocket.hpp"
 
 namespace claudegate::server {
 
@@ -60,6 +62,11 @@ struct RequestContext {
   RequestUsage usage;           ///< Filled in by the handler.
   bool header_checked = false;  ///< The header gate has already decided about this request.
   std::optional<HeaderRefusal> refusal;  ///< Set by the header gate when it refused.
+  /// Set by a route that answered `101` (ResponseSink::AcceptWebSocket): the session hands it the
+  /// connection once the pipeline has returned (websocket.hpp).
+  std::shared_ptr<UpgradedConnection> upgrade;
+  /// For a request carried by an upgraded connection: that connection's state (websocket.hpp).
+  ConnectionLocal* connection_local = nullptr;
 
   /// Seconds since the request arrived.
   [[nodiscard]] double ElapsedSeconds() const {

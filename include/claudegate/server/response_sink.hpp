@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "claudegate/net.hpp"
+#include "claudegate/server/websocket.hpp"
 
 namespace claudegate::server {
 
@@ -41,6 +42,17 @@ class ResponseSink {
   virtual Awaitable<error_code> WriteChunk(std::string_view data) = 0;
   /// Ends a chunked response.
   virtual Awaitable<error_code> Finish() = 0;
+
+  /// Answers the WebSocket opening handshake `request` with `101 Switching Protocols` (RFC 6455
+  /// §4.2.2) and switches the connection to WebSocket; `websocket()` then returns its channel. A
+  /// handshake Beast finds invalid is answered `400` by it and fails here. Sinks that cannot
+  /// upgrade (a test's, an upgraded connection's own) fail with `operation_not_supported`.
+  virtual Awaitable<error_code> AcceptWebSocket(const http::request<http::string_body>& request) {
+    (void)request;
+    co_return net::error::operation_not_supported;
+  }
+  /// The channel after a successful `AcceptWebSocket`, else null.
+  [[nodiscard]] virtual MessageChannel* websocket() { return nullptr; }
 
   /// The response to a HEAD request: status and header fields as for GET, no content (RFC 9110
   /// §9.3.2). Writes after this send the header only; `WriteChunk` and `Finish` send nothing.
