@@ -16,6 +16,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/config/command_line.cpp
   src/config/loader.cpp
   src/config/open_files.cpp
+  src/config/yaml_model_list.cpp
   src/config/yaml_reader.cpp
   src/config/yaml_retries.cpp
   src/config/yaml_store.cpp

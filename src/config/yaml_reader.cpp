@@ -8,16 +8,17 @@
 #include "claudegate/middleware/client_address.hpp"
 
 #include "value_parsing.hpp"
+#include "yaml_context.hpp"
+#include "yaml_model_list.hpp"
 #include "yaml_retries.hpp"
 #include "yaml_store.hpp"
 
 namespace claudegate::config::detail {
 namespace {
 
-class YamlReader {
+class YamlReader : public YamlContext {
  public:
-  YamlReader(Config& config, const EnvLookup& env, std::string file)
-      : config_(config), env_(env), file_(std::move(file)) {}
+  using YamlContext::YamlContext;
 
   Result<void> Read(const YAML::Node& root) {
     if (!root || root.IsNull()) {
@@ -30,7 +31,7 @@ class YamlReader {
       const auto key = entry.first.as<std::string>();
       Result<void> step;
       if (key == "model_list") {
-        step = ReadModelList(entry.second);
+        step = ReadModelList(*this, entry.second);
       } else if (key == "general_settings") {
         step = ReadGeneralSettings(entry.second);
       } else if (key == "litellm_settings") {
@@ -52,191 +53,6 @@ class YamlReader {
   }
 
  private:
-  Error FailError(const std::string& message) const { return ConfigError(file_ + ": " + message); }
-  Result<void> Fail(const std::string& message) const { return FailError(message); }
-  void Warn(const std::string& message) { config_.warnings.push_back(file_ + ": " + message); }
-
-  Result<std::string> String(const YAML::Node& node, const std::string& where) const {
-    if (!node.IsScalar()) {
-      return FailError(where + " must be a string");
-    }
-    auto expanded = ExpandEnvReference(node.as<std::string>(), env_);
-    return expanded.value_or("");
-  }
-
-  Result<void> ReadModelList(const YAML::Node& list) {
-    if (list.IsNull()) {
-      return {};
-    }
-    if (!list.IsSequence()) {
-      return Fail("model_list must be a list of {model_name, litellm_params: {model}}");
-    }
-    std::vector<ModelAlias> configured;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const YAML::Node item = list[i];
-      const std::string where = "model_list[" + std::to_string(i) + "]";
-      if (!item.IsMap() || !item["model_name"]) {
-        return Fail(where + " needs a model_name");
-      }
-      auto name = String(item["model_name"], where + ".model_name");
-      if (!name) {
-        return name.error();
-      }
-      std::string target = *name;
-      if (const YAML::Node params = item["litellm_params"]; params && params["model"]) {
-        auto model = String(params["model"], where + ".litellm_params.model");
-        if (!model) {
-          return model.error();
-        }
-        target = *model;
-      }
-      // Provider prefixes (`anthropic/`, `claude-code-sdk/`, `claude-agent-sdk/`) name LiteLLM
-      // handlers; claudegate is the handler, so only the model part matters.
-      if (const auto slash = target.rfind('/'); slash != std::string::npos) {
-        target = target.substr(slash + 1);
-      }
-      auto resolved = ResolveTarget(target);
-      if (!resolved) {
-        Warn(where + ": model '" + target + "' is neither a claude- id nor one of " +
-             "sonnet/opus/haiku/default; entry ignored");
-        continue;
-      }
-      configured.push_back({*name, *resolved});
-      if (const YAML::Node params = item["litellm_params"];
-          params && params["cache_control_injection_points"]) {
-        auto points = ReadInjectionPoints(params["cache_control_injection_points"],
-                                          where + ".litellm_params.cache_control_injection_points");
-        if (!points) {
-          return points.error();
-        }
-        if (!points->empty()) {
-          config_.prompt_caching.injection_points[*name] = std::move(*points);
-        }
-      }
-    }
-    // Configured names first (they are what /v1/models lists first); the built-in aliases stay
-    // resolvable unless the file redefines them.
-    for (const auto& builtin : BuiltinAliases()) {
-      const bool overridden = std::any_of(configured.begin(), configured.end(),
-                                          [&](const auto& a) { return a.name == builtin.name; });
-      if (!overridden) {
-        configured.push_back(builtin);
-      }
-    }
-    config_.models = ModelCatalog(std::move(configured));
-    return {};
-  }
-
-  // LiteLLM's `cache_control_injection_points` (docs/prompt-caching.md): a list of
-  // {location: message, role | index, control?}. Other locations (LiteLLM's Bedrock-only
-  // `tool_config`) are ignored with a warning.
-  Result<std::vector<CacheInjectionPoint>> ReadInjectionPoints(const YAML::Node& node,
-                                                               const std::string& where) {
-    if (!node.IsSequence()) {
-      return FailError(where + " must be a list of {location: message, role or index}");
-    }
-    std::vector<CacheInjectionPoint> points;
-    for (std::size_t i = 0; i < node.size(); ++i) {
-      const YAML::Node entry = node[i];
-      const std::string at = where + "[" + std::to_string(i) + "]";
-      if (!entry.IsMap()) {
-        return FailError(at + " must be a mapping {location: message, role or index}");
-      }
-      auto location = entry["location"] ? String(entry["location"], at + ".location")
-                                        : Result<std::string>(std::string("message"));
-      if (!location) {
-        return location.error();
-      }
-      if (*location != "message") {
-        Warn(at + ": location '" + *location + "' is not supported (only message); ignored");
-        continue;
-      }
-      CacheInjectionPoint point;
-      if (entry["index"]) {
-        auto index = Integer<int>(entry["index"], at + ".index");
-        if (!index) {
-          return index.error();
-        }
-        point.index = *index;
-      }
-      if (entry["role"]) {
-        auto role = String(entry["role"], at + ".role");
-        if (!role) {
-          return role.error();
-        }
-        if (*role == "developer") {
-          *role = "system";  // Hoisted into Anthropic's system prompt like system messages.
-        }
-        if (*role != "system" && *role != "user" && *role != "assistant" && *role != "tool") {
-          return FailError(at + ".role must be system, user, assistant or tool, got '" + *role +
-                           "'");
-        }
-        point.role = *role;
-      }
-      if (!point.index && !point.role) {
-        return FailError(at + " needs a role or an index");
-      }
-      if (const YAML::Node control = entry["control"]; control && control["ttl"]) {
-        auto ttl = CacheTtlValue(control["ttl"], at + ".control.ttl");
-        if (!ttl) {
-          return ttl.error();
-        }
-        point.ttl = *ttl;
-      }
-      points.push_back(std::move(point));
-    }
-    return points;
-  }
-
-  Result<CacheTtl> CacheTtlValue(const YAML::Node& node, const std::string& where) const {
-    auto text = String(node, where);
-    if (!text) {
-      return text.error();
-    }
-    if (*text == "5m") {
-      return CacheTtl::kFiveMinutes;
-    }
-    if (*text == "1h") {
-      return CacheTtl::kOneHour;
-    }
-    return FailError(where + " must be 5m or 1h (Anthropic's two cache lifetimes), got '" + *text +
-                     "'");
-  }
-
-  Result<PromptCachingMode> CachingMode(const YAML::Node& node, const std::string& where) const {
-    auto text = String(node, where);
-    if (!text) {
-      return text.error();
-    }
-    const std::string lower = Lower(*text);
-    if (lower == "auto" || lower == "true" || lower == "on") {
-      return PromptCachingMode::kAuto;
-    }
-    if (lower == "off" || lower == "false") {
-      return PromptCachingMode::kOff;
-    }
-    return FailError(where + " must be auto or off, got '" + *text + "'");
-  }
-
-  static std::vector<ModelAlias> BuiltinAliases() {
-    auto aliases = ModelCatalog::DefaultAliases();
-    // The Claude CLI's "default" model; the seed's config lists it.
-    aliases.push_back({"default", aliases.front().upstream_id});
-    return aliases;
-  }
-
-  static std::optional<std::string> ResolveTarget(const std::string& target) {
-    for (const auto& alias : BuiltinAliases()) {
-      if (alias.name == target) {
-        return alias.upstream_id;
-      }
-    }
-    if (target.starts_with("claude-")) {
-      return target;
-    }
-    return std::nullopt;
-  }
-
   Result<void> ReadGeneralSettings(const YAML::Node& node) {
     if (node.IsNull()) {
       return {};
@@ -317,47 +133,6 @@ class YamlReader {
         Warn("router_settings." + key + " is not used by claudegate; ignored");
       }
     }
-    return {};
-  }
-
-  Result<bool> Bool(const YAML::Node& node, const std::string& where) const {
-    auto text = String(node, where);
-    if (!text) {
-      return text.error();
-    }
-    return ParseBool(*text, file_ + ": " + where);
-  }
-
-  template <typename Int>
-  Result<Int> Integer(const YAML::Node& node, const std::string& where) const {
-    auto text = String(node, where);
-    if (!text) {
-      return text.error();
-    }
-    return ParseInteger<Int>(*text, file_ + ": " + where);
-  }
-
-  Result<void> Millis(const YAML::Node& node, const std::string& where, Milliseconds& out) const {
-    auto value = Integer<std::int64_t>(node, where);
-    if (!value) {
-      return value.error();
-    }
-    if (*value <= 0) {
-      return Fail(where + " must be a positive number of milliseconds");
-    }
-    out = Milliseconds(*value);
-    return {};
-  }
-
-  Result<void> Size(const YAML::Node& node, const std::string& where, std::size_t& out) const {
-    auto value = Integer<std::size_t>(node, where);
-    if (!value) {
-      return value.error();
-    }
-    if (*value == 0) {
-      return Fail(where + " must be greater than zero");
-    }
-    out = *value;
     return {};
   }
 
@@ -617,10 +392,6 @@ class YamlReader {
     }
     return {};
   }
-
-  Config& config_;
-  const EnvLookup& env_;
-  std::string file_;
 };
 
 }  // namespace

@@ -96,11 +96,11 @@ TEST(ResponsesSocket, DeltaTurnsContinueFromTheSocketWithoutAStore) {
   ASSERT_EQ(first.back()["type"], "response.completed") << first.back().dump();
   const std::string first_id = first.back()["response"]["id"];
 
-  ASSERT_TRUE(ws.Send(Create({{"previous_response_id", first_id},
-                              {"input", json::array({{{"type", "message"},
-                                                      {"role", "user"},
-                                                      {"content", "And of Italy?"}}})},
-                              {"store", false}})));
+  ASSERT_TRUE(ws.Send(Create(
+      {{"previous_response_id", first_id},
+       {"input",
+        json::array({{{"type", "message"}, {"role", "user"}, {"content", "And of Italy?"}}})},
+       {"store", false}})));
   auto second = ws.ReadTurn();
   ASSERT_EQ(second.back()["type"], "response.completed") << second.back().dump();
   EXPECT_EQ(second.back()["response"]["previous_response_id"], first_id);
@@ -124,7 +124,8 @@ TEST(ResponsesSocket, WarmUpMakesAResponseWithoutCallingClaude) {
   TestWebSocket ws(gw.port(), "/v1/responses", kTestMasterKey);
   ASSERT_TRUE(ws.open());
 
-  ASSERT_TRUE(ws.Send(Create({{"input", "Capital of Italy?"}, {"store", false}, {"generate", false}})));
+  ASSERT_TRUE(
+      ws.Send(Create({{"input", "Capital of Italy?"}, {"store", false}, {"generate", false}})));
   auto warm = ws.ReadTurn();
   EXPECT_EQ(Types(warm), (std::vector<std::string>{"response.created", "response.completed"}));
   EXPECT_EQ(warm.back()["response"]["output"], json::array());

@@ -25,8 +25,8 @@ TestWebSocket::TestWebSocket(std::uint16_t port, std::string_view target, std::s
   if (Await([&](auto handler) { beast::get_lowest_layer(ws_).async_connect(endpoint, handler); })) {
     return;
   }
-  ws_.set_option(websocket::stream_base::decorator(
-      [key = std::string(key)](websocket::request_type& request) {
+  ws_.set_option(
+      websocket::stream_base::decorator([key = std::string(key)](websocket::request_type& request) {
         if (!key.empty()) {
           request.set(http::field::authorization, "Bearer " + key);
         }
@@ -47,9 +47,8 @@ bool TestWebSocket::Send(const nlohmann::json& message) { return SendText(messag
 
 bool TestWebSocket::SendText(std::string_view text) {
   ws_.text(true);
-  return !Await([&](auto handler) {
-    ws_.async_write(net::const_buffer(text.data(), text.size()), handler);
-  });
+  return !Await(
+      [&](auto handler) { ws_.async_write(net::const_buffer(text.data(), text.size()), handler); });
 }
 
 std::optional<nlohmann::json> TestWebSocket::Read() {
