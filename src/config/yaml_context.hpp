@@ -23,7 +23,9 @@ class YamlContext {
 
   [[nodiscard]] Config& config() { return config_; }
 
-  [[nodiscard]] Error FailError(const std::string& message) const { return ConfigError(file_ + ": " + message); }
+  [[nodiscard]] Error FailError(const std::string& message) const {
+    return ConfigError(file_ + ": " + message);
+  }
   [[nodiscard]] Result<void> Fail(const std::string& message) const { return FailError(message); }
   void Warn(const std::string& message) { config_.warnings.push_back(file_ + ": " + message); }
 
@@ -52,7 +54,8 @@ class YamlContext {
     return ParseInteger<Int>(*text, file_ + ": " + where);
   }
 
-  [[nodiscard]] Result<void> Millis(const YAML::Node& node, const std::string& where, Milliseconds& out) const {
+  [[nodiscard]] Result<void> Millis(const YAML::Node& node, const std::string& where,
+                                    Milliseconds& out) const {
     auto value = Integer<std::int64_t>(node, where);
     if (!value) {
       return value.error();
@@ -64,7 +67,8 @@ class YamlContext {
     return {};
   }
 
-  [[nodiscard]] Result<void> Size(const YAML::Node& node, const std::string& where, std::size_t& out) const {
+  [[nodiscard]] Result<void> Size(const YAML::Node& node, const std::string& where,
+                                  std::size_t& out) const {
     auto value = Integer<std::size_t>(node, where);
     if (!value) {
       return value.error();
@@ -76,7 +80,8 @@ class YamlContext {
     return {};
   }
 
-  [[nodiscard]] Result<CacheTtl> CacheTtlValue(const YAML::Node& node, const std::string& where) const {
+  [[nodiscard]] Result<CacheTtl> CacheTtlValue(const YAML::Node& node,
+                                               const std::string& where) const {
     auto text = String(node, where);
     if (!text) {
       return text.error();
@@ -91,7 +96,8 @@ class YamlContext {
                      "'");
   }
 
-  [[nodiscard]] Result<PromptCachingMode> CachingMode(const YAML::Node& node, const std::string& where) const {
+  [[nodiscard]] Result<PromptCachingMode> CachingMode(const YAML::Node& node,
+                                                      const std::string& where) const {
     auto text = String(node, where);
     if (!text) {
       return text.error();

@@ -261,6 +261,22 @@ TEST(ResponsesSocket, StoredTurnsAreFoundByIdsTheSocketDoesNotRemember) {
   EXPECT_EQ(over_http->status, 200) << over_http->body();
 }
 
+TEST(ResponsesSocket, AMessageOverTheBodyLimitClosesTheSocket) {
+  FakeUpstream upstream(Answering("ok"));
+  auto config = ConfigFor(upstream);
+  config.limits.max_body_bytes = 4096;
+  TestGateway gw(config);
+  TestWebSocket ws(gw.port(), "/v1/responses", kTestMasterKey);
+  ASSERT_TRUE(ws.open());
+  ASSERT_TRUE(ws.Send(Create({{"input", std::string(8192, 'x')}})));
+  EXPECT_FALSE(ws.Read());
+  EXPECT_EQ(ws.closed_reason().code, beast::websocket::close_code::too_big);
+  EXPECT_TRUE(upstream.requests().empty());
+  // The gateway serves on.
+  TestWebSocket next(gw.port(), "/v1/responses", kTestMasterKey);
+  EXPECT_TRUE(next.open());
+}
+
 TEST(ResponsesSocket, ShutdownClosesAnIdleSocket) {
   FakeUpstream upstream(Answering("ok"));
   auto gw = std::make_unique<TestGateway>(ConfigFor(upstream));
