@@ -41,23 +41,6 @@ std::vector<std::string> Types(const std::vector<json>& messages) {
   return out;
 }
 
-// The roles and texts of an Anthropic request's messages, "role:text|…".
-std::string Transcript(const json& body) {
-  std::string out;
-  for (const auto& message : body["messages"]) {
-    out += message["role"].get<std::string>() + ":";
-    if (message["content"].is_string()) {
-      out += message["content"].get<std::string>();
-    } else {
-      for (const auto& block : message["content"]) {
-        out += block.value("text", "");
-      }
-    }
-    out += "|";
-  }
-  return out;
-}
-
 TEST(ResponsesSocket, StreamsATurnAsMessages) {
   FakeUpstream upstream(Answering("Paris."));
   TestGateway gw(ConfigFor(upstream));

@@ -1,6 +1,7 @@
 /// @file responses_client.hpp
 /// What the Responses integration tests share: a streamed upstream answer, a POST of a JSON body
-/// to the gateway, and the `event:`/`data:` frames of an SSE body in order.
+/// to the gateway, the `event:`/`data:` frames of an SSE body in order, and the transcript of what
+/// reached the upstream.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +55,23 @@ inline std::vector<SseFrame> SseFrames(const std::string& body) {
     }
   }
   return frames;
+}
+
+/// The roles and texts of an Anthropic request's messages, "role:text|…" (text blocks only).
+inline std::string Transcript(const nlohmann::json& body) {
+  std::string out;
+  for (const auto& message : body["messages"]) {
+    out += message["role"].get<std::string>() + ":";
+    if (message["content"].is_string()) {
+      out += message["content"].get<std::string>();
+    } else {
+      for (const auto& block : message["content"]) {
+        out += block.value("text", "");
+      }
+    }
+    out += "|";
+  }
+  return out;
 }
 
 }  // namespace claudegate::testing

@@ -1,14 +1,16 @@
 // The pure parts of the Responses WebSocket (responses_socket.hpp, socket_turn_sink.hpp): an HTTP
 // answer turned into messages (events one per message, errors as `error` messages), and the
 // socket's memory of its last response. No sockets: a recording MessageChannel.
+#include "claudegate/routes/responses_socket.hpp"
+
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "claudegate/routes/responses_socket.hpp"
 #include "claudegate/routes/socket_turn_sink.hpp"
+
 #include "support/run_sync.hpp"
 
 namespace claudegate::routes {
