@@ -106,6 +106,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/translate/response/upstream_error.cpp
   src/translate/response/web_search_output.cpp
   src/translate/stream/json_string_extractor.cpp
+  src/translate/stream/responses_replay.cpp
   src/translate/stream/responses_stream.cpp
   src/translate/stream/responses_stream_tools.cpp
   src/translate/stream/stream_translator.cpp

@@ -12,6 +12,7 @@
 #include "claudegate/routes/translated_relay.hpp"
 #include "claudegate/translate/request/responses_request.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
+#include "claudegate/translate/stream/responses_replay.hpp"
 #include "claudegate/translate/stream/responses_stream.hpp"
 
 namespace claudegate::routes {
@@ -109,7 +110,7 @@ Awaitable<Outcome> RelayAccumulated(RequestContext& ctx, upstream::AuthorizedRes
 
 // `generate: false`: a completed response with no output and no usage, so that the next turn can
 // continue from its input (OpenAI's WebSocket warm-up; the request was validated and translated
-// like any other). Streamed as `response.created` + `response.completed`.
+// like any other). Streamed as `response.created`, `.in_progress`, `.completed`.
 template <typename Keep>
 Awaitable<Outcome> ReplyWithoutGenerating(RequestContext& ctx,
                                           const translate::ResponsesRequest& request, Keep keep) {
@@ -117,29 +118,11 @@ Awaitable<Outcome> ReplyWithoutGenerating(RequestContext& ctx,
   nlohmann::json response = translate::ResponseSkeleton(meta, RandomItemId("resp"), "completed");
   response["usage"] = translate::ResponseUsage(translate::Usage{});
   keep(response);
-  const auto dump = [](const nlohmann::json& value) {
-    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
   if (!request.anthropic.stream) {
-    co_return co_await server::JsonReply(ctx, 200, dump(response));
+    co_return co_await server::JsonReply(
+        ctx, 200, response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
-  nlohmann::json created = response;
-  created["status"] = "in_progress";
-  created["usage"] = nullptr;
-  const auto event = [&dump](std::string_view type, std::int64_t sequence, nlohmann::json body) {
-    const nlohmann::json data = {
-        {"type", type}, {"sequence_number", sequence}, {"response", std::move(body)}};
-    return "event: " + std::string(type) + "\ndata: " + dump(data) + "\n\n";
-  };
-  const std::string events = event("response.created", 0, std::move(created)) +
-                             event("response.completed", 1, std::move(response));
-  ctx.usage.stream = true;
-  if (const error_code ec = co_await ctx.sink.WriteHead(200, "text/event-stream"); ec) {
-    co_return Outcome{200, 0};
-  }
-  co_await ctx.sink.WriteChunk(events);
-  co_await ctx.sink.Finish();
-  co_return Outcome{200, events.size()};
+  co_return co_await server::EventStreamReply(ctx, translate::ReplayResponseEvents(response));
 }
 
 // OpenAI's default is to store (https://platform.openai.com/docs/api-reference/responses/create).

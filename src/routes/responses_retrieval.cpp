@@ -9,6 +9,7 @@
 
 #include "claudegate/exchange/details.hpp"
 #include "claudegate/routes/responses_handler.hpp"
+#include "claudegate/translate/stream/responses_replay.hpp"
 
 namespace claudegate::routes {
 namespace {
@@ -96,17 +97,28 @@ Awaitable<Outcome> ResponsesHandler::Retrieve(RequestContext& ctx) const {
   }
   const std::string_view request_target = ctx.request.target();
   if (!target.input_items) {
-    if (const auto stream = QueryValue(request_target, "stream"); stream && *stream == "true") {
-      const Error error(ErrorKind::kInvalidRequest,
-                        "Replaying a stored response as a stream is not supported; retrieve it "
-                        "without `stream=true`.",
-                        "stream", "unsupported_parameter");
-      co_return co_await server::LocalReply(ctx, error, std::string(details::kInvalidRequest));
+    const auto stream = QueryValue(request_target, "stream");
+    const bool replay = stream && *stream == "true";
+    std::int64_t starting_after = -1;
+    if (const auto value = QueryValue(request_target, "starting_after"); value && replay) {
+      const auto [end, ec] =
+          std::from_chars(value->data(), value->data() + value->size(), starting_after);
+      if (ec != std::errc() || end != value->data() + value->size() || starting_after < 0) {
+        const Error error(ErrorKind::kInvalidRequest,
+                          "starting_after must be a sequence number (an integer, 0 or more).",
+                          "starting_after", "invalid_value");
+        co_return co_await server::LocalReply(ctx, error, std::string(details::kInvalidRequest));
+      }
     }
     auto found = co_await store_->Get(target.id);
     if (found.status != store::LookupStatus::kFound) {
       co_return co_await ReplyLookupFailure(ctx, found.status, "response_id",
                                             "Response with id '" + target.id + "'");
+    }
+    if (replay) {
+      // The stored response told again as its event stream (responses_replay.hpp).
+      co_return co_await server::EventStreamReply(
+          ctx, translate::ReplayResponseEvents(found.value, starting_after));
     }
     co_return co_await server::JsonReply(ctx, 200, Dump(found.value));
   }

@@ -110,7 +110,8 @@ TEST(ResponsesSocket, WarmUpMakesAResponseWithoutCallingClaude) {
   ASSERT_TRUE(
       ws.Send(Create({{"input", "Capital of Italy?"}, {"store", false}, {"generate", false}})));
   auto warm = ws.ReadTurn();
-  EXPECT_EQ(Types(warm), (std::vector<std::string>{"response.created", "response.completed"}));
+  EXPECT_EQ(Types(warm), (std::vector<std::string>{"response.created", "response.in_progress",
+                                                   "response.completed"}));
   EXPECT_EQ(warm.back()["response"]["output"], json::array());
   EXPECT_EQ(warm.back()["response"]["status"], "completed");
   EXPECT_TRUE(upstream.requests().empty());

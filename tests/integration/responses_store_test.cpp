@@ -102,6 +102,23 @@ TEST(ResponsesStore, RetrieveListDeleteAndNotFound) {
   ASSERT_EQ(retrieved->status, 200) << retrieved->body();
   EXPECT_EQ(json::parse(retrieved->body()), response);
 
+  // Replayed as the event stream that delivered it, and resumed after a sequence number.
+  auto replayed = Get(gw.port(), "/v1/responses/" + id + "?stream=true");
+  ASSERT_TRUE(replayed);
+  ASSERT_EQ(replayed->status, 200) << replayed->body();
+  EXPECT_EQ(replayed->header("content-type"), "text/event-stream");
+  const auto frames = SseFrames(replayed->body());
+  ASSERT_GE(frames.size(), 4U);
+  EXPECT_EQ(frames.front().event, "response.created");
+  EXPECT_EQ(frames.back().event, "response.completed");
+  EXPECT_EQ(frames.back().data["response"], response);
+  auto resumed = Get(gw.port(), "/v1/responses/" + id + "?stream=true&starting_after=2");
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(SseFrames(resumed->body()).front().data["sequence_number"], 3);
+  auto bad_cursor = Get(gw.port(), "/v1/responses/" + id + "?stream=true&starting_after=x");
+  ASSERT_TRUE(bad_cursor);
+  EXPECT_EQ(bad_cursor->status, 400);
+
   auto page = Get(gw.port(), "/v1/responses/" + id + "/input_items?order=asc&limit=2");
   ASSERT_TRUE(page);
   ASSERT_EQ(page->status, 200) << page->body();

@@ -27,4 +27,7 @@ Awaitable<Outcome> LocalReply(RequestContext& ctx, const Error& error, std::stri
 Awaitable<Outcome> JsonReply(RequestContext& ctx, unsigned status, std::string body,
                              const HeaderList& extra = {});
 
+/// Sends a whole `text/event-stream` answer (200) whose events are all known already.
+Awaitable<Outcome> EventStreamReply(RequestContext& ctx, std::string events);
+
 }  // namespace claudegate::server

@@ -9,6 +9,7 @@
 #include "claudegate/sse/decoder.hpp"
 #include "claudegate/translate/response/message_accumulator.hpp"
 #include "claudegate/translate/response/responses_output.hpp"
+#include "claudegate/translate/stream/responses_replay.hpp"
 
 #include "golden_util.hpp"
 
@@ -177,6 +178,50 @@ TEST_P(ResponsesTranscript, FinalSnapshotEqualsNonStreamResponse) {
     return;
   }
   EXPECT_EQ(streamed, accumulated);
+}
+
+// Consecutive deltas of one part merged into one, sequence numbers dropped: what a client that
+// assembles the stream sees, whatever the pieces were.
+std::vector<nlohmann::json> Story(const std::vector<Frame>& frames) {
+  std::vector<nlohmann::json> story;
+  for (const auto& frame : frames) {
+    nlohmann::json data = frame.data;
+    data.erase("sequence_number");
+    if (frame.event.ends_with(".delta") && !story.empty() && story.back()["type"] == frame.event &&
+        story.back().value("item_id", "") == data.value("item_id", "") &&
+        story.back().value("content_index", -1) == data.value("content_index", -1) &&
+        story.back().value("summary_index", -1) == data.value("summary_index", -1)) {
+      story.back()["delta"] =
+          story.back()["delta"].get<std::string>() + data["delta"].get<std::string>();
+      continue;
+    }
+    story.push_back(std::move(data));
+  }
+  return story;
+}
+
+// GET /v1/responses/{id}?stream=true replays the stored Response: the same events as the live
+// stream, deltas whole.
+TEST_P(ResponsesTranscript, ReplayOfTheFinalResponseTellsTheSameStory) {
+  nlohmann::json streamed;
+  const auto live = Frames(Translate(Wire(), {}, &streamed));
+  if (streamed["status"] == "failed") {
+    GTEST_SKIP() << "a failed response is not stored";
+  }
+  const auto replayed = Frames(ReplayResponseEvents(streamed));
+  for (std::size_t i = 0; i < replayed.size(); ++i) {
+    EXPECT_EQ(replayed[i].data["sequence_number"], i);
+  }
+  const auto expected = Story(live);
+  const auto actual = Story(replayed);
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(actual[i], expected[i]) << "event " << i;
+  }
+  // Resuming after a sequence number leaves out what came before.
+  const auto resumed = Frames(ReplayResponseEvents(streamed, 1));
+  ASSERT_EQ(resumed.size(), replayed.size() - 2);
+  EXPECT_EQ(resumed.front().data["sequence_number"], 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, ResponsesTranscript, ::testing::ValuesIn(TranscriptNames()),
