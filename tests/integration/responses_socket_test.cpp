@@ -19,7 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-Handler Answering(std::string text) {
+Handler Replying(std::string text) {
   return [text = std::move(text)](const RecordedRequest&) {
     return StreamOk(TextStreamTranscript("claude-sonnet-5-5", {text}, 10, 3));
   };
@@ -42,7 +42,7 @@ std::vector<std::string> Types(const std::vector<json>& messages) {
 }
 
 TEST(ResponsesSocket, StreamsATurnAsMessages) {
-  FakeUpstream upstream(Answering("Paris."));
+  FakeUpstream upstream(Replying("Paris."));
   TestGateway gw(ConfigFor(upstream));
   TestWebSocket ws(gw.port(), "/v1/responses", kTestMasterKey);
   ASSERT_TRUE(ws.open()) << ws.status();
@@ -67,7 +67,7 @@ TEST(ResponsesSocket, StreamsATurnAsMessages) {
 }
 
 TEST(ResponsesSocket, DeltaTurnsContinueFromTheSocketWithoutAStore) {
-  FakeUpstream upstream(Answering("Paris."));
+  FakeUpstream upstream(Replying("Paris."));
   auto config = ConfigFor(upstream);
   ASSERT_FALSE(config.store.enabled) << "the socket's memory, not the store, must carry the turn";
   TestGateway gw(config);
@@ -102,7 +102,7 @@ TEST(ResponsesSocket, DeltaTurnsContinueFromTheSocketWithoutAStore) {
 }
 
 TEST(ResponsesSocket, WarmUpMakesAResponseWithoutCallingClaude) {
-  FakeUpstream upstream(Answering("Rome."));
+  FakeUpstream upstream(Replying("Rome."));
   TestGateway gw(ConfigFor(upstream));
   TestWebSocket ws(gw.port(), "/v1/responses", kTestMasterKey);
   ASSERT_TRUE(ws.open());
@@ -126,7 +126,7 @@ TEST(ResponsesSocket, WarmUpMakesAResponseWithoutCallingClaude) {
 }
 
 TEST(ResponsesSocket, BadMessagesGetErrorMessagesAndTheSocketStaysOpen) {
-  FakeUpstream upstream(Answering("ok"));
+  FakeUpstream upstream(Replying("ok"));
   TestGateway gw(ConfigFor(upstream));
   TestWebSocket ws(gw.port(), "/v1/responses", kTestMasterKey);
   ASSERT_TRUE(ws.open());
@@ -190,7 +190,7 @@ TEST(ResponsesSocket, UpstreamErrorsComeBackAsErrorMessagesWithTheirStatus) {
 }
 
 TEST(ResponsesSocket, TheHandshakeIsAuthenticatedAndValidated) {
-  FakeUpstream upstream(Answering("unused"));
+  FakeUpstream upstream(Replying("unused"));
   TestGateway gw(ConfigFor(upstream));
   TestWebSocket no_key(gw.port(), "/v1/responses", "");
   EXPECT_FALSE(no_key.open());
@@ -212,7 +212,7 @@ TEST(ResponsesSocket, TheHandshakeIsAuthenticatedAndValidated) {
 
 TEST(ResponsesSocket, StoredTurnsAreFoundByIdsTheSocketDoesNotRemember) {
   TempDir dir;
-  FakeUpstream upstream(Answering("Paris."));
+  FakeUpstream upstream(Replying("Paris."));
   auto config = ConfigFor(upstream);
   config.store.enabled = true;
   config.store.data_dir = dir.path();
@@ -246,7 +246,7 @@ TEST(ResponsesSocket, StoredTurnsAreFoundByIdsTheSocketDoesNotRemember) {
 }
 
 TEST(ResponsesSocket, AMessageOverTheBodyLimitClosesTheSocket) {
-  FakeUpstream upstream(Answering("ok"));
+  FakeUpstream upstream(Replying("ok"));
   auto config = ConfigFor(upstream);
   config.limits.max_body_bytes = 4096;
   TestGateway gw(config);
@@ -262,7 +262,7 @@ TEST(ResponsesSocket, AMessageOverTheBodyLimitClosesTheSocket) {
 }
 
 TEST(ResponsesSocket, ShutdownClosesAnIdleSocket) {
-  FakeUpstream upstream(Answering("ok"));
+  FakeUpstream upstream(Replying("ok"));
   auto gw = std::make_unique<TestGateway>(ConfigFor(upstream));
   TestWebSocket ws(gw->port(), "/v1/responses", kTestMasterKey);
   ASSERT_TRUE(ws.open());
