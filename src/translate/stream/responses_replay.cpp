@@ -149,7 +149,7 @@ class Replay {
 
 }  // namespace
 
-std::string ReplayResponseEvents(const json& response, std::int64_t starting_after) {
+std::string ReplayResponseEvents(const nlohmann::json& response, std::int64_t starting_after) {
   Replay replay(starting_after);
   json snapshot = response;
   snapshot["status"] = "in_progress";
