@@ -16,6 +16,7 @@
 #include "claudegate/credentials/file_credential_source.hpp"
 #include "claudegate/upstream/https_token_endpoint.hpp"
 
+#include "support/claudegate_process.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/hostile.hpp"
 #include "support/test_client.hpp"
@@ -310,60 +311,25 @@ TEST(Credentials, SurvivesBeingKilledMidRefresh) {
     return SseResponse(TextStreamTranscript("claude-sonnet-5-5", {"ok"}, 1, 1));
   });
   ClaudeDir claude(NowMs() - 1000);
-  int log_pipe[2];
-  ASSERT_EQ(::pipe(log_pipe), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::setenv("LITELLM_MASTER_KEY", kTestMasterKey.c_str(), 1);
-    ::setenv("CLAUDE_CONFIG_DIR", claude.dir().c_str(), 1);
-    ::setenv("ANTHROPIC_BASE_URL", upstream.base_url().c_str(), 1);
-    ::setenv("CLAUDE_OAUTH_TOKEN_URL", (upstream.base_url() + "/v1/oauth/token").c_str(), 1);
-    ::setenv("SSL_CERT_FILE", SharedTestCerts().ca_file.c_str(), 1);
-    ::unsetenv("CLAUDE_CODE_OAUTH_TOKEN");
-    ::unsetenv("ANTHROPIC_API_KEY");
-    ::dup2(log_pipe[1], 2);
-    ::close(log_pipe[0]);
-    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--host", "127.0.0.1", "--port", "0",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(log_pipe[1]);
-  // Read the daemon's log (each read bounded by poll) until it names its port.
-  std::uint16_t port = 0;
-  std::string log;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  while (port == 0 && std::chrono::steady_clock::now() < deadline) {
-    pollfd ready{log_pipe[0], POLLIN, 0};
-    if (::poll(&ready, 1, 1000) <= 0) {
-      continue;
-    }
-    char chunk[4096];
-    const auto n = ::read(log_pipe[0], chunk, sizeof chunk);
-    if (n <= 0) {
-      break;
-    }
-    log.append(chunk, static_cast<std::size_t>(n));
-    if (auto at = log.find("listening on http://127.0.0.1:"); at != std::string::npos) {
-      port = static_cast<std::uint16_t>(std::stoi(log.substr(at + 30)));
-    }
-  }
-  if (port == 0) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-  ASSERT_NE(port, 0) << "daemon did not start: " << log;
+  ClaudegateProcess daemon(
+      {.args = {"--host", "127.0.0.1", "--port", "0"},
+       .env = {{"LITELLM_MASTER_KEY", kTestMasterKey},
+               {"HOME", "/tmp/claudegate-no-home"},
+               {"CLAUDE_CONFIG_DIR", claude.dir()},
+               {"ANTHROPIC_BASE_URL", upstream.base_url()},
+               {"CLAUDE_OAUTH_TOKEN_URL", upstream.base_url() + "/v1/oauth/token"},
+               {"SSL_CERT_FILE", SharedTestCerts().ca_file}}});
+  const std::uint16_t port = daemon.WaitForPort(seconds(10));
+  ASSERT_NE(port, 0) << "daemon did not start: " << daemon.output();
   std::thread client([port] {
     TestClient(port, seconds(5))
         .Request(http::verb::post, "/v1/chat/completions", kChat,
                  {{"authorization", "Bearer " + kTestMasterKey}});
   });
   const bool refreshing = upstream.WaitForRequests(1, seconds(10));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  daemon.Signal(SIGKILL);
+  daemon.Wait();
   client.join();
-  ::close(log_pipe[0]);
   ASSERT_TRUE(refreshing);
   auto document = claude.Read();  // parses: never half-written
   EXPECT_EQ(document["claudeAiOauth"]["refreshToken"], "old-refresh");
@@ -474,67 +440,6 @@ TEST(Credentials, UnsavedRefreshIsReportedAndSavedOnceTheWriteLockIsFree) {
       seconds(30)));
 }
 
-// The daemon binary started with CLAUDE_CONFIG_DIR=`config_dir`: its pid, its port (0 when it did
-// not say it listens within 15 s) and the log read until then.
-struct Daemon {
-  pid_t pid = -1;
-  std::uint16_t port = 0;
-  std::string log;
-  int log_fd = -1;  // Kept open until the daemon is stopped: its later log lines must not EPIPE.
-};
-
-Daemon StartDaemon(const std::string& config_dir, const std::string& upstream_url) {
-  Daemon daemon;
-  int log_pipe[2];
-  if (::pipe(log_pipe) != 0) {
-    return daemon;
-  }
-  daemon.pid = ::fork();
-  if (daemon.pid == 0) {
-    ::setenv("LITELLM_MASTER_KEY", kTestMasterKey.c_str(), 1);
-    ::setenv("CLAUDE_CONFIG_DIR", config_dir.c_str(), 1);
-    ::setenv("ANTHROPIC_BASE_URL", upstream_url.c_str(), 1);
-    ::setenv("CLAUDE_OAUTH_TOKEN_URL", (upstream_url + "/v1/oauth/token").c_str(), 1);
-    ::setenv("SSL_CERT_FILE", SharedTestCerts().ca_file.c_str(), 1);
-    ::unsetenv("CLAUDE_CODE_OAUTH_TOKEN");
-    ::unsetenv("ANTHROPIC_API_KEY");
-    ::dup2(log_pipe[1], 2);
-    ::close(log_pipe[0]);
-    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--host", "127.0.0.1", "--port", "0",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(log_pipe[1]);
-  const auto deadline = std::chrono::steady_clock::now() + seconds(15);
-  while (daemon.port == 0 && std::chrono::steady_clock::now() < deadline) {
-    pollfd ready{log_pipe[0], POLLIN, 0};
-    if (::poll(&ready, 1, 1000) <= 0) {
-      continue;
-    }
-    char chunk[4096];
-    const auto n = ::read(log_pipe[0], chunk, sizeof chunk);
-    if (n <= 0) {
-      break;
-    }
-    daemon.log.append(chunk, static_cast<std::size_t>(n));
-    if (auto at = daemon.log.find("listening on http://127.0.0.1:"); at != std::string::npos) {
-      daemon.port = static_cast<std::uint16_t>(std::stoi(daemon.log.substr(at + 30)));
-    }
-  }
-  daemon.log_fd = log_pipe[0];
-  return daemon;
-}
-
-void StopDaemon(const Daemon& daemon) {
-  if (daemon.pid > 0) {
-    ::kill(daemon.pid, SIGKILL);
-    ::waitpid(daemon.pid, nullptr, 0);
-  }
-  if (daemon.log_fd >= 0) {
-    ::close(daemon.log_fd);
-  }
-}
-
 // Finding 9 (issue 14): a FIFO at .credentials.json. Opening it blocked until a writer came, on
 // an io thread: the daemon never even said it was listening. Now it serves the probes and says
 // what is wrong.
@@ -544,18 +449,25 @@ TEST(Credentials, FifoAtTheCredentialsPathIsReportedNotAHang) {
   const std::string dir = ::mkdtemp(pattern);
   const std::string fifo = dir + "/.credentials.json";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  const Daemon daemon = StartDaemon(dir, upstream.base_url());
-  const std::uint16_t port = daemon.port;
+  ClaudegateProcess daemon(
+      {.args = {"--host", "127.0.0.1", "--port", "0"},
+       .env = {{"LITELLM_MASTER_KEY", kTestMasterKey},
+               {"HOME", "/tmp/claudegate-no-home"},
+               {"CLAUDE_CONFIG_DIR", dir},
+               {"ANTHROPIC_BASE_URL", upstream.base_url()},
+               {"CLAUDE_OAUTH_TOKEN_URL", upstream.base_url() + "/v1/oauth/token"},
+               {"SSL_CERT_FILE", SharedTestCerts().ca_file}}});
+  const std::uint16_t port = daemon.WaitForPort(seconds(15));
   if (port == 0) {
-    StopDaemon(daemon);
     std::filesystem::remove_all(dir);
-    FAIL() << "daemon did not start: " << daemon.log;
+    FAIL() << "daemon did not start: " << daemon.output();
   }
   auto alive = Fetch(port, http::verb::get, "/health/liveliness");
   auto ready = Fetch(port, http::verb::get, "/health/readiness");
   auto chat = Fetch(port, http::verb::post, "/v1/chat/completions", kTestMasterKey, kChat);
   auto health = Fetch(port, http::verb::get, "/health", kTestMasterKey);
-  StopDaemon(daemon);
+  daemon.Signal(SIGKILL);
+  daemon.Wait();
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(alive);
   EXPECT_EQ(alive->status, 200);

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/claudegate_process.hpp"
 #include "support/hostile.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
@@ -214,12 +215,6 @@ TEST(HostileOpenFiles, TheListenerPausesOnEmfileInsteadOfSpinning) {
 
 // ---- the daemon under a low open-file limit -------------------------------------------------
 
-struct Daemon {
-  pid_t pid = -1;
-  std::uint16_t port = 0;
-  int log_fd = -1;
-};
-
 // Reads the daemon's log until EOF in the background (a full pipe would block the daemon and hide
 // a busy loop), keeping its size and the first 256 KiB.
 class LogDrain {
@@ -242,11 +237,7 @@ class LogDrain {
     std::uint16_t port = 0;
     PollUntil(
         [&] {
-          const std::string text = Text();
-          const auto at = text.find("listening on http://127.0.0.1:");
-          if (at != std::string::npos) {
-            port = static_cast<std::uint16_t>(std::stoi(text.substr(at + 30)));
-          }
+          port = ListeningPort(Text());
           return port != 0 || done_.load();
         },
         timeout);
@@ -277,30 +268,6 @@ class LogDrain {
   std::string text_;
   std::thread thread_;
 };
-
-// Starts build/claudegate with soft and hard RLIMIT_NOFILE set to `open_files` (what
-// `prlimit --nofile=N:N` does), stderr to a pipe.
-Daemon StartDaemonWithOpenFiles(rlim_t open_files, const std::string& config_file) {
-  int out[2];
-  EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-  Daemon started;
-  started.pid = ::fork();
-  if (started.pid == 0) {
-    ::dup2(out[1], 2);
-    ::dup2(out[1], 1);
-    rlimit limit{open_files, open_files};
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-    ::clearenv();
-    ::setenv("LITELLM_MASTER_KEY", kTestMasterKey.c_str(), 1);
-    ::setenv("HOME", "/tmp/claudegate-no-home", 1);
-    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--config", config_file.c_str(), "--host",
-            "127.0.0.1", "--port", "0", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  started.log_fd = out[0];
-  return started;
-}
 
 // utime + stime of `pid` in seconds, from /proc/<pid>/stat (fields 14 and 15).
 double DaemonCpuSeconds(pid_t pid) {
@@ -337,51 +304,52 @@ TEST(HostileOpenFiles, TheDaemonFitsItsConnectionLimitToALowOpenFileLimit) {
   const std::string dir = ::mkdtemp(dir_pattern);
   const std::string config_file = dir + "/config.yaml";
   std::ofstream(config_file) << "claudegate:\n  threads: 2\n";
-  Daemon child = StartDaemonWithOpenFiles(kDaemonOpenFiles, config_file);
+  ClaudegateProcess child(
+      {.args = {"--config", config_file, "--host", "127.0.0.1", "--port", "0"},
+       .env = {{"LITELLM_MASTER_KEY", kTestMasterKey}, {"HOME", "/tmp/claudegate-no-home"}},
+       .open_files = kDaemonOpenFiles});
   struct RemoveDir {
     std::string path;
     ~RemoveDir() { std::filesystem::remove_all(path); }
   } remove_dir{dir};
-  ASSERT_GT(child.pid, 0);
+  ASSERT_TRUE(child.started());
   double cpu_spent = 0;
   std::size_t log_growth = 0;
   bool owner_served = false;
   {
-    LogDrain log(child.log_fd);
-    child.port = log.WaitForPort(seconds(20));
-    if (child.port != 0) {
+    LogDrain log(child.ReleaseOutput());
+    const std::uint16_t port = log.WaitForPort(seconds(20));
+    if (port != 0) {
       // Said once at start: what was clamped and why.
       EXPECT_NE(log.Text().find("open-files limit 256"), std::string::npos) << log.Text();
       EXPECT_NE(log.Text().find("serving at most"), std::string::npos) << log.Text();
       const std::size_t log_before = log.bytes();
-      const double cpu_before = DaemonCpuSeconds(child.pid);
+      const double cpu_before = DaemonCpuSeconds(child.pid());
       std::vector<int> flood;
       for (std::size_t i = 0; i < kIdleSockets; ++i) {
-        const int fd = ConnectRaw(child.port);
+        const int fd = ConnectRaw(port);
         if (fd >= 0) {
           flood.push_back(fd);
         }
       }
       // Hold the flood: a window to measure, not a wait for an event.
       std::this_thread::sleep_for(seconds(3));
-      cpu_spent = DaemonCpuSeconds(child.pid) - cpu_before;
+      cpu_spent = DaemonCpuSeconds(child.pid()) - cpu_before;
       log_growth = log.bytes() - log_before;
       for (const int fd : flood) {
         ::close(fd);
       }
       // The owner is served within a bounded time once the flood is gone.
       owner_served = PollUntil(
-          [&child] {
-            auto response = Fetch(child.port, http::verb::get, "/v1/models", kTestMasterKey);
+          [port] {
+            auto response = Fetch(port, http::verb::get, "/v1/models", kTestMasterKey);
             return response && response->status == 200;
           },
           seconds(15));
     }
-    ::kill(child.pid, SIGTERM);
-    int status = 0;
-    ::waitpid(child.pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << status;
-    if (child.port == 0) {
+    child.Signal(SIGTERM);
+    EXPECT_EQ(child.Wait(), 0);
+    if (port == 0) {
       ADD_FAILURE() << "the daemon did not start: " << log.Text();
     }
   }  // joins the log reader

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/claudegate_process.hpp"
 #include "support/fake_upstream.hpp"
 #include "support/test_client.hpp"
 
@@ -27,27 +28,6 @@ using namespace std::chrono_literals;
 const std::string kKey = "sk-json-log-test-0123456789abcdef0123456789";
 // Quote, backslash, newline, a control character, DEL and bytes that are not UTF-8.
 const std::string kHostile = "q\"b\\s\nn\001c\177d\377\376end";
-
-// Reads `fd` until `done(text)` holds, EOF, or `timeout`; returns what was read.
-std::string ReadUntil(int fd, std::string text, const std::function<bool(const std::string&)>& done,
-                      std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done(text)) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd ready{fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
-      break;
-    }
-    char chunk[4096];
-    const auto n = ::read(fd, chunk, sizeof chunk);
-    if (n <= 0) {
-      break;
-    }
-    text.append(chunk, static_cast<std::size_t>(n));
-  }
-  return text;
-}
 
 TEST(JsonLog, EveryLineOfAScriptedSessionIsOneJsonObject) {
   FakeUpstream upstream(
@@ -70,37 +50,24 @@ TEST(JsonLog, EveryLineOfAScriptedSessionIsOneJsonObject) {
             "not_a_setting: 1\n";
   }
 
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(out[1], 2);
-    ::close(out[0]);
-    ::clearenv();
-    ::setenv("LITELLM_MASTER_KEY", kKey.c_str(), 1);
-    ::setenv("HOME", "/tmp/claudegate-no-home", 1);
-    ::setenv("CLAUDEGATE_LOG_JSON", "true", 1);
-    ::setenv("LOG_LEVEL", "debug", 1);
-    ::setenv("ANTHROPIC_BASE_URL", upstream.base_url().c_str(), 1);
-    ::setenv("CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-json-log-test-token", 1);
-    ::execl(CLAUDEGATE_BINARY, CLAUDEGATE_BINARY, "--host", "127.0.0.1", "--port", "0", "--config",
-            config_path.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(out[1]);
+  ClaudegateProcess daemon(
+      {.args = {"--host", "127.0.0.1", "--port", "0", "--config", config_path.string()},
+       .env = {{"LITELLM_MASTER_KEY", kKey},
+               {"HOME", "/tmp/claudegate-no-home"},
+               {"CLAUDEGATE_LOG_JSON", "true"},
+               {"LOG_LEVEL", "debug"},
+               {"ANTHROPIC_BASE_URL", upstream.base_url()},
+               {"CLAUDE_CODE_OAUTH_TOKEN", "sk-ant-oat01-json-log-test-token"}}});
+  ASSERT_TRUE(daemon.started());
+  // The whole "listening" line, so that the log splits into complete lines below.
   constexpr std::string_view kListening = "listening on http://127.0.0.1:";
-  std::string log = ReadUntil(
-      out[0], {},
+  daemon.ReadUntil(
       [&](const std::string& text) {
         const auto at = text.find(kListening);
         return at != std::string::npos && text.find('\n', at) != std::string::npos;
       },
       20s);
-  std::uint16_t port = 0;
-  if (const auto at = log.find(kListening); at != std::string::npos) {
-    port = static_cast<std::uint16_t>(std::stoi(log.substr(at + kListening.size())));
-  }
+  const std::uint16_t port = ListeningPort(daemon.output());
   if (port != 0) {
     // Wrong keys up to a block (a warning naming the address), from 127.0.0.1.
     for (int i = 0; i < 3; ++i) {
@@ -129,15 +96,13 @@ TEST(JsonLog, EveryLineOfAScriptedSessionIsOneJsonObject) {
     broken.SendRaw("GET / HTTP/1.1\r\nBad Header\xff: x\r\n\r\n");
     (void)broken.ReadResponse();
   }
-  ::kill(pid, SIGTERM);
-  log = ReadUntil(
-      out[0], std::move(log), [](const std::string&) { return false; }, 20s);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ::close(out[0]);
+  daemon.Signal(SIGTERM);
+  daemon.ReadUntil([](const std::string&) { return false; }, 20s);  // to EOF
+  const int exit_code = daemon.Wait();
+  const std::string log = daemon.output();
   std::filesystem::remove_all(dir);
   ASSERT_NE(port, 0) << log;
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(exit_code, 0);
 
   std::vector<json> lines;
   std::size_t begin = 0;
