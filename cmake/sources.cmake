@@ -84,6 +84,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/store/sqlite/schema.cpp
   src/store/sqlite/sqlite_response_store.cpp
   src/store/sqlite/turn_cache.cpp
+  src/store/stored_response.cpp
   src/store/unavailable_store.cpp
   src/store/worker.cpp
   src/translate/request/cache_breakpoints.cpp

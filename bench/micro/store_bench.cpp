@@ -31,27 +31,29 @@ class StoreBench {
     store_ = store::MakeResponseStore(settings, metrics_, store::SystemUnixClock());
     const std::string text(1000, 'x');
     for (int i = 0; i < 20; ++i) {
-      store::StoredResponse turn;
-      turn.id = "resp_" + std::to_string(i);
+      const std::string id = "resp_" + std::to_string(i);
+      std::optional<std::string> previous;
       if (i > 0) {
-        turn.previous_id = "resp_" + std::to_string(i - 1);
+        previous = "resp_" + std::to_string(i - 1);
       }
-      turn.created_at = store::SystemUnixClock()();
-      turn.response = {{"id", turn.id}, {"output", nlohmann::json::array()}};
+      nlohmann::json response = {{"id", id},
+                                 {"created_at", store::SystemUnixClock()()},
+                                 {"output", nlohmann::json::array()}};
+      nlohmann::json input_items = nlohmann::json::array();
       for (int k = 0; k < 3; ++k) {
-        turn.input_items.push_back({{"type", "message"},
-                                    {"id", turn.id + "_in" + std::to_string(k)},
-                                    {"role", "user"},
-                                    {"content", {{{"type", "input_text"}, {"text", text}}}}});
+        input_items.push_back({{"type", "message"},
+                               {"id", id + "_in" + std::to_string(k)},
+                               {"role", "user"},
+                               {"content", {{{"type", "input_text"}, {"text", text}}}}});
       }
       for (int k = 0; k < 2; ++k) {
-        turn.response["output"].push_back({{"type", "function_call"},
-                                           {"id", turn.id + "_out" + std::to_string(k)},
-                                           {"call_id", "call_" + std::to_string(k)},
-                                           {"name", "shell"},
-                                           {"arguments", text}});
+        response["output"].push_back({{"type", "function_call"},
+                                      {"id", id + "_out" + std::to_string(k)},
+                                      {"call_id", "call_" + std::to_string(k)},
+                                      {"name", "shell"},
+                                      {"arguments", text}});
       }
-      store_->Save(std::move(turn));
+      store_->Save(store::MakeStoredResponse(response, input_items, std::move(previous)));
     }
     Run(store_->Flush());
   }
@@ -103,6 +105,38 @@ void BM_StoreItems2(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_StoreItems2)->Unit(benchmark::kMicrosecond);
+
+// The write path as the bench's Responses scenario drives it: turns of 3 short input messages and
+// one output message, serialised as the route does (MakeStoredResponse) and written 16 to a
+// transaction (Flush). Reported per batch; divide by 16 for a turn.
+void BM_StoreSave16Turns(benchmark::State& state) {
+  StoreBench bench;
+  int next = 0;
+  for (auto _ : state) {
+    for (int k = 0; k < 16; ++k) {
+      const std::string id = "resp_w" + std::to_string(next++);
+      nlohmann::json input = nlohmann::json::array();
+      for (int m = 0; m < 3; ++m) {
+        input.push_back({{"id", id + "_msg" + std::to_string(m)},
+                         {"type", "message"},
+                         {"role", "user"},
+                         {"content", "And roughly how many people live there? One sentence."}});
+      }
+      const nlohmann::json response = {
+          {"id", id},
+          {"object", "response"},
+          {"status", "completed"},
+          {"output",
+           {{{"id", id + "_out"},
+             {"type", "message"},
+             {"role", "assistant"},
+             {"content", {{{"type", "output_text"}, {"text", "About 2.1 million people."}}}}}}}};
+      bench.store().Save(store::MakeStoredResponse(response, input, std::nullopt));
+    }
+    bench.Run(bench.store().Flush());
+  }
+}
+BENCHMARK(BM_StoreSave16Turns)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace claudegate::bench

@@ -340,13 +340,10 @@ Awaitable<Outcome> ResponsesHandler::Create(RequestContext& ctx) const {
 }
 
 void ResponsesHandler::SaveTurn(const nlohmann::json& response, Conversation conversation) const {
-  store::StoredResponse turn;
-  turn.id = response.value("id", "");
-  turn.previous_id = std::move(conversation.previous_id);
-  turn.created_at = response.value("created_at", std::int64_t{0});
-  turn.response = response;
-  turn.input_items = std::move(conversation.input_items);
-  store_->Save(std::move(turn));
+  // Serialised here, on the io thread that made the Response: the store's worker gets a few
+  // strings, not a tree of nodes to copy and free (docs/performance.md, "Stored responses").
+  store_->Save(store::MakeStoredResponse(response, conversation.input_items,
+                                         std::move(conversation.previous_id)));
 }
 
 }  // namespace claudegate::routes

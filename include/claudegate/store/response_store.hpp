@@ -21,16 +21,28 @@
 
 namespace claudegate::store {
 
-/// One Responses turn as the route keeps it. `input_items` and `output_items` are Responses items
-/// (objects with `type` and an `id` unique in the store); the conversation a later
-/// `previous_response_id` continues is the chain's inputs and outputs in order.
+/// One Responses turn as the route hands it to the store: already serialised, so that the io
+/// thread that made the Response pays for one dump and the store's worker receives a few strings
+/// instead of a tree of JSON nodes to copy and free (docs/performance.md, "Stored responses").
+/// Build it with MakeStoredResponse(). The conversation a later `previous_response_id` continues
+/// is the chain's inputs and outputs in order.
 struct StoredResponse {
   std::string id;                          ///< `resp_…`
   std::optional<std::string> previous_id;  ///< The turn this one continued, if any.
   std::int64_t created_at = 0;             ///< Unix seconds (the Response's `created_at`).
-  nlohmann::json response;                 ///< The Response object as served (with `output`).
-  nlohmann::json input_items = nlohmann::json::array();  ///< This turn's input, ids assigned.
+  std::string response;                    ///< The Response object as served (with `output`).
+  std::string input_items = "[]";          ///< This turn's input items (ids assigned), an array.
+  /// The `id` of every input item, then of every output item (for `item_reference`).
+  std::vector<std::string> item_ids;
 };
+
+/// The turn of `response` (a Response object: `id`, `created_at`, `output`) with this turn's
+/// `input_items` (an array of items with ids) continuing `previous_id`. Never throws for odd
+/// JSON: invalid UTF-8 is replaced as in the served body, items without a string `id` are kept
+/// but not indexed.
+[[nodiscard]] StoredResponse MakeStoredResponse(const nlohmann::json& response,
+                                                const nlohmann::json& input_items,
+                                                std::optional<std::string> previous_id);
 
 /// How a lookup ended. Internal outcomes are enums; the route turns them into OpenAI errors.
 enum class LookupStatus {

@@ -23,8 +23,9 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 void Statement::Bind(int index, std::string_view text) {
-  Check(db_, sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                               SQLITE_TRANSIENT));
+  // A null pointer would bind SQL NULL, not the empty text.
+  const char* data = text.data() != nullptr ? text.data() : "";
+  Check(db_, sqlite3_bind_text(stmt_, index, data, static_cast<int>(text.size()), SQLITE_STATIC));
 }
 
 void Statement::Bind(int index, std::int64_t value) {
@@ -88,6 +89,8 @@ std::string Connection::QueryText(const std::string& sql) {
   Statement statement(db_, sql);
   return statement.Step() ? std::string(statement.Text(0)) : std::string();
 }
+
+std::int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 
 std::int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
 

@@ -33,6 +33,8 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
+  /// Binds `text` without copying it (SQLITE_STATIC): it must stay alive and unchanged until
+  /// the use ends (StatementUse clears the bindings), which every caller's locals do.
   void Bind(int index, std::string_view text);
   void Bind(int index, std::int64_t value);
   void BindNull(int index);
@@ -78,6 +80,8 @@ class Connection {
   [[nodiscard]] std::int64_t QueryInt(const std::string& sql);
   /// The first column of the first row of `sql` as text, empty when there is no row.
   [[nodiscard]] std::string QueryText(const std::string& sql);
+  /// The rowid of the last row inserted on this connection.
+  [[nodiscard]] std::int64_t LastInsertRowid() const;
   /// Rows changed by the last INSERT, UPDATE or DELETE.
   [[nodiscard]] std::int64_t Changes() const;
   [[nodiscard]] sqlite3* get() const { return db_; }

@@ -18,7 +18,7 @@ std::int64_t UsedBytes(Connection& connection) {
 
 std::int64_t PruneExpired(Connection& connection, std::int64_t cutoff) {
   Statement remove(connection.get(),
-                   "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses "
+                   "DELETE FROM turns WHERE rowid IN (SELECT rowid FROM turns "
                    "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)");
   std::int64_t removed = 0;
   for (;;) {
@@ -41,10 +41,9 @@ std::int64_t PruneExpired(Connection& connection, std::int64_t cutoff) {
 }
 
 std::int64_t PruneToSize(Connection& connection, std::int64_t max_bytes) {
-  Statement oldest(connection.get(),
-                   "SELECT bytes FROM responses ORDER BY created_at, rowid LIMIT ?1");
+  Statement oldest(connection.get(), "SELECT bytes FROM turns ORDER BY created_at, rowid LIMIT ?1");
   Statement remove(connection.get(),
-                   "DELETE FROM responses WHERE rowid IN (SELECT rowid FROM responses "
+                   "DELETE FROM turns WHERE rowid IN (SELECT rowid FROM turns "
                    "ORDER BY created_at, rowid LIMIT ?1)");
   const std::int64_t target = max_bytes / 10 * 9;
   std::int64_t removed = 0;

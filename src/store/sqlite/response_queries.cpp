@@ -1,7 +1,6 @@
 #include "response_queries.hpp"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 
 namespace claudegate::store::sqlite {
@@ -11,88 +10,70 @@ namespace {
 // in practice) is reported as not found rather than looping.
 constexpr const char* kChainSql = R"sql(
 WITH RECURSIVE chain (id, previous_id, created_at, depth) AS (
-  SELECT id, previous_id, created_at, 0 FROM responses WHERE id = ?1
+  SELECT id, previous_id, created_at, 0 FROM turns WHERE id = ?1
   UNION ALL
   SELECT r.id, r.previous_id, r.created_at, chain.depth + 1
-  FROM responses AS r JOIN chain ON r.id = chain.previous_id
+  FROM turns AS r JOIN chain ON r.id = chain.previous_id
   WHERE chain.depth < 10000
 )
 SELECT id, previous_id, created_at FROM chain ORDER BY depth DESC)sql";
 
 nlohmann::json Parse(std::string_view text) { return nlohmann::json::parse(text); }
 
+// A turn's items as Conversation returns them: its input items, then the Response's `output`.
+std::vector<nlohmann::json> ParseTurnItems(std::string_view input, std::string_view response) {
+  std::vector<nlohmann::json> items;
+  auto inputs = Parse(input);
+  auto parsed = Parse(response);
+  auto output = parsed.is_object() ? parsed.find("output") : parsed.end();
+  const std::size_t outputs = output != parsed.end() && output->is_array() ? output->size() : 0;
+  items.reserve((inputs.is_array() ? inputs.size() : 0) + outputs);
+  if (inputs.is_array()) {
+    for (auto& item : inputs) {
+      items.push_back(std::move(item));
+    }
+  }
+  if (outputs > 0) {
+    for (auto& item : *output) {
+      items.push_back(std::move(item));
+    }
+  }
+  return items;
+}
+
+bool HasId(const nlohmann::json& item, const std::string& id) {
+  if (!item.is_object()) {
+    return false;
+  }
+  const auto it = item.find("id");
+  return it != item.end() && it->is_string() && it->get_ref<const std::string&>() == id;
+}
+
 }  // namespace
 
 ResponseQueries::ResponseQueries(Connection& connection)
     : connection_(connection),
-      insert_response_(connection.get(),
-                       "INSERT INTO responses (id, previous_id, created_at, bytes, response) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5)"),
-      insert_item_(connection.get(),
-                   "INSERT INTO items (response_id, seq, is_output, item_id, item) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5)"),
-      delete_response_(connection.get(), "DELETE FROM responses WHERE id = ?1"),
+      insert_turn_(connection.get(),
+                   "INSERT INTO turns (id, previous_id, created_at, bytes, response, input) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+      insert_item_id_(connection.get(),
+                      "INSERT OR IGNORE INTO item_index (item_id, turn) VALUES (?1, ?2)"),
+      delete_turn_(connection.get(), "DELETE FROM turns WHERE id = ?1"),
       get_response_(connection.get(),
-                    "SELECT response FROM responses WHERE id = ?1 AND created_at >= ?2"),
-      output_items_(connection.get(),
-                    "SELECT item FROM items WHERE response_id = ?1 AND is_output = 1 ORDER BY seq"),
+                    "SELECT response FROM turns WHERE id = ?1 AND created_at >= ?2"),
       chain_(connection.get(), kChainSql),
-      turn_items_(connection.get(), "SELECT item FROM items WHERE response_id = ?1 ORDER BY seq"),
-      item_by_id_(connection.get(),
-                  "SELECT i.item FROM items AS i JOIN responses AS r ON r.id = i.response_id "
-                  "WHERE i.item_id = ?1 AND r.created_at >= ?2 "
-                  "ORDER BY r.rowid DESC, i.seq DESC LIMIT 1"),
-      exists_(connection.get(), "SELECT 1 FROM responses WHERE id = ?1 AND created_at >= ?2"),
-      input_seq_(connection.get(),
-                 "SELECT seq FROM items WHERE response_id = ?1 AND is_output = 0 AND item_id = ?2 "
-                 "ORDER BY seq LIMIT 1"),
-      inputs_ascending_(connection.get(),
-                        "SELECT item FROM items WHERE response_id = ?1 AND is_output = 0 "
-                        "AND seq > ?2 ORDER BY seq ASC LIMIT ?3"),
-      inputs_descending_(connection.get(),
-                         "SELECT item FROM items WHERE response_id = ?1 AND is_output = 0 "
-                         "AND seq < ?2 ORDER BY seq DESC LIMIT ?3") {}
+      turn_texts_(connection.get(), "SELECT input, response FROM turns WHERE id = ?1"),
+      turn_of_item_(connection.get(),
+                    "SELECT t.id FROM item_index AS x JOIN turns AS t ON t.seq = x.turn "
+                    "WHERE x.item_id = ?1 AND t.created_at >= ?2 ORDER BY x.turn DESC LIMIT 1"),
+      exists_(connection.get(), "SELECT 1 FROM turns WHERE id = ?1 AND created_at >= ?2"),
+      input_(connection.get(), "SELECT input FROM turns WHERE id = ?1") {}
 
 std::int64_t ResponseQueries::Insert(const StoredResponse& turn, std::int64_t created_at) {
   Delete(turn.id);  // saving a turn again replaces it
-  // `output` is kept once, as item rows; Get() puts it back.
-  nlohmann::json response = turn.response;
-  nlohmann::json output = nlohmann::json::array();
-  if (response.is_object()) {
-    if (auto it = response.find("output"); it != response.end()) {
-      if (it->is_array()) {
-        output = std::move(*it);
-      }
-      response.erase(it);
-    }
-  }
-  // Serialised once, before the parent row, whose byte count (pruning's estimate) needs them.
-  struct Row {
-    bool is_output;
-    std::optional<std::string> item_id;
-    std::string text;
-  };
-  std::vector<Row> rows;
-  const std::string response_text = response.dump();
-  std::int64_t bytes = static_cast<std::int64_t>(response_text.size());
-  for (const nlohmann::json* items :
-       std::array<const nlohmann::json*, 2>{&turn.input_items, &output}) {
-    if (!items->is_array()) {
-      continue;
-    }
-    for (const auto& item : *items) {
-      Row row{items == &output, std::nullopt, item.dump()};
-      if (item.is_object()) {
-        if (auto it = item.find("id"); it != item.end() && it->is_string()) {
-          row.item_id = it->get<std::string>();
-        }
-      }
-      bytes += static_cast<std::int64_t>(row.text.size());
-      rows.push_back(std::move(row));
-    }
-  }
+  const auto bytes = static_cast<std::int64_t>(turn.response.size() + turn.input_items.size());
   {
-    StatementUse use(insert_response_);
+    StatementUse use(insert_turn_);
     use->Bind(1, turn.id);
     if (turn.previous_id) {
       use->Bind(2, *turn.previous_id);
@@ -101,45 +82,43 @@ std::int64_t ResponseQueries::Insert(const StoredResponse& turn, std::int64_t cr
     }
     use->Bind(3, created_at);
     use->Bind(4, bytes);
-    use->Bind(5, response_text);
+    use->Bind(5, turn.response);
+    use->Bind(6, turn.input_items);
     use->Step();
   }
-  std::int64_t seq = 0;
-  for (const auto& row : rows) {
-    StatementUse use(insert_item_);
-    use->Bind(1, turn.id);
-    use->Bind(2, seq++);
-    use->Bind(3, std::int64_t{row.is_output ? 1 : 0});
-    if (row.item_id) {
-      use->Bind(4, *row.item_id);
-    } else {
-      use->BindNull(4);
-    }
-    use->Bind(5, row.text);
+  const std::int64_t seq = connection_.LastInsertRowid();
+  for (const auto& item_id : turn.item_ids) {
+    StatementUse use(insert_item_id_);
+    use->Bind(1, item_id);
+    use->Bind(2, seq);
     use->Step();
   }
   return bytes;
 }
 
 std::optional<nlohmann::json> ResponseQueries::Get(const std::string& id, std::int64_t cutoff) {
-  nlohmann::json response;
-  {
-    StatementUse use(get_response_);
-    use->Bind(1, id);
-    use->Bind(2, cutoff);
-    if (!use->Step()) {
-      return std::nullopt;
-    }
-    response = Parse(use->Text(0));
-  }
-  nlohmann::json output = nlohmann::json::array();
-  StatementUse use(output_items_);
+  StatementUse use(get_response_);
   use->Bind(1, id);
-  while (use->Step()) {
-    output.push_back(Parse(use->Text(0)));
+  use->Bind(2, cutoff);
+  if (!use->Step()) {
+    return std::nullopt;
   }
-  response["output"] = std::move(output);
-  return response;
+  return Parse(use->Text(0));
+}
+
+const std::vector<nlohmann::json>* ResponseQueries::TurnItems(const std::string& id,
+                                                              TurnCache& cache) {
+  if (const auto* items = cache.Find(id)) {
+    return items;
+  }
+  StatementUse use(turn_texts_);
+  use->Bind(1, id);
+  if (!use->Step()) {
+    return nullptr;
+  }
+  const auto input = use->Text(0);
+  const auto response = use->Text(1);
+  return cache.Put(id, ParseTurnItems(input, response), input.size() + response.size());
 }
 
 Lookup<std::vector<nlohmann::json>> ResponseQueries::Conversation(const std::string& id,
@@ -168,39 +147,41 @@ Lookup<std::vector<nlohmann::json>> ResponseQueries::Conversation(const std::str
     return result;
   }
   for (const auto& turn : turns) {
-    if (const auto* items = cache.Find(turn)) {
-      result.value.insert(result.value.end(), items->begin(), items->end());
-      continue;
+    const auto* items = TurnItems(turn, cache);
+    if (items == nullptr) {
+      result.value.clear();
+      return result;
     }
-    std::vector<nlohmann::json> loaded;
-    std::size_t bytes = 0;
-    {
-      StatementUse use(turn_items_);
-      use->Bind(1, turn);
-      while (use->Step()) {
-        bytes += use->Text(0).size();
-        loaded.push_back(Parse(use->Text(0)));
-      }
-    }
-    result.value.insert(result.value.end(), loaded.begin(), loaded.end());
-    cache.Put(turn, std::move(loaded), bytes);
+    result.value.insert(result.value.end(), items->begin(), items->end());
   }
   result.status = LookupStatus::kFound;
   return result;
 }
 
 Lookup<std::vector<nlohmann::json>> ResponseQueries::Items(const std::vector<std::string>& ids,
-                                                           std::int64_t cutoff) {
+                                                           std::int64_t cutoff, TurnCache& cache) {
   Lookup<std::vector<nlohmann::json>> result;
   for (const auto& id : ids) {
-    StatementUse use(item_by_id_);
-    use->Bind(1, id);
-    use->Bind(2, cutoff);
-    if (!use->Step()) {
+    std::string turn;
+    {
+      StatementUse use(turn_of_item_);
+      use->Bind(1, id);
+      use->Bind(2, cutoff);
+      if (use->Step()) {
+        turn = use->Text(0);
+      }
+    }
+    const auto* items = turn.empty() ? nullptr : TurnItems(turn, cache);
+    // The last item with the id: outputs come after inputs, as the item rows' order was.
+    const auto found = items == nullptr
+                           ? std::vector<nlohmann::json>::const_reverse_iterator()
+                           : std::find_if(items->rbegin(), items->rend(),
+                                          [&](const auto& item) { return HasId(item, id); });
+    if (items == nullptr || found == items->rend()) {
       result.value.clear();
       return result;
     }
-    result.value.push_back(Parse(use->Text(0)));
+    result.value.push_back(*found);
   }
   result.status = LookupStatus::kFound;
   return result;
@@ -222,36 +203,51 @@ Lookup<ItemPage> ResponseQueries::InputItems(const std::string& id,
     return result;
   }
   result.status = LookupStatus::kFound;
-  const bool ascending = order == ListOrder::kAscending;
-  std::int64_t from = ascending ? -1 : std::numeric_limits<std::int64_t>::max();
-  if (after) {
-    StatementUse use(input_seq_);
+  nlohmann::json inputs;
+  {
+    StatementUse use(input_);
     use->Bind(1, id);
-    use->Bind(2, *after);
     if (!use->Step()) {
-      return result;  // not one of this turn's input items: nothing after it
+      return result;
     }
-    from = use->Int(0);
+    inputs = Parse(use->Text(0));
   }
-  // OpenAI's list bounds (1..100, https://platform.openai.com/docs/api-reference/responses);
-  // one more row than asked tells whether there is a next page.
+  if (!inputs.is_array()) {
+    return result;
+  }
+  std::vector<nlohmann::json*> page_order;
+  page_order.reserve(inputs.size());
+  for (auto& item : inputs) {
+    page_order.push_back(&item);
+  }
+  if (order == ListOrder::kDescending) {
+    std::reverse(page_order.begin(), page_order.end());
+  }
+  auto from = page_order.begin();
+  if (after) {
+    // The cursor is the first input item with that id; one that is not an input item of this
+    // turn has nothing after it.
+    const auto first = std::find_if(inputs.begin(), inputs.end(),
+                                    [&](const auto& item) { return HasId(item, *after); });
+    if (first == inputs.end()) {
+      return result;
+    }
+    from = std::find(page_order.begin(), page_order.end(), &*first) + 1;
+  }
+  // OpenAI's list bounds (1..100, https://platform.openai.com/docs/api-reference/responses).
   limit = std::clamp<std::size_t>(limit, 1, 100);
-  StatementUse use(ascending ? inputs_ascending_ : inputs_descending_);
-  use->Bind(1, id);
-  use->Bind(2, from);
-  use->Bind(3, static_cast<std::int64_t>(limit + 1));
-  while (use->Step()) {
+  for (auto it = from; it != page_order.end(); ++it) {
     if (result.value.items.size() == limit) {
       result.value.has_more = true;
       break;
     }
-    result.value.items.push_back(Parse(use->Text(0)));
+    result.value.items.push_back(std::move(**it));
   }
   return result;
 }
 
 bool ResponseQueries::Delete(const std::string& id) {
-  StatementUse use(delete_response_);
+  StatementUse use(delete_turn_);
   use->Bind(1, id);
   use->Step();
   return connection_.Changes() > 0;

@@ -24,9 +24,11 @@ class ResponseQueries {
 
   /// Writes one turn (replacing a turn with the same id); the caller holds the transaction.
   /// Returns the bytes of JSON written. Throws DbError.
+  /// The turn cache is not filled here: most saved turns are never read back through this
+  /// process, and the one that is gets parsed once on its first read.
   std::int64_t Insert(const StoredResponse& turn, std::int64_t created_at);
 
-  /// The Response object with its `output` rebuilt from the output items.
+  /// The Response object as stored.
   [[nodiscard]] std::optional<nlohmann::json> Get(const std::string& id, std::int64_t cutoff);
   /// Inputs then outputs of every turn from the first; kNotFound when any turn of the chain is
   /// missing (deleted or pruned) or expired. Turns' items come from `cache` when it has them,
@@ -34,34 +36,36 @@ class ResponseQueries {
   [[nodiscard]] Lookup<std::vector<nlohmann::json>> Conversation(const std::string& id,
                                                                  std::int64_t cutoff,
                                                                  TurnCache& cache);
-  /// The newest item with each id; kNotFound unless every id is found.
+  /// The newest item with each id; kNotFound unless every id is found. The turns holding them
+  /// come from `cache` like Conversation's.
   [[nodiscard]] Lookup<std::vector<nlohmann::json>> Items(const std::vector<std::string>& ids,
-                                                          std::int64_t cutoff);
+                                                          std::int64_t cutoff, TurnCache& cache);
   /// A page of turn `id`'s input items after the item `after` (exclusive) in `order`; an `after`
   /// that is not one of the turn's input items gives an empty page.
   [[nodiscard]] Lookup<ItemPage> InputItems(const std::string& id,
                                             const std::optional<std::string>& after,
                                             std::size_t limit, ListOrder order,
                                             std::int64_t cutoff);
-  /// True when a turn was deleted (with its items, by the foreign key's cascade).
+  /// True when a turn was deleted (with its item ids, by the schema's trigger).
   bool Delete(const std::string& id);
   /// True when turn `id` is stored and not expired.
   [[nodiscard]] bool Exists(const std::string& id, std::int64_t cutoff);
 
  private:
+  /// Turn `id`'s items (inputs, then outputs) from `cache`, or read, parsed and put there;
+  /// nullptr when the turn is not stored. Valid until the cache changes.
+  const std::vector<nlohmann::json>* TurnItems(const std::string& id, TurnCache& cache);
+
   Connection& connection_;
-  Statement insert_response_;
-  Statement insert_item_;
-  Statement delete_response_;
+  Statement insert_turn_;
+  Statement insert_item_id_;
+  Statement delete_turn_;
   Statement get_response_;
-  Statement output_items_;
   Statement chain_;
-  Statement turn_items_;
-  Statement item_by_id_;
+  Statement turn_texts_;
+  Statement turn_of_item_;
   Statement exists_;
-  Statement input_seq_;
-  Statement inputs_ascending_;
-  Statement inputs_descending_;
+  Statement input_;
 };
 
 }  // namespace claudegate::store::sqlite

@@ -2,18 +2,14 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 namespace claudegate::store::sqlite {
 namespace {
 
-// Migration N is kMigrations[N - 1]. Never edit one that has shipped: append a new one.
-constexpr std::array<const char*, 1> kMigrations = {
-    // 1: stored Responses (docs/configuration.md, "The store"). A turn is one `responses` row
-    // (the Response object without `output`) and its items, inputs first then outputs, keyed by
-    // (response_id, seq): item ids may repeat across turns, so `item_id` is only indexed.
-    // `previous_id` has no foreign key: the turn it names may be deleted or pruned, and the
-    // lookup then reports the chain as broken instead of refusing the write.
-    R"sql(
+// Migration 1: stored Responses, one row per item (session 6). Kept as shipped: a database made
+// by it is upgraded by migration 2.
+constexpr const char* kItemRows = R"sql(
 CREATE TABLE responses (
   id          TEXT PRIMARY KEY,
   previous_id TEXT,
@@ -31,8 +27,116 @@ CREATE TABLE items (
   PRIMARY KEY (response_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX items_by_item_id ON items (item_id);
-)sql",
-};
+)sql";
+
+// Migration 2: one row per turn (docs/performance.md, "Stored responses"). A turn is one `turns`
+// row holding the Response as served (with `output`) and its input items as two JSON texts, plus
+// one narrow `item_index` row per item id for `item_reference` lookups: per turn that is one
+// table row and a few small index entries instead of a row and two index entries per item.
+// `seq` (the rowid) is the order turns were saved in, so the table grows at its end. Item ids may
+// repeat across turns (clients resend items), hence the (item_id, turn) key; the trigger removes
+// a turn's index rows whenever the turn goes (DELETE, pruning, a turn saved again).
+// `previous_id` has no foreign key: the turn it names may be deleted or pruned, and the lookup
+// then reports the chain as broken instead of refusing the write.
+constexpr const char* kTurnRows = R"sql(
+CREATE TABLE turns (
+  seq         INTEGER PRIMARY KEY,
+  id          TEXT NOT NULL UNIQUE,
+  previous_id TEXT,
+  created_at  INTEGER NOT NULL,
+  bytes       INTEGER NOT NULL,
+  response    TEXT NOT NULL,
+  input       TEXT NOT NULL
+);
+CREATE INDEX turns_by_created_at ON turns (created_at);
+CREATE TABLE item_index (
+  item_id TEXT NOT NULL,
+  turn    INTEGER NOT NULL,
+  PRIMARY KEY (item_id, turn)
+) WITHOUT ROWID;
+CREATE INDEX item_index_by_turn ON item_index (turn);
+CREATE TRIGGER turns_delete_items AFTER DELETE ON turns BEGIN
+  DELETE FROM item_index WHERE turn = old.seq;
+END;
+)sql";
+
+// Moves every turn of migration 1's tables into migration 2's, in the order they were saved, then
+// drops the old tables: the response text gets its `output` back from the output item rows (as
+// ResponseQueries::Get did), the input items become one array. Items are spliced in as stored
+// text, not re-serialised.
+void ConvertItemRowsToTurnRows(Connection& connection) {
+  Statement turns(connection.get(),
+                  "SELECT id, previous_id, created_at, response FROM responses ORDER BY rowid");
+  Statement items(connection.get(),
+                  "SELECT is_output, item_id, item FROM items WHERE response_id = ?1 ORDER BY seq");
+  Statement insert(connection.get(),
+                   "INSERT INTO turns (id, previous_id, created_at, bytes, response, input) "
+                   "VALUES (?1, ?2, ?3, ?4, json_set(?5, '$.output', json(?6)), ?7)");
+  Statement index(connection.get(),
+                  "INSERT OR IGNORE INTO item_index (item_id, turn) VALUES (?1, ?2)");
+  StatementUse turn(turns);
+  while (turn->Step()) {
+    const std::string id(turn->Text(0));
+    std::string input = "[";
+    std::string output = "[";
+    std::vector<std::string> input_ids;
+    std::vector<std::string> output_ids;
+    {
+      StatementUse item(items);
+      item->Bind(1, id);
+      while (item->Step()) {
+        const bool is_output = item->Int(0) != 0;
+        std::string& into = is_output ? output : input;
+        if (into.size() > 1) {
+          into += ',';
+        }
+        into += item->Text(2);
+        if (!item->IsNull(1)) {
+          (is_output ? output_ids : input_ids).emplace_back(item->Text(1));
+        }
+      }
+    }
+    input += ']';
+    output += ']';
+    const std::string response(turn->Text(3));
+    {
+      StatementUse use(insert);
+      use->Bind(1, id);
+      if (turn->IsNull(1)) {
+        use->BindNull(2);
+      } else {
+        use->Bind(2, turn->Text(1));
+      }
+      use->Bind(3, turn->Int(2));
+      use->Bind(4, static_cast<std::int64_t>(response.size() + output.size() + input.size()));
+      use->Bind(5, response);
+      use->Bind(6, output);
+      use->Bind(7, input);
+      use->Step();
+    }
+    const std::int64_t seq = connection.LastInsertRowid();
+    input_ids.insert(input_ids.end(), output_ids.begin(), output_ids.end());
+    for (const auto& item_id : input_ids) {
+      StatementUse use(index);
+      use->Bind(1, item_id);
+      use->Bind(2, seq);
+      use->Step();
+    }
+  }
+}
+
+void CreateItemRows(Connection& connection) { connection.Exec(kItemRows); }
+
+void MoveToTurnRows(Connection& connection) {
+  connection.Exec(kTurnRows);
+  ConvertItemRowsToTurnRows(connection);
+  connection.Exec("DROP TABLE items; DROP TABLE responses;");
+}
+
+// Migration N is kMigrations[N - 1], run in one transaction with the version it records. Never
+// edit one that has shipped: append a new one.
+using Migration = void (*)(Connection&);
+constexpr std::array<Migration, 2> kMigrations = {CreateItemRows, MoveToTurnRows};
 
 }  // namespace
 
@@ -70,7 +174,7 @@ void PrepareDatabase(Connection& connection) {
   connection.Exec("PRAGMA journal_size_limit = 67108864");
   for (std::int64_t next = version + 1; next <= LatestSchemaVersion(); ++next) {
     Transaction transaction(connection);
-    connection.Exec(kMigrations.at(static_cast<std::size_t>(next - 1)));
+    kMigrations.at(static_cast<std::size_t>(next - 1))(connection);
     connection.Exec("PRAGMA user_version = " + std::to_string(next));
     transaction.Commit();
   }

@@ -4,7 +4,7 @@
 // The schema version is SQLite's `PRAGMA user_version`
 // (https://www.sqlite.org/pragma.html#pragma_user_version), set in the same transaction as the
 // migration it records, so a crash leaves either the old schema or the new one. The next issues
-// append their migrations to the list in schema.cpp (2: API keys, 3: the usage ledger) in this same
+// append their migrations to the list in schema.cpp (3: API keys, 4: the usage ledger) in this same
 // database file.
 #pragma once
 

@@ -27,9 +27,14 @@ namespace {
 // is plenty. A batch that wrote more than 1/16 of the size limit prunes at once.
 constexpr auto kPruneInterval = std::chrono::minutes(10);
 constexpr std::int64_t kPruneAfterFraction = 16;
-// Parsed items of the most recently used turns kept for Conversation (turn_cache.hpp), counted
-// in bytes of their JSON text.
+// Parsed items of the most recently read turns kept for Conversation and Items (turn_cache.hpp),
+// counted in bytes of their JSON text.
 constexpr std::size_t kTurnCacheBytes = 64U * 1024U * 1024U;
+// Group commit: the first turn queued waits this long for others to join its transaction, so that
+// under load a commit (its locks, WAL frames and syscalls) is shared by many turns
+// (docs/performance.md, "Stored responses"). Reads drain the queue first, so a lookup never misses
+// a turn saved before it; a kill -9 loses at most this window of turns, never a half-written one.
+constexpr auto kWriteDelay = std::chrono::milliseconds(10);
 
 // mkdir -p with mode 0700 for every directory it creates; existing ones are left as they are.
 void CreateDirectories(const std::string& dir) {
@@ -58,13 +63,14 @@ void CreatePrivateFile(const std::string& path) {
 
 struct SqliteResponseStore::Database {
   Database(const std::string& path, const net::io_context::executor_type& executor)
-      : connection(path), timer(executor) {
+      : connection(path), timer(executor), write_timer(executor) {
     PrepareDatabase(connection);
     queries = std::make_unique<ResponseQueries>(connection);
   }
   Connection connection;
   std::unique_ptr<ResponseQueries> queries;
-  net::steady_timer timer;  ///< The periodic pruning pass.
+  net::steady_timer timer;        ///< The periodic pruning pass.
+  net::steady_timer write_timer;  ///< Group commit (kWriteDelay).
   TurnCache cache{kTurnCacheBytes};
 };
 
@@ -105,6 +111,7 @@ SqliteResponseStore::~SqliteResponseStore() {
     if (db_) {
       DrainPending();
       db_->timer.cancel();
+      db_->write_timer.cancel();
     }
   });
   worker_->Stop();
@@ -164,8 +171,21 @@ void SqliteResponseStore::Save(StoredResponse response) {
     return;
   }
   if (post) {
-    net::post(worker_->executor(), [this] { DrainPending(); });
+    net::post(worker_->executor(), [this] { ScheduleDrain(); });
   }
+}
+
+void SqliteResponseStore::ScheduleDrain() {
+  if (stopping_ || !db_) {
+    return;
+  }
+  // Re-arming cancels a wait left over from a batch a read already drained.
+  db_->write_timer.expires_after(kWriteDelay);
+  db_->write_timer.async_wait([this](const error_code& ec) {
+    if (!ec && !stopping_) {
+      DrainPending();
+    }
+  });
 }
 
 void SqliteResponseStore::DrainPending() {
@@ -182,7 +202,7 @@ void SqliteResponseStore::DrainPending() {
   std::int64_t saved = 0;
   std::int64_t failed = 0;
   std::int64_t bytes = 0;
-  std::vector<std::pair<StoredResponse*, std::size_t>> written;
+  std::vector<const StoredResponse*> written;
   try {
     // One transaction per batch (one WAL append), a savepoint per turn: a turn that cannot be
     // written is rolled back whole and the others still commit.
@@ -195,7 +215,7 @@ void SqliteResponseStore::DrainPending() {
         bytes += turn_bytes;
         db_->connection.Exec("RELEASE turn");
         ++saved;
-        written.emplace_back(&turn, static_cast<std::size_t>(turn_bytes));
+        written.push_back(&turn);
       } catch (const std::exception& e) {
         db_->connection.Exec("ROLLBACK TO turn");
         db_->connection.Exec("RELEASE turn");
@@ -213,19 +233,9 @@ void SqliteResponseStore::DrainPending() {
     written.clear();
     LogFailure(Operation::kWrite, e.code(), e.what());
   }
-  // The turn just saved is the one the client continues next (previous_response_id).
-  for (auto& [turn, turn_bytes] : written) {
-    std::vector<nlohmann::json> items;
-    for (auto& item : turn->input_items) {
-      items.push_back(std::move(item));
-    }
-    if (auto output = turn->response.find("output");
-        output != turn->response.end() && output->is_array()) {
-      for (auto& item : *output) {
-        items.push_back(std::move(item));
-      }
-    }
-    db_->cache.Put(turn->id, std::move(items), turn_bytes);
+  // A turn saved again replaces the stored one; the cache fills on its next read.
+  for (const auto* turn : written) {
+    db_->cache.Erase(turn->id);
   }
   if (saved > 0) {
     metrics_.store_writes.Add({std::string(Label(WriteOutcome::kSaved))},
@@ -345,8 +355,8 @@ Awaitable<Lookup<std::vector<nlohmann::json>>> SqliteResponseStore::Conversation
 Awaitable<Lookup<std::vector<nlohmann::json>>> SqliteResponseStore::Items(
     std::vector<std::string> ids) {
   return Read<std::vector<nlohmann::json>>(
-      [ids = std::move(ids)](ResponseQueries& queries, std::int64_t cutoff) {
-        return queries.Items(ids, cutoff);
+      [this, ids = std::move(ids)](ResponseQueries& queries, std::int64_t cutoff) {
+        return queries.Items(ids, cutoff, db_->cache);
       });
 }
 

@@ -2,15 +2,15 @@
 
 namespace claudegate::store::sqlite {
 
-void TurnCache::Put(const std::string& id, std::vector<nlohmann::json> items, std::size_t bytes) {
+const std::vector<nlohmann::json>* TurnCache::Put(const std::string& id,
+                                                  std::vector<nlohmann::json> items,
+                                                  std::size_t bytes) {
   Erase(id);
-  if (bytes > max_bytes_) {
-    return;
-  }
   entries_.push_front(Entry{id, std::move(items), bytes});
   index_[id] = entries_.begin();
   bytes_ += bytes;
   Evict();
+  return &entries_.front().items;
 }
 
 const std::vector<nlohmann::json>* TurnCache::Find(const std::string& id) {
@@ -39,7 +39,7 @@ void TurnCache::Clear() {
 }
 
 void TurnCache::Evict() {
-  while (bytes_ > max_bytes_ && !entries_.empty()) {
+  while (bytes_ > max_bytes_ && entries_.size() > 1) {  // never the turn just put
     bytes_ -= entries_.back().bytes;
     index_.erase(entries_.back().id);
     entries_.pop_back();

@@ -47,6 +47,21 @@ TEST_F(SqliteResponseStoreTest, ConversationIsEveryTurnsInputsThenOutputsOldestF
   EXPECT_EQ(RunSync(store->Conversation("resp_9")).status, LookupStatus::kNotFound);
 }
 
+TEST_F(SqliteResponseStoreTest, ATurnSavedAgainIsReadAgainNotFromTheCache) {
+  auto store = Open();
+  store->Save(Turn("resp_1", std::nullopt, {"a1"}, {"b1"}, kStart, "first"));
+  ASSERT_EQ(RunSync(store->Conversation("resp_1")).value.at(0)["content"], "first");  // cached
+  ASSERT_EQ(RunSync(store->Items({"b1"})).value.at(0)["content"], "first");
+  store->Save(Turn("resp_1", std::nullopt, {"a1"}, {"b2"}, kStart, "second"));
+  auto conversation = RunSync(store->Conversation("resp_1"));
+  ASSERT_EQ(conversation.status, LookupStatus::kFound);
+  EXPECT_EQ(Ids(conversation.value), (std::vector<std::string>{"a1", "b2"}));
+  EXPECT_EQ(conversation.value[0]["content"], "second");
+  EXPECT_EQ(RunSync(store->Items({"b1"})).status, LookupStatus::kNotFound);
+  EXPECT_EQ(Query("SELECT count(*) FROM turns"), "1");
+  EXPECT_EQ(Query("SELECT group_concat(item_id) FROM item_index"), "a1,b2");
+}
+
 TEST_F(SqliteResponseStoreTest, AConversationWithADeletedTurnIsNotFoundNotPartial) {
   auto store = Open();
   store->Save(Turn("resp_1", std::nullopt, {"a1"}, {"b1"}));
@@ -61,9 +76,8 @@ TEST_F(SqliteResponseStoreTest, AConversationWithADeletedTurnIsNotFoundNotPartia
 TEST_F(SqliteResponseStoreTest, ItemsFindsEveryIdInOrderAndTheNewestOfDuplicates) {
   auto store = Open();
   store->Save(Turn("resp_1", std::nullopt, {"msg_1"}, {"fc_1"}));
-  auto second = Turn("resp_2", "resp_1", {"msg_1"}, {"fc_2"});
-  second.input_items[0]["content"] = "newer";  // the same item id again, as clients resend it
-  store->Save(second);
+  // The same item id again, as clients resend it.
+  store->Save(Turn("resp_2", "resp_1", {"msg_1"}, {"fc_2"}, kStart, "newer"));
   auto items = RunSync(store->Items({"fc_2", "msg_1", "fc_1"}));
   ASSERT_EQ(items.status, LookupStatus::kFound);
   EXPECT_EQ(Ids(items.value), (std::vector<std::string>{"fc_2", "msg_1", "fc_1"}));
@@ -112,7 +126,7 @@ TEST_F(SqliteResponseStoreTest, DeleteRemovesTheTurnAndItsItems) {
   EXPECT_EQ(RunSync(store->Get("resp_1")).status, LookupStatus::kNotFound);
   EXPECT_EQ(RunSync(store->Items({"i1"})).status, LookupStatus::kNotFound);
   EXPECT_EQ(RunSync(store->Delete("resp_1")), LookupStatus::kNotFound);
-  EXPECT_EQ(Query("SELECT count(*) FROM items"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM item_index"), "0");
 }
 
 TEST_F(SqliteResponseStoreTest, ExpiredTurnsAreInvisibleAtOnceAndPrunedLater) {
@@ -126,7 +140,7 @@ TEST_F(SqliteResponseStoreTest, ExpiredTurnsAreInvisibleAtOnceAndPrunedLater) {
   EXPECT_EQ(RunSync(store->Get("resp_new")).status, LookupStatus::kFound);
   // The chain reaches an expired turn: not a partial conversation.
   EXPECT_EQ(RunSync(store->Conversation("resp_new")).status, LookupStatus::kNotFound);
-  EXPECT_EQ(Query("SELECT count(*) FROM responses"), "2");  // invisible, not yet pruned
+  EXPECT_EQ(Query("SELECT count(*) FROM turns"), "2");  // invisible, not yet pruned
 
   auto* sqlite = dynamic_cast<sqlite::SqliteResponseStore*>(store.get());
   ASSERT_NE(sqlite, nullptr);
@@ -135,8 +149,8 @@ TEST_F(SqliteResponseStoreTest, ExpiredTurnsAreInvisibleAtOnceAndPrunedLater) {
     co_return true;
   }());
   EXPECT_EQ(metrics.store_pruned.Value({"expired"}), 1);
-  EXPECT_EQ(Query("SELECT group_concat(id) FROM responses"), "resp_new");
-  EXPECT_EQ(Query("SELECT count(*) FROM items"), "2");
+  EXPECT_EQ(Query("SELECT group_concat(id) FROM turns"), "resp_new");
+  EXPECT_EQ(Query("SELECT group_concat(item_id) FROM item_index"), "i2,o2");
 }
 
 TEST_F(SqliteResponseStoreTest, SizeLimitPrunesTheOldestTurns) {
@@ -144,10 +158,8 @@ TEST_F(SqliteResponseStoreTest, SizeLimitPrunesTheOldestTurns) {
   auto store = Open();
   const std::string big(64 * 1024, 'x');  // 40 turns of 64 KiB: 2.5 MiB against a 1 MiB limit
   for (int i = 0; i < 40; ++i) {
-    auto turn =
-        Turn("resp_" + std::to_string(i), std::nullopt, {"i" + std::to_string(i)}, {}, kStart + i);
-    turn.input_items[0]["content"] = big;
-    store->Save(std::move(turn));
+    store->Save(Turn("resp_" + std::to_string(i), std::nullopt, {"i" + std::to_string(i)}, {},
+                     kStart + i, big));
     RunSync([&]() -> Awaitable<bool> {  // one batch each, so pruning runs along the way
       co_await store->Flush();
       co_return true;
@@ -225,7 +237,7 @@ TEST_F(SqliteResponseStoreTest, DataSurvivesAReopenAndTheSchemaIsMigratedOnce) {
     store->Save(Turn("resp_1", std::nullopt, {"i1"}, {"o1"}));
     store->Save(Turn("resp_2", "resp_1", {"i2"}, {"o2"}));
   }  // no Flush: the destructor writes what is queued
-  EXPECT_EQ(Query("PRAGMA user_version"), "1");
+  EXPECT_EQ(Query("PRAGMA user_version"), "2");
   EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(Query("PRAGMA auto_vacuum"), "2");  // incremental
   struct stat info {};
@@ -243,7 +255,7 @@ TEST_F(SqliteResponseStoreTest, DataSurvivesAReopenAndTheSchemaIsMigratedOnce) {
       EXPECT_EQ(Ids(conversation.value), (std::vector<std::string>{"i1", "o1", "i2", "o2"}));
     }
   }
-  EXPECT_EQ(Query("PRAGMA user_version"), "1");
+  EXPECT_EQ(Query("PRAGMA user_version"), "2");
   EXPECT_EQ(Query("PRAGMA integrity_check"), "ok");
 }
 

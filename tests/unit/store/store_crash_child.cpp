@@ -32,22 +32,24 @@ int main(int argc, char** argv) {
   const std::string text(2000, 'y');
   net::io_context io;
   for (int i = 0; i < 1'000'000; ++i) {
-    store::StoredResponse turn;
-    turn.id = "resp_" + std::to_string(i);
+    const std::string id = "resp_" + std::to_string(i);
+    std::optional<std::string> previous;
     if (i > 0) {
-      turn.previous_id = "resp_" + std::to_string(i - 1);
+      previous = "resp_" + std::to_string(i - 1);
     }
-    turn.created_at = store::SystemUnixClock()();
-    turn.response = {{"id", turn.id}, {"output", nlohmann::json::array()}};
+    nlohmann::json response = {{"id", id},
+                               {"created_at", store::SystemUnixClock()()},
+                               {"output", nlohmann::json::array()}};
+    nlohmann::json input_items = nlohmann::json::array();
     for (int k = 0; k < 3; ++k) {
-      turn.input_items.push_back(
-          {{"id", turn.id + "_in" + std::to_string(k)}, {"type", "message"}, {"content", text}});
+      input_items.push_back(
+          {{"id", id + "_in" + std::to_string(k)}, {"type", "message"}, {"content", text}});
     }
     for (int k = 0; k < 2; ++k) {
-      turn.response["output"].push_back(
-          {{"id", turn.id + "_out" + std::to_string(k)}, {"type", "message"}, {"content", text}});
+      response["output"].push_back(
+          {{"id", id + "_out" + std::to_string(k)}, {"type", "message"}, {"content", text}});
     }
-    store->Save(std::move(turn));
+    store->Save(store::MakeStoredResponse(response, input_items, std::move(previous)));
     if ((i + 1) % 10 == 0 && (i + 1) % 100 != 0) {
       std::printf("queued %d\n", i + 1);  // the worker is writing these now
       std::fflush(stdout);

@@ -1,6 +1,7 @@
 // kill -9 in the middle of writes leaves a sound database: integrity_check ok, every turn the
-// store had flushed is there, and every turn that is there is whole (its response and all five of
-// its items). The writer is a separate process (store_crash_child.cpp), killed with SIGKILL.
+// store had flushed is there, and every turn that is there is whole (its response, its three input
+// and two output items, and their five item-index rows). The writer is a separate process
+// (store_crash_child.cpp), killed with SIGKILL.
 #include <array>
 #include <string>
 
@@ -93,14 +94,13 @@ TEST_F(StoreCrashTest, KillNineMidWriteLosesNoFlushedTurnAndLeavesNoHalfTurn) {
   ::close(pipe_fds[0]);
 
   EXPECT_EQ(Query("PRAGMA integrity_check"), "ok");
-  const int present = std::stoi(Query("SELECT count(*) FROM responses"));
+  const int present = std::stoi(Query("SELECT count(*) FROM turns"));
   EXPECT_GE(present, flushed);
-  // Every present turn is whole: exactly 3 input and 2 output items.
-  EXPECT_EQ(
-      Query("SELECT count(*) FROM responses AS r WHERE "
-            "(SELECT count(*) FROM items WHERE response_id = r.id AND is_output = 0) != 3 "
-            "OR (SELECT count(*) FROM items WHERE response_id = r.id AND is_output = 1) != 2"),
-      "0");
+  // Every present turn is whole: exactly 3 input and 2 output items, each indexed.
+  EXPECT_EQ(Query("SELECT count(*) FROM turns AS t WHERE json_array_length(t.input) != 3 "
+                  "OR json_array_length(t.response, '$.output') != 2 "
+                  "OR (SELECT count(*) FROM item_index WHERE turn = t.seq) != 5"),
+            "0");
   now = SystemUnixClock()();  // the child's turns carry the real time
   auto store = Open();
   for (int i = 0; i < flushed; ++i) {

@@ -26,23 +26,23 @@ inline nlohmann::json Item(const std::string& id, const std::string& text = "x")
   return {{"type", "message"}, {"id", id}, {"content", text}};
 }
 
-/// A turn with the given input and output item ids.
+/// A turn with the given input and output item ids, each item's content `text`.
 inline StoredResponse Turn(const std::string& id, std::optional<std::string> previous,
                            const std::vector<std::string>& inputs,
                            const std::vector<std::string>& outputs,
-                           std::int64_t created_at = kStart) {
-  StoredResponse turn;
-  turn.id = id;
-  turn.previous_id = std::move(previous);
-  turn.created_at = created_at;
-  turn.response = {{"id", id}, {"object", "response"}, {"output", nlohmann::json::array()}};
+                           std::int64_t created_at = kStart, const std::string& text = "x") {
+  nlohmann::json response = {{"id", id},
+                             {"object", "response"},
+                             {"created_at", created_at},
+                             {"output", nlohmann::json::array()}};
   for (const auto& output : outputs) {
-    turn.response["output"].push_back(Item(output));
+    response["output"].push_back(Item(output, text));
   }
+  nlohmann::json input_items = nlohmann::json::array();
   for (const auto& input : inputs) {
-    turn.input_items.push_back(Item(input));
+    input_items.push_back(Item(input, text));
   }
-  return turn;
+  return MakeStoredResponse(response, input_items, std::move(previous));
 }
 
 /// The ids of `items`, in order.

@@ -1,9 +1,10 @@
 /// @file sqlite_response_store.hpp
 /// The ResponseStore in an embedded SQLite database in the data directory (docs/configuration.md,
 /// "The store"). One worker thread owns the connection and runs every query; `Save` only queues
-/// (bounded) and the worker writes what has queued in one transaction, each turn whole or not at
-/// all. Expired turns are invisible at once and pruned in the background with the oldest turns
-/// beyond the size limit. Use MakeResponseStore() (make_store.hpp) rather than this directly.
+/// (bounded) and the worker writes what has queued within a few milliseconds in one transaction
+/// (group commit), each turn whole or not at all. Expired turns are invisible at once and pruned in
+/// the background with the oldest turns beyond the size limit. Use MakeResponseStore()
+/// (make_store.hpp) rather than this directly.
 #pragma once
 
 #include <atomic>
@@ -61,6 +62,7 @@ class SqliteResponseStore final : public ResponseStore {
 
   // Worker thread only.
   void OpenDatabase();
+  void ScheduleDrain();
   void DrainPending();
   void PruneNow();
   void SchedulePrune();
