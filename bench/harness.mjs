@@ -195,8 +195,14 @@ events { worker_connections 30000; multi_accept on; }
 //   slow  HTTPS, the stream dribbled at 16 bytes/s after its first 1 KiB (memory phase).
 function upstreamConf(ports, certs) {
   const { dir, head } = nginxCommon('upstream');
-  const sse = fs.readFileSync(path.join(BENCH, 'data', 'upstream_stream.sse'), 'utf8');
-  const json = fs.readFileSync(path.join(BENCH, 'data', 'upstream_message.json'), 'utf8').trim();
+  // Every message gets an id of its own, as from Anthropic: nginx fills in $request_id (32 random
+  // hex digits) per response. The Responses scenario with `store: true` saves each response under
+  // it; with one fixed id each save replaced the last and the database never grew.
+  const uniqueId = (text) => text.replace(/"msg_01Bench(Json|Stream)"/, '"msg_01$request_id"');
+  const sse = uniqueId(fs.readFileSync(path.join(BENCH, 'data', 'upstream_stream.sse'), 'utf8'));
+  const json = uniqueId(
+    fs.readFileSync(path.join(BENCH, 'data', 'upstream_message.json'), 'utf8').trim(),
+  );
   const locations = `
     location = /v1/messages {
       if ($http_accept ~* "application/json") { rewrite ^ /canned/json last; }

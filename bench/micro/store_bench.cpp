@@ -14,6 +14,7 @@
 #include <benchmark/benchmark.h>
 
 #include "claudegate/metrics/gateway_metrics.hpp"
+#include "claudegate/routes/responses_input.hpp"
 #include "claudegate/store/make_store.hpp"
 
 namespace claudegate::bench {
@@ -107,17 +108,21 @@ void BM_StoreItems2(benchmark::State& state) {
 BENCHMARK(BM_StoreItems2)->Unit(benchmark::kMicrosecond);
 
 // The write path as the bench's Responses scenario drives it: turns of 3 short input messages and
-// one output message, serialised as the route does (MakeStoredResponse) and written 16 to a
-// transaction (Flush). Reported per batch; divide by 16 for a turn.
+// one output message, named as in real traffic (the input items by the gateway's time-ordered
+// RandomItemId, the Response and its output after Anthropic's random message id), serialised as
+// the route does (MakeStoredResponse) and written 16 to a transaction (Flush). Reported per batch;
+// divide by 16 for a turn. The database grows with every iteration, as a real one does.
 void BM_StoreSave16Turns(benchmark::State& state) {
   StoreBench bench;
-  int next = 0;
   for (auto _ : state) {
     for (int k = 0; k < 16; ++k) {
-      const std::string id = "resp_w" + std::to_string(next++);
+      // Anthropic's message id is random; the Response and its output message are named after
+      // it (translate/response/responses_output.cpp). Input items get the gateway's own ids.
+      const std::string anthropic_id = routes::RandomItemId("x").substr(2);
+      const std::string id = "resp_" + anthropic_id;
       nlohmann::json input = nlohmann::json::array();
       for (int m = 0; m < 3; ++m) {
-        input.push_back({{"id", id + "_msg" + std::to_string(m)},
+        input.push_back({{"id", routes::RandomItemId("msg")},
                          {"type", "message"},
                          {"role", "user"},
                          {"content", "And roughly how many people live there? One sentence."}});
@@ -127,7 +132,7 @@ void BM_StoreSave16Turns(benchmark::State& state) {
           {"object", "response"},
           {"status", "completed"},
           {"output",
-           {{{"id", id + "_out"},
+           {{{"id", "msg_" + anthropic_id},
              {"type", "message"},
              {"role", "assistant"},
              {"content", {{{"type", "output_text"}, {"text", "About 2.1 million people."}}}}}}}};

@@ -1,6 +1,8 @@
 #include "claudegate/routes/responses_input.hpp"
 
 #include <array>
+#include <chrono>
+#include <cstdint>
 
 #include <openssl/rand.h>
 
@@ -39,14 +41,24 @@ bool IsItemReference(const json& item) {
 }  // namespace
 
 std::string RandomItemId(std::string_view prefix) {
-  std::array<unsigned char, 12> bytes{};
+  // The time first (milliseconds since the epoch, 12 hex digits), then 48 random bits, as UUIDv7
+  // does (RFC 9562, section 5.7): ids made one after another sort one after another, so the
+  // store's index of item ids grows at its end instead of dirtying a random page per id
+  // (docs/performance.md, "Stored responses"). 48 random bits per millisecond keep them unique.
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::array<unsigned char, 6> random{};
   // RAND_bytes only fails when the CSPRNG cannot be seeded, which OpenSSL treats as fatal at
   // start-up long before a request arrives; the ids need uniqueness, not secrecy.
-  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  RAND_bytes(random.data(), static_cast<int>(random.size()));
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id(prefix);
   id += '_';
-  for (const unsigned char byte : bytes) {
+  for (int shift = 44; shift >= 0; shift -= 4) {
+    id += kHex[(static_cast<std::uint64_t>(millis) >> static_cast<unsigned>(shift)) & 0xFU];
+  }
+  for (const unsigned char byte : random) {
     id += kHex[byte >> 4U];
     id += kHex[byte & 0xFU];
   }

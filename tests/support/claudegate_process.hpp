@@ -2,9 +2,6 @@
 // test names, stdout and stderr into one pipe, its own data directory.
 #pragma once
 
-#include <sys/resource.h>
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -12,6 +9,9 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/types.h>
 
 namespace claudegate::testing {
 

@@ -1,6 +1,7 @@
 // The stored-response steps of POST /v1/responses that need no I/O (routes/responses_input.hpp).
 #include "claudegate/routes/responses_input.hpp"
 
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -100,6 +101,26 @@ TEST(RandomItemId, PrefixAndTwentyFourHexDigits) {
   EXPECT_TRUE(a.starts_with("msg_"));
   EXPECT_EQ(a.find_first_not_of("0123456789abcdef", 4), std::string::npos);
   EXPECT_NE(a, b);
+}
+
+// Time first (UUIDv7's layout): ids made later sort after earlier ones once the clock has moved,
+// so the store's item-id index grows at its end (docs/performance.md, "Stored responses").
+TEST(RandomItemId, LaterIdsSortAfterEarlierOnes) {
+  const std::string first = RandomItemId("msg");
+  std::string later = RandomItemId("msg");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  // The first 12 hex digits are the millisecond: wait for the next one (bounded).
+  while (later.compare(4, 12, first, 4, 12) == 0 && std::chrono::steady_clock::now() < deadline) {
+    later = RandomItemId("msg");
+  }
+  ASSERT_NE(later.substr(4, 12), first.substr(4, 12)) << "the clock did not move in 2 s";
+  EXPECT_LT(first, later);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const long long stamped = std::stoll(later.substr(4, 12), nullptr, 16);
+  EXPECT_LE(stamped, now_ms);
+  EXPECT_GT(stamped, now_ms - 60'000);
 }
 
 }  // namespace
