@@ -36,6 +36,10 @@ translate::ResponseMeta MakeMeta(const translate::ResponsesRequest& request,
   meta.model = model;
   meta.created_at = UnixNow();
   meta.echo = request.echo;
+  // The Response and its output items are named by the gateway, time first, not after
+  // Anthropic's random message id: a stored turn's ids then go at the end of the store's indexes
+  // (docs/performance.md, "Stored responses").
+  meta.id_base = TimeOrderedIdBase();
   return meta;
 }
 
@@ -115,7 +119,8 @@ template <typename Keep>
 Awaitable<Outcome> ReplyWithoutGenerating(RequestContext& ctx,
                                           const translate::ResponsesRequest& request, Keep keep) {
   const translate::ResponseMeta meta = MakeMeta(request, request.anthropic.requested_model);
-  nlohmann::json response = translate::ResponseSkeleton(meta, RandomItemId("resp"), "completed");
+  nlohmann::json response =
+      translate::ResponseSkeleton(meta, translate::ResponseId(meta.id_base), "completed");
   response["usage"] = translate::ResponseUsage(translate::Usage{});
   keep(response);
   if (!request.anthropic.stream) {

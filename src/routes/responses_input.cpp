@@ -40,7 +40,7 @@ bool IsItemReference(const json& item) {
 
 }  // namespace
 
-std::string RandomItemId(std::string_view prefix) {
+std::string TimeOrderedIdBase() {
   // The time first (milliseconds since the epoch, 12 hex digits), then 48 random bits, as UUIDv7
   // does (RFC 9562, section 5.7): ids made one after another sort one after another, so the
   // store's index of item ids grows at its end instead of dirtying a random page per id
@@ -53,8 +53,8 @@ std::string RandomItemId(std::string_view prefix) {
   // start-up long before a request arrives; the ids need uniqueness, not secrecy.
   RAND_bytes(random.data(), static_cast<int>(random.size()));
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(prefix);
-  id += '_';
+  std::string id;
+  id.reserve(24);
   for (int shift = 44; shift >= 0; shift -= 4) {
     id += kHex[(static_cast<std::uint64_t>(millis) >> static_cast<unsigned>(shift)) & 0xFU];
   }
@@ -62,6 +62,13 @@ std::string RandomItemId(std::string_view prefix) {
     id += kHex[byte >> 4U];
     id += kHex[byte & 0xFU];
   }
+  return id;
+}
+
+std::string RandomItemId(std::string_view prefix) {
+  std::string id(prefix);
+  id += '_';
+  id += TimeOrderedIdBase();
   return id;
 }
 

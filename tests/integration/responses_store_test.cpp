@@ -3,6 +3,8 @@
 // cannot open, and input_tokens (the WebSocket: responses_socket_test.cpp). SQLite is real, in a
 // per-test directory.
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -81,6 +83,42 @@ TEST(ResponsesStore, ContinuesWithPreviousResponseIdStreamAndNot) {
   EXPECT_EQ(Transcript(upstream.requests().back().JsonBody()),
             "user:Capital of France?|assistant:Paris.|user:Population?|assistant:Paris.|"
             "user:Thanks.|");
+}
+
+// Responses are named by the gateway, time first, not after Anthropic's message id: two answers
+// carrying the same upstream id are two stored turns, and a later one sorts after an earlier one
+// (the store's indexes grow at their end; docs/performance.md, "Stored responses").
+TEST(ResponsesStore, EachResponseGetsItsOwnTimeOrderedId) {
+  TempDir dir;
+  // One transcript, one message id, for every call.
+  const auto same_answer = TextStreamTranscript("claude-sonnet-5-5", {"Same."}, 10, 3);
+  FakeUpstream upstream([same_answer](const RecordedRequest&) { return StreamOk(same_answer); });
+  TestGateway gw(StoringConfig(upstream, dir));
+  std::vector<std::string> ids;
+  for (const bool stream : {false, true, false}) {
+    auto answer = PostJson(gw.port(), {{"model", "sonnet"}, {"stream", stream}, {"input", "Hi"}});
+    ASSERT_TRUE(answer);
+    ASSERT_EQ(answer->status, 200) << answer->body();
+    const std::string body = answer->body();
+    const auto at = body.find("\"id\":\"resp_");
+    ASSERT_NE(at, std::string::npos) << body;
+    ids.push_back(body.substr(at + 6, body.find('"', at + 6) - at - 6));
+  }
+  ASSERT_EQ(ids.size(), 3U);
+  EXPECT_NE(ids[0], ids[1]);
+  EXPECT_NE(ids[1], ids[2]);
+  for (const auto& id : ids) {
+    EXPECT_EQ(id.size(), 5U + 24U) << id;
+    auto stored = Get(gw.port(), "/v1/responses/" + id);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->status, 200) << id;
+    const json response = json::parse(stored->body());
+    // The output message is named after its Response.
+    EXPECT_EQ(response["output"][0]["id"], "msg_" + id.substr(5) + "_0");
+  }
+  // The first 12 hex digits are milliseconds: never decreasing from one turn to the next.
+  EXPECT_LE(ids[0].substr(5, 12), ids[1].substr(5, 12));
+  EXPECT_LE(ids[1].substr(5, 12), ids[2].substr(5, 12));
 }
 
 TEST(ResponsesStore, RetrieveListDeleteAndNotFound) {

@@ -25,7 +25,10 @@ namespace claudegate::routes {
 /// Makes a fresh random id with the given prefix, e.g. `msg_…` (injectable for goldens).
 using ItemIdSource = std::function<std::string(std::string_view prefix)>;
 
-/// 24 random hex digits after the prefix and an underscore, as OpenAI's ids look.
+/// 24 hex digits, time first: 12 of the milliseconds since the epoch, then 48 random bits
+/// (UUIDv7's layout), so that ids made later sort after earlier ones.
+[[nodiscard]] std::string TimeOrderedIdBase();
+/// The prefix, an underscore and a TimeOrderedIdBase, as OpenAI's ids look.
 [[nodiscard]] std::string RandomItemId(std::string_view prefix);
 
 /// `input` as an array of items, each with an `id`: a string becomes one user `message` item with

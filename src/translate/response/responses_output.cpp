@@ -21,15 +21,16 @@ std::string StringOr(const json& obj, std::string_view key, std::string fallback
 
 }  // namespace
 
-std::string ResponseId(std::string_view message_id) {
-  return "resp_" + std::string(BaseId(message_id));
+std::string ResponseIdBase(const ResponseMeta& meta, std::string_view message_id) {
+  return meta.id_base.empty() ? std::string(BaseId(message_id)) : meta.id_base;
 }
 
-std::string OutputItemId(std::string_view prefix, std::string_view message_id,
-                         std::size_t output_index) {
+std::string ResponseId(std::string_view base) { return "resp_" + std::string(base); }
+
+std::string OutputItemId(std::string_view prefix, std::string_view base, std::size_t output_index) {
   std::string id(prefix);
   id += '_';
-  id += BaseId(message_id);
+  id += base;
   id += '_';
   id += std::to_string(output_index);
   return id;
@@ -162,7 +163,8 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
   const std::string message_id = StringOr(message, "id");
   const std::string stop_reason = StringOr(message, "stop_reason");
   const ResponseStatus status = StatusForStopReason(stop_reason);
-  json out = ResponseSkeleton(meta, ResponseId(message_id), status.status);
+  const std::string id_base = ResponseIdBase(meta, message_id);
+  json out = ResponseSkeleton(meta, ResponseId(id_base), status.status);
   out["incomplete_details"] = status.incomplete_details;
   json& output = out["output"];
   const ToolNameMap names = ToolNameMap::FromResponsesTools(
@@ -174,7 +176,7 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
     const std::string type = StringOr(block, "type");
     if (type == "text") {
       const std::string text = StringOr(block, "text");
-      json item = MessageItem(OutputItemId("msg", message_id, output.size()), &text, "completed");
+      json item = MessageItem(OutputItemId("msg", id_base, output.size()), &text, "completed");
       if (const auto citations = block.find("citations"); citations != block.end()) {
         item["content"][0]["annotations"] = UrlCitations(*citations, 0, CodePointCount(text));
       }
@@ -190,11 +192,11 @@ Result<json> ToResponse(const json& message, const ResponseMeta& meta) {
       output.push_back(WebSearchCallItem(block, result));
     } else if (type == "thinking") {
       const std::string thinking = StringOr(block, "thinking");
-      output.push_back(ReasoningItem(OutputItemId("rs", message_id, output.size()), &thinking,
+      output.push_back(ReasoningItem(OutputItemId("rs", id_base, output.size()), &thinking,
                                      StringOr(block, "signature")));
     } else if (type == "redacted_thinking") {
       output.push_back(
-          ReasoningItem(OutputItemId("rs", message_id, output.size()), nullptr,
+          ReasoningItem(OutputItemId("rs", id_base, output.size()), nullptr,
                         std::string(kRedactedThinkingPrefix) + StringOr(block, "data")));
     } else if (type == "tool_use") {
       // A string `partial_json` is what MessageAccumulator keeps when the input did not parse

@@ -73,7 +73,8 @@ void ResponsesStreamTranslator::EnsureStarted(std::string& out) {
     return;
   }
   started_ = true;
-  snapshot_ = ResponseSkeleton(meta_, ResponseId(message_id_), "in_progress");
+  id_base_ = ResponseIdBase(meta_, message_id_);
+  snapshot_ = ResponseSkeleton(meta_, ResponseId(id_base_), "in_progress");
   Emit("response.created", {{"response", snapshot_}}, out);
   Emit("response.in_progress", {{"response", snapshot_}}, out);
 }
@@ -104,11 +105,11 @@ void ResponsesStreamTranslator::OnBlockStart(const anthropic::BlockStart& event)
   json item;
   if (event.type == BlockType::kText) {
     block->kind = BlockKind::kText;
-    block->item_id = OutputItemId("msg", message_id_, index);
+    block->item_id = OutputItemId("msg", id_base_, index);
     item = MessageItem(block->item_id, nullptr, "in_progress");
   } else if (event.type == BlockType::kThinking || event.type == BlockType::kRedactedThinking) {
     block->kind = event.type == BlockType::kThinking ? BlockKind::kThinking : BlockKind::kRedacted;
-    block->item_id = OutputItemId("rs", message_id_, index);
+    block->item_id = OutputItemId("rs", id_base_, index);
     item = ReasoningItem(block->item_id, nullptr, "");
     if (event.data && block->kind == BlockKind::kRedacted) {
       block->text = *event.data;

@@ -302,6 +302,45 @@ TEST(ToResponse, MapsUsageAndCachedTokens) {
   EXPECT_EQ((*response)["store"], false);
 }
 
+// The route names each Response itself (ResponseMeta::id_base): the Response and its output items
+// take that base, stream and non-stream alike, and Anthropic's message id names nothing.
+TEST(ResponseIdBase, TheRoutesBaseNamesTheResponseAndItsItemsInBothPaths) {
+  ResponseMeta meta = Meta();
+  meta.id_base = "0190aabbccdd112233445566";
+  const auto message = nlohmann::json::parse(R"({
+    "id": "msg_01Random", "stop_reason": "end_turn",
+    "content": [{"type": "thinking", "thinking": "t", "signature": "s"},
+                {"type": "text", "text": "Hi"}],
+    "usage": {"input_tokens": 1, "output_tokens": 1}})");
+  const auto response = ToResponse(message, meta);
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ((*response)["id"], "resp_0190aabbccdd112233445566");
+  EXPECT_EQ((*response)["output"][0]["id"], "rs_0190aabbccdd112233445566_0");
+  EXPECT_EQ((*response)["output"][1]["id"], "msg_0190aabbccdd112233445566_1");
+
+  ResponsesStreamTranslator translator(meta);
+  std::string out;
+  sse::Decoder decoder;
+  const std::string wire =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":"
+      "\"msg_01Random\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],"
+      "\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+      "\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n"
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+      "\"end_turn\"},\"usage\":{\"output_tokens\":1}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  ASSERT_TRUE(decoder.Feed(wire, [&](const sse::Event& event) { translator.OnEvent(event, out); }));
+  translator.OnUpstreamEnd(out);
+  ASSERT_TRUE(translator.done());
+  EXPECT_EQ(translator.response()["id"], "resp_0190aabbccdd112233445566");
+  EXPECT_EQ(translator.response()["output"][0]["id"], "msg_0190aabbccdd112233445566_0");
+  EXPECT_EQ(out.find("01Random"), std::string::npos) << out;
+}
+
 TEST(ToResponse, RejectsMessageWithoutContent) {
   EXPECT_FALSE(ToResponse(nlohmann::json::object(), Meta()).has_value());
 }

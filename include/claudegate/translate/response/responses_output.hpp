@@ -18,8 +18,8 @@
 ///   with the client's `name` and its `namespace`;
 /// - web search blocks and citations: see web_search_output.hpp; other server-tool and unknown
 ///   blocks are skipped.
-/// Item ids are `msg_<base>_<output index>` and `rs_<base>_<output index>`, where `<base>` is the
-/// upstream message id without its `msg_` prefix; the response id is `resp_<base>`.
+/// Item ids are `msg_<base>_<output index>` and `rs_<base>_<output index>`, and the response id is
+/// `resp_<base>`, where `<base>` is `ResponseMeta::id_base` (ResponseIdBase).
 ///
 /// All functions are pure and thread-safe.
 #pragma once
@@ -44,12 +44,19 @@ struct ResponseMeta {
   std::string model;            ///< Echoed `model` (the client's requested name).
   std::int64_t created_at = 0;  ///< Unix seconds.
   nlohmann::json echo;          ///< `ResponsesRequest::echo`; null is treated as `{}`.
+  /// The base of the Response's id and its output items' ids. The route gives each Response a
+  /// time-ordered one of its own (routes::TimeOrderedIdBase), so that the ids a store indexes are
+  /// appended to its indexes, not inserted at random places (docs/performance.md, "Stored
+  /// responses"). Empty: the upstream message id without its `msg_` prefix.
+  std::string id_base;
 };
 
-/// `resp_<base>` for an upstream message id (`msg_<base>`).
-[[nodiscard]] std::string ResponseId(std::string_view message_id);
+/// `meta.id_base`, or when it is empty the upstream message id (`msg_<base>`) without `msg_`.
+[[nodiscard]] std::string ResponseIdBase(const ResponseMeta& meta, std::string_view message_id);
+/// `resp_<base>`.
+[[nodiscard]] std::string ResponseId(std::string_view base);
 /// `<prefix>_<base>_<output_index>`, e.g. `msg_01abc_0`, for message and reasoning items.
-[[nodiscard]] std::string OutputItemId(std::string_view prefix, std::string_view message_id,
+[[nodiscard]] std::string OutputItemId(std::string_view prefix, std::string_view base,
                                        std::size_t output_index);
 
 /// The Responses `usage` object: `input_tokens` (including cache reads and writes, as chat's

@@ -137,6 +137,7 @@ class ResponsesStreamTranslator : private anthropic::EventVisitor {
   ToolNameMap names_;  // From meta_.echo's `tools`.
   bool forward_pings_;
   std::string message_id_;
+  std::string id_base_;  ///< ResponseIdBase, fixed when the Response starts.
   std::string stop_reason_;
   anthropic::EventReader reader_;
   std::string* out_ = nullptr;  // The caller's buffer during OnEvent.
