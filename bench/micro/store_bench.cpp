@@ -108,18 +108,16 @@ void BM_StoreItems2(benchmark::State& state) {
 BENCHMARK(BM_StoreItems2)->Unit(benchmark::kMicrosecond);
 
 // The write path as the bench's Responses scenario drives it: turns of 3 short input messages and
-// one output message, named as in real traffic (the input items by the gateway's time-ordered
-// RandomItemId, the Response and its output after Anthropic's random message id), serialised as
-// the route does (MakeStoredResponse) and written 16 to a transaction (Flush). Reported per batch;
-// divide by 16 for a turn. The database grows with every iteration, as a real one does.
+// one output message, named as the route names them (time-ordered ids: RandomItemId for the
+// input items, TimeOrderedIdBase for the Response and its output), serialised as the route does
+// (MakeStoredResponse) and written 16 to a transaction (Flush). Reported per batch; divide by 16
+// for a turn. The database grows with every iteration, as a real one does.
 void BM_StoreSave16Turns(benchmark::State& state) {
   StoreBench bench;
   for (auto _ : state) {
     for (int k = 0; k < 16; ++k) {
-      // Anthropic's message id is random; the Response and its output message are named after
-      // it (translate/response/responses_output.cpp). Input items get the gateway's own ids.
-      const std::string anthropic_id = routes::RandomItemId("x").substr(2);
-      const std::string id = "resp_" + anthropic_id;
+      const std::string base = routes::TimeOrderedIdBase();
+      const std::string id = "resp_" + base;
       nlohmann::json input = nlohmann::json::array();
       for (int m = 0; m < 3; ++m) {
         input.push_back({{"id", routes::RandomItemId("msg")},
@@ -132,7 +130,7 @@ void BM_StoreSave16Turns(benchmark::State& state) {
           {"object", "response"},
           {"status", "completed"},
           {"output",
-           {{{"id", "msg_" + anthropic_id},
+           {{{"id", "msg_" + base + "_0"},
              {"type", "message"},
              {"role", "assistant"},
              {"content", {{{"type", "output_text"}, {"text", "About 2.1 million people."}}}}}}}};
