@@ -1,15 +1,11 @@
 // The claudegate binary as a process: start-up refusals and their exit codes, --check-config,
 // --version, and a clean exit 0 on SIGTERM.
 #include <chrono>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "support/claudegate_process.hpp"
 #include "support/test_client.hpp"

@@ -67,7 +67,7 @@ ResponseQueries::ResponseQueries(Connection& connection)
                     "SELECT t.id FROM item_index AS x JOIN turns AS t ON t.seq = x.turn "
                     "WHERE x.item_id = ?1 AND t.created_at >= ?2 ORDER BY x.turn DESC LIMIT 1"),
       exists_(connection.get(), "SELECT 1 FROM turns WHERE id = ?1 AND created_at >= ?2"),
-      input_(connection.get(), "SELECT input FROM turns WHERE id = ?1") {}
+      input_(connection.get(), "SELECT input FROM turns WHERE id = ?1 AND created_at >= ?2") {}
 
 std::int64_t ResponseQueries::Insert(const StoredResponse& turn, std::int64_t created_at) {
   Delete(turn.id);  // saving a turn again replaces it
@@ -172,12 +172,14 @@ Lookup<std::vector<nlohmann::json>> ResponseQueries::Items(const std::vector<std
       }
     }
     const auto* items = turn.empty() ? nullptr : TurnItems(turn, cache);
+    if (items == nullptr) {
+      result.value.clear();
+      return result;
+    }
     // The last item with the id: outputs come after inputs, as the item rows' order was.
-    const auto found = items == nullptr
-                           ? std::vector<nlohmann::json>::const_reverse_iterator()
-                           : std::find_if(items->rbegin(), items->rend(),
-                                          [&](const auto& item) { return HasId(item, id); });
-    if (items == nullptr || found == items->rend()) {
+    const auto found = std::find_if(items->rbegin(), items->rend(),
+                                    [&](const auto& item) { return HasId(item, id); });
+    if (found == items->rend()) {
       result.value.clear();
       return result;
     }
@@ -199,31 +201,25 @@ Lookup<ItemPage> ResponseQueries::InputItems(const std::string& id,
                                              std::size_t limit, ListOrder order,
                                              std::int64_t cutoff) {
   Lookup<ItemPage> result;
-  if (!Exists(id, cutoff)) {
-    return result;
-  }
-  result.status = LookupStatus::kFound;
   nlohmann::json inputs;
   {
     StatementUse use(input_);
     use->Bind(1, id);
+    use->Bind(2, cutoff);
     if (!use->Step()) {
       return result;
     }
     inputs = Parse(use->Text(0));
   }
+  result.status = LookupStatus::kFound;
   if (!inputs.is_array()) {
     return result;
   }
-  std::vector<nlohmann::json*> page_order;
-  page_order.reserve(inputs.size());
-  for (auto& item : inputs) {
-    page_order.push_back(&item);
-  }
-  if (order == ListOrder::kDescending) {
-    std::reverse(page_order.begin(), page_order.end());
-  }
-  auto from = page_order.begin();
+  // Walk the items by their position in the page order: k-th of the list is inputs[at(k)].
+  const std::size_t count = inputs.size();
+  const bool ascending = order == ListOrder::kAscending;
+  auto at = [&](std::size_t k) { return ascending ? k : count - 1 - k; };
+  std::size_t next = 0;
   if (after) {
     // The cursor is the first input item with that id; one that is not an input item of this
     // turn has nothing after it.
@@ -232,16 +228,16 @@ Lookup<ItemPage> ResponseQueries::InputItems(const std::string& id,
     if (first == inputs.end()) {
       return result;
     }
-    from = std::find(page_order.begin(), page_order.end(), &*first) + 1;
+    next = at(static_cast<std::size_t>(first - inputs.begin())) + 1;
   }
   // OpenAI's list bounds (1..100, https://platform.openai.com/docs/api-reference/responses).
   limit = std::clamp<std::size_t>(limit, 1, 100);
-  for (auto it = from; it != page_order.end(); ++it) {
+  for (; next < count; ++next) {
     if (result.value.items.size() == limit) {
       result.value.has_more = true;
       break;
     }
-    result.value.items.push_back(std::move(**it));
+    result.value.items.push_back(std::move(inputs[at(next)]));
   }
   return result;
 }

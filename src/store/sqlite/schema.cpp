@@ -79,8 +79,7 @@ void ConvertItemRowsToTurnRows(Connection& connection) {
     const std::string id(turn->Text(0));
     std::string input = "[";
     std::string output = "[";
-    std::vector<std::string> input_ids;
-    std::vector<std::string> output_ids;
+    std::vector<std::string> item_ids;  // in seq order: inputs, then outputs
     {
       StatementUse item(items);
       item->Bind(1, id);
@@ -92,7 +91,7 @@ void ConvertItemRowsToTurnRows(Connection& connection) {
         }
         into += item->Text(2);
         if (!item->IsNull(1)) {
-          (is_output ? output_ids : input_ids).emplace_back(item->Text(1));
+          item_ids.emplace_back(item->Text(1));
         }
       }
     }
@@ -115,8 +114,7 @@ void ConvertItemRowsToTurnRows(Connection& connection) {
       use->Step();
     }
     const std::int64_t seq = connection.LastInsertRowid();
-    input_ids.insert(input_ids.end(), output_ids.begin(), output_ids.end());
-    for (const auto& item_id : input_ids) {
+    for (const auto& item_id : item_ids) {
       StatementUse use(index);
       use->Bind(1, item_id);
       use->Bind(2, seq);
