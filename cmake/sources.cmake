@@ -1,8 +1,8 @@
 # The product sources, listed instead of globbed: adding a file is a visible change to this list, and
 # a stray or half-deleted file in a working tree never ends up in the build. Keep it alphabetical,
-# one per line, relative to the repository root. Both the root CMakeLists.txt (claudegate_core) and
-# fuzz/CMakeLists.txt (claudegate_fuzz_core) use this one list; src/main.cpp is not in it (it is
-# only the daemon executable's).
+# one per line, relative to the repository root. The root CMakeLists.txt builds them into
+# claudegate_core, which the daemon, the tests, the fuzz targets and the benchmarks link; src/main.cpp
+# is not in it (it is only the daemon executable's).
 set(CLAUDEGATE_CORE_SOURCES
   src/anthropic/block_delta_scan.cpp
   src/anthropic/body_fields.cpp
@@ -41,6 +41,13 @@ set(CLAUDEGATE_CORE_SOURCES
   src/exchange/useful_headers.cpp
   src/gateway.cpp
   src/json/writer.cpp
+  src/keys/key_command.cpp
+  src/keys/key_json.cpp
+  src/keys/key_limits.cpp
+  src/keys/key_registry.cpp
+  src/keys/key_sync.cpp
+  src/keys/key_text.cpp
+  src/keys/price_table.cpp
   src/logging.cpp
   src/metrics/gateway_metrics.cpp
   src/metrics/plan_state.cpp
@@ -49,6 +56,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/middleware/auth.cpp
   src/middleware/auth_throttle.cpp
   src/middleware/client_address.cpp
+  src/middleware/key_limits.cpp
   src/middleware/metrics_middleware.cpp
   src/middleware/middleware.cpp
   src/middleware/plan_guard.cpp
@@ -56,6 +64,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/middleware/router.cpp
   src/routes/chat_completions_handler.cpp
   src/routes/health_handler.cpp
+  src/routes/key_handler.cpp
   src/routes/messages_handler.cpp
   src/routes/models_handler.cpp
   src/routes/openai_request.cpp
@@ -79,9 +88,12 @@ set(CLAUDEGATE_CORE_SOURCES
   src/sse/encoder.cpp
   src/store/make_store.cpp
   src/store/sqlite/connection.cpp
+  src/store/sqlite/database_file.cpp
+  src/store/sqlite/key_queries.cpp
   src/store/sqlite/pruning.cpp
   src/store/sqlite/response_queries.cpp
   src/store/sqlite/schema.cpp
+  src/store/sqlite/sqlite_key_store.cpp
   src/store/sqlite/sqlite_response_store.cpp
   src/store/sqlite/turn_cache.cpp
   src/store/stored_response.cpp

@@ -3,11 +3,13 @@
 #include <future>
 #include <thread>
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "claudegate/config/open_files.hpp"
 #include "claudegate/credentials/make_credential_source.hpp"
 #include "claudegate/gateway.hpp"
+#include "claudegate/keys/key_command.hpp"
 #include "claudegate/logging.hpp"
 #include "claudegate/upstream/https_token_endpoint.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
@@ -116,6 +118,11 @@ int RunApp(const std::vector<std::string>& args, const config::EnvLookup& env, s
   if (command_line->check_config) {
     out << config::DescribeConfig(config);
     return kExitOk;
+  }
+  if (command_line->key_command) {
+    // The command's output is JSON on stdout; what the store logs goes to stderr.
+    spdlog::set_default_logger(spdlog::stderr_logger_st("claudegate-key"));
+    return keys::RunKeyCommand(command_line->key_args, config, out, err);
   }
 
   logging::Configure(config.logging);

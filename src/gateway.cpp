@@ -4,14 +4,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "claudegate/keys/key_sync.hpp"
 #include "claudegate/middleware/access_log.hpp"
 #include "claudegate/middleware/auth.hpp"
+#include "claudegate/middleware/key_limits.hpp"
 #include "claudegate/middleware/metrics_middleware.hpp"
 #include "claudegate/middleware/plan_guard.hpp"
 #include "claudegate/middleware/request_id.hpp"
 #include "claudegate/middleware/router.hpp"
 #include "claudegate/routes/chat_completions_handler.hpp"
 #include "claudegate/routes/health_handler.hpp"
+#include "claudegate/routes/key_handler.hpp"
 #include "claudegate/routes/messages_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
 #include "claudegate/routes/responses_handler.hpp"
@@ -25,6 +28,7 @@ struct Gateway::Handlers {
   routes::ChatCompletionsHandler chat;
   routes::MessagesHandler messages;
   routes::ResponsesHandler responses;
+  routes::KeyHandler keys;
 };
 
 namespace {
@@ -68,6 +72,13 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
   router->Add(get, "/v1/responses", websocket);
   router->Add(get, "/responses", websocket);
 
+  // LiteLLM's key management (docs/keys.md).
+  router->Add(post, "/key/generate", [&h](RequestContext& ctx) { return h.keys.Generate(ctx); });
+  router->Add(post, "/key/update", [&h](RequestContext& ctx) { return h.keys.Update(ctx); });
+  router->Add(post, "/key/delete", [&h](RequestContext& ctx) { return h.keys.Delete(ctx); });
+  router->Add(get, "/key/info", [&h](RequestContext& ctx) { return h.keys.Info(ctx); });
+  router->Add(get, "/key/list", [&h](RequestContext& ctx) { return h.keys.List(ctx); });
+
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
   router->Add(get, "/health/liveness", liveness);
@@ -87,11 +98,14 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
 //   4. Auth refuses before any route work (health probes are exempt inside it). It is also the
 //      header gate (`gate`): the session asks it before reading a body, and the refusal decided
 //      there is answered here, so it is logged and counted like any other.
-//   5. PlanGuard (opt-in) refuses usage-spending calls while the plan limit is reached; after
+//   5. KeyLimits applies a virtual key's model list and limits (Auth identified the key), and
+//      charges its tokens after the reply; the master key passes.
+//   6. PlanGuard (opt-in) refuses usage-spending calls while the plan limit is reached; after
 //      Auth, so strangers learn nothing about the plan.
-//   6. Router is terminal: 404/405 or the route handler.
+//   7. Router is terminal: 404/405 or the route handler.
 std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config,
                                                     const Gateway::Handlers& handlers,
+                                                    keys::KeyRegistry& keys,
                                                     metrics::GatewayMetrics& metrics,
                                                     std::function<std::size_t()> open_connections,
                                                     const middleware::HeaderGate*& gate) {
@@ -104,9 +118,10 @@ std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config
                                                   .block = config.auth_throttle.block};
   auto auth = std::make_unique<middleware::AuthMiddleware>(
       config.master_key, config.metrics_public, throttle,
-      middleware::TrustedProxies(config.trusted_proxies));
+      middleware::TrustedProxies(config.trusted_proxies), &keys);
   gate = auth.get();
   steps.push_back(std::move(auth));
+  steps.push_back(std::make_unique<middleware::KeyLimitsMiddleware>(keys, config.models));
   steps.push_back(std::make_unique<middleware::PlanGuardMiddleware>(config.plan_guard, metrics));
   steps.push_back(BuildRouter(handlers, std::move(open_connections)));
   return std::make_unique<middleware::Pipeline>(std::move(steps));
@@ -120,12 +135,14 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
     : config_(config),
       upstream_(upstream),
       pool_sweep_(io),
+      key_sync_(io),
       credentials_(std::move(credentials)),
       metrics_(std::make_unique<metrics::GatewayMetrics>(config.models)),
       // Turned off: null, and the Responses routes say so; failing to open: a store that answers
       // "unavailable" (make_store.hpp), so the daemon serves everything else.
       responses_store_(config.store.enabled ? store::MakeResponseStore(config, *metrics_)
                                             : nullptr),
+      keys_(std::make_unique<keys::KeyRegistry>(store::SystemUnixClock())),
       handlers_(std::make_unique<Handlers>(Handlers{
           routes::ModelsHandler(config.models),
           routes::HealthHandler(config, *credentials_, *metrics_),
@@ -137,16 +154,43 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
           routes::ResponsesHandler(
               config,
               upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()},
-              responses_store_)})),
+              responses_store_),
+          routes::KeyHandler(OpenKeyStore(config), *keys_, store::SystemUnixClock())})),
       pipeline_(BuildPipeline(
-          config, *handlers_, *metrics_,
+          config, *handlers_, *keys_, *metrics_,
           [this] { return server_ ? server_->active_connections() : 0; }, gate_)),
       server_(std::make_unique<server::Server>(io, config, *pipeline_, gate_)) {}
 
-Gateway::~Gateway() = default;
+Gateway::~Gateway() {
+  // The io threads have stopped: the spends counted since the last sync go out now, blocking.
+  if (key_store_) {
+    if (auto spends = keys_->TakeChangedSpends(); !spends.empty()) {
+      key_store_->SaveSpendsNow(std::move(spends));
+    }
+  }
+}
+
+std::shared_ptr<store::KeyStore> Gateway::OpenKeyStore(const config::Config& config) {
+  auto opened = store::MakeKeyStore(config.store);
+  keys_->ReplaceAll(std::move(opened.keys));
+  if (opened.store) {
+    spdlog::info("virtual keys: {} in the store", keys_->size());
+  }
+  key_store_ = opened.store;
+  return opened.store;
+}
 
 Result<tcp::endpoint> Gateway::Start() {
   auto endpoint = server_->Listen();
+  if (endpoint && key_store_) {
+    net::co_spawn(key_sync_.get_executor(),
+                  keys::KeepKeysInSync(*keys_, *key_store_, key_sync_, std::chrono::seconds(1)),
+                  [](const std::exception_ptr& error) {
+                    if (error) {
+                      spdlog::error("virtual key sync ended by an exception (a bug)");
+                    }
+                  });
+  }
   if (endpoint) {
     net::co_spawn(pool_sweep_.get_executor(), SweepIdleUpstreamConnections(),
                   [](const std::exception_ptr& error) {
@@ -175,7 +219,10 @@ Awaitable<void> Gateway::SweepIdleUpstreamConnections() {
 
 void Gateway::Shutdown(std::function<void()> on_done) {
   // The timer belongs to the listener's io_context; Shutdown may be called from any thread.
-  net::post(pool_sweep_.get_executor(), [this] { pool_sweep_.cancel(); });
+  net::post(pool_sweep_.get_executor(), [this] {
+    pool_sweep_.cancel();
+    key_sync_.cancel();  // ~Gateway writes the last spends
+  });
   server_->Shutdown(std::move(on_done));
 }
 

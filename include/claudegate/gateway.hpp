@@ -10,11 +10,13 @@
 #include "claudegate/config/config.hpp"
 #include "claudegate/credentials/credential_source.hpp"
 #include "claudegate/error.hpp"
+#include "claudegate/keys/key_registry.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/header_gate.hpp"
 #include "claudegate/middleware/middleware.hpp"
 #include "claudegate/net.hpp"
 #include "claudegate/server/server.hpp"
+#include "claudegate/store/key_store.hpp"
 #include "claudegate/store/response_store.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
 
@@ -52,15 +54,21 @@ class Gateway {
   // Closes pooled upstream connections once idle past upstream.pool_idle_timeout, so that a pool
   // sized for the connection limit holds no descriptors when the gateway is idle.
   Awaitable<void> SweepIdleUpstreamConnections();
+  // Opens the key store (null when off or failing) and loads its keys into keys_.
+  std::shared_ptr<store::KeyStore> OpenKeyStore(const config::Config& config);
 
   const config::Config& config_;
   upstream::UpstreamClient& upstream_;
   Timer pool_sweep_;
+  Timer key_sync_;  ///< Paces keys::KeepKeysInSync.
   std::shared_ptr<credentials::CredentialSource> credentials_;
   std::unique_ptr<metrics::GatewayMetrics> metrics_;
   /// Stored responses (null when turned off). Destroyed before the metrics it counts in, and with
   /// the gateway, after the io threads stopped (make_store.hpp).
   std::shared_ptr<store::ResponseStore> responses_store_;
+  /// Virtual keys in memory (docs/keys.md), fed by key_store_ (null when the store is off).
+  std::unique_ptr<keys::KeyRegistry> keys_;
+  std::shared_ptr<store::KeyStore> key_store_;
   std::unique_ptr<Handlers> handlers_;
   const middleware::HeaderGate* gate_ = nullptr;  ///< The auth step of `pipeline_`.
   std::unique_ptr<middleware::Pipeline> pipeline_;

@@ -22,6 +22,10 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
       name = arg.substr(0, eq);
       inline_value = arg.substr(eq + 1);
     }
+    if (result.key_command && name != "--config" && name != "-c") {
+      result.key_args.push_back(arg);
+      continue;
+    }
     auto take_value = [&]() -> std::optional<std::string> {
       if (inline_value) {
         return inline_value;
@@ -61,6 +65,10 @@ Result<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
       result.version = true;
     } else if (name == "--help" || name == "-h") {
       result.help = true;
+    } else if (name == "key" && i == 0) {
+      // `claudegate key VERB ...`: the rest is the key command's (keys/key_command.hpp), except
+      // --config, which says where the store is.
+      result.key_command = true;
     } else if (name == "healthcheck" && i == 0) {
       result.healthcheck = true;
       if (i + 1 < args.size()) {
@@ -80,6 +88,7 @@ Usage:
   claudegate [--config FILE] [--host ADDR] [--port N]   serve (default 0.0.0.0:4000)
   claudegate --check-config [--config FILE]             validate, print the effective config, exit
   claudegate healthcheck [URL]                          probe a running daemon (exit 0 when live)
+  claudegate key generate|update|delete|info|list ...   manage virtual keys (claudegate key help)
   claudegate --version | --help
 
 Options:

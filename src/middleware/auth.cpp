@@ -60,8 +60,7 @@ server::HeaderRefusal Throttled(AuthThrottle::Clock::duration remaining) {
 
 }  // namespace
 
-std::optional<server::HeaderRefusal> AuthMiddleware::Decide(
-    const server::RequestContext& ctx) const {
+std::optional<server::HeaderRefusal> AuthMiddleware::Decide(server::RequestContext& ctx) const {
   // Who the client is matters only once some client has a wrong key on record.
   std::string client;
   auto client_key = [&]() -> const std::string& {
@@ -80,33 +79,46 @@ std::optional<server::HeaderRefusal> AuthMiddleware::Decide(
   if (presented.empty()) {
     return server::HeaderRefusal{
         Error{ErrorKind::kAuthentication,
-              "Missing API key. Send the gateway's master key (LITELLM_MASTER_KEY) as "
-              "'Authorization: Bearer sk-...' or 'x-api-key: sk-...'.",
+              "Missing API key. Send the gateway's master key (LITELLM_MASTER_KEY) or a virtual "
+              "key as 'Authorization: Bearer sk-...' or 'x-api-key: sk-...'.",
               {},
               "invalid_api_key"},
         std::string(kAuthMissing),
         {}};
   }
-  if (!Accepts(presented)) {
-    std::string details(kAuthInvalid);
-    if (throttle_.RecordFailure(client_key(), AuthThrottle::Clock::now())) {
-      details = kAuthInvalidNowBlocked;
-      // The address is not a secret, and the owner needs it to tell an attack from a typo.
-      spdlog::warn("auth: {} wrong keys from {}; refusing it for {} s",
-                   throttle_.settings().max_failures, client,
-                   std::chrono::ceil<std::chrono::seconds>(throttle_.settings().block).count());
-    }
-    return server::HeaderRefusal{
-        Error{ErrorKind::kAuthentication,
-              "Invalid API key. Use the gateway's master key (LITELLM_MASTER_KEY).",
-              {},
-              "invalid_api_key"},
-        std::move(details),
-        {}};
-  }
   // A right key does not clear the client's failures (docs/security.md#brute-force): they expire
   // with the window, or an attacker sharing the owner's address would get fresh guesses.
-  return std::nullopt;
+  if (Accepts(presented)) {
+    return std::nullopt;
+  }
+  if (keys_ != nullptr) {
+    if (auto token = keys_->Find(presented)) {
+      if (auto refusal = keys_->CheckStanding(*token)) {
+        server::HeaderList headers;
+        return server::HeaderRefusal{std::move(refusal->error), std::move(refusal->details),
+                                     std::move(headers)};
+      }
+      ctx.key_token = std::move(*token);
+      ctx.key_label = keys_->Label(ctx.key_token);
+      return std::nullopt;
+    }
+  }
+  std::string details(kAuthInvalid);
+  if (throttle_.RecordFailure(client_key(), AuthThrottle::Clock::now())) {
+    details = kAuthInvalidNowBlocked;
+    // The address is not a secret, and the owner needs it to tell an attack from a typo.
+    spdlog::warn("auth: {} wrong keys from {}; refusing it for {} s",
+                 throttle_.settings().max_failures, client,
+                 std::chrono::ceil<std::chrono::seconds>(throttle_.settings().block).count());
+  }
+  return server::HeaderRefusal{
+      Error{ErrorKind::kAuthentication,
+            "Invalid API key. Use the gateway's master key (LITELLM_MASTER_KEY) or a virtual "
+            "key it generated (POST /key/generate).",
+            {},
+            "invalid_api_key"},
+      std::move(details),
+      {}};
 }
 
 HeaderVerdict AuthMiddleware::Check(server::RequestContext& ctx) const {

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "claudegate/store/sqlite/sqlite_key_store.hpp"
 #include "claudegate/store/sqlite/sqlite_response_store.hpp"
 #include "claudegate/store/unavailable_store.hpp"
 
@@ -41,6 +42,28 @@ std::shared_ptr<ResponseStore> MakeResponseStore(const config::Store& store,
       "(docs/configuration.md, \"The store\")",
       error);
   return std::make_shared<UnavailableResponseStore>(metrics);
+}
+
+OpenedKeyStore MakeKeyStore(const config::Store& store) {
+  if (!store.enabled || store.data_dir.empty()) {
+    return {};
+  }
+  std::string error;
+  auto sqlite = sqlite::SqliteKeyStore::Open(store, error);
+  if (!sqlite) {
+    spdlog::error(
+        "virtual keys are unavailable: {}. The master key keeps working; /key/* answers 503 "
+        "until the cause is fixed and claudegate restarted (docs/keys.md)",
+        error);
+    return {};
+  }
+  try {
+    auto keys = sqlite->AllNow();
+    return {std::move(sqlite), std::move(keys)};
+  } catch (const std::exception& e) {
+    spdlog::error("virtual keys are unavailable: reading them failed: {}", e.what());
+    return {};
+  }
 }
 
 }  // namespace claudegate::store

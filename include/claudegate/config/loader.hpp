@@ -26,6 +26,9 @@ struct CommandLine {
   /// `claudegate healthcheck [URL]`: probe a running daemon (Docker HEALTHCHECK).
   bool healthcheck = false;
   std::string healthcheck_url;
+  /// `claudegate key VERB ...`: manage virtual keys in the store (docs/keys.md).
+  bool key_command = false;
+  std::vector<std::string> key_args;
 };
 
 /// Parses argv. Errors (unknown flag, missing value, bad port) name the flag.

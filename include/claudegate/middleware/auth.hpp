@@ -1,5 +1,7 @@
 /// @file auth.hpp
-/// Checks the client's master key, from `Authorization: Bearer <key>` or `x-api-key: <key>`.
+/// Checks the client's key, from `Authorization: Bearer <key>` or `x-api-key: <key>`: the master
+/// key, or a virtual key of the KeyRegistry (docs/keys.md), whose token it leaves in
+/// `ctx.key_token` for the key limits (key_limits.hpp). A blocked key gets 403, an expired one 401.
 ///
 /// Keys are compared as SHA-256 digests with `CRYPTO_memcmp`, so neither the length nor the
 /// content of the configured key leaks through timing. Health probes are exempt. A refusal is a
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "claudegate/keys/key_registry.hpp"
 #include "claudegate/middleware/auth_throttle.hpp"
 #include "claudegate/middleware/client_address.hpp"
 #include "claudegate/middleware/header_gate.hpp"
@@ -48,14 +51,17 @@ class AuthMiddleware final : public Middleware, public HeaderGate {
  public:
   /// `metrics_public`: serve `/metrics` without a key (for scrapers on a private network).
   /// `throttle`: limits on wrong keys per client; `trusted_proxies`: whose X-Forwarded-For to
-  /// believe when telling clients apart.
+  /// believe when telling clients apart; `keys`: the virtual keys (null: the master key only),
+  /// which must outlive the middleware.
   explicit AuthMiddleware(std::string_view master_key, bool metrics_public = false,
                           AuthThrottleSettings throttle = {.max_failures = 0},
-                          TrustedProxies trusted_proxies = {})
+                          TrustedProxies trusted_proxies = {},
+                          const keys::KeyRegistry* keys = nullptr)
       : expected_(DigestKey(master_key)),
         metrics_public_(metrics_public),
         throttle_(throttle),
-        trusted_proxies_(std::move(trusted_proxies)) {}
+        trusted_proxies_(std::move(trusted_proxies)),
+        keys_(keys) {}
   /// Answers the refusal `Check()` decided, or passes the request on. Runs `Check()` itself when
   /// no session did (a pipeline driven directly, as in tests).
   Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
@@ -69,13 +75,15 @@ class AuthMiddleware final : public Middleware, public HeaderGate {
   [[nodiscard]] bool Accepts(std::string_view presented) const;
 
  private:
-  // The refusal for `ctx`, or nullopt when its key is right.
-  std::optional<server::HeaderRefusal> Decide(const server::RequestContext& ctx) const;
+  // The refusal for `ctx`, or nullopt when its key is right (a virtual key's token is then in
+  // ctx.key_token).
+  std::optional<server::HeaderRefusal> Decide(server::RequestContext& ctx) const;
 
   KeyDigest expected_;
   bool metrics_public_;
   mutable AuthThrottle throttle_;  // mutable: its own mutex guards it
   TrustedProxies trusted_proxies_;
+  const keys::KeyRegistry* keys_;
 };
 
 }  // namespace claudegate::middleware

@@ -61,6 +61,10 @@ struct RequestContext {
   std::string model;            ///< Model alias asked for, when the route has one.
   RequestUsage usage;           ///< Filled in by the handler.
   bool header_checked = false;  ///< The header gate has already decided about this request.
+  /// The virtual key the request presented (its token: SHA-256 hex, never the key), empty for
+  /// the master key or no key (middleware/auth.hpp, docs/keys.md).
+  std::string key_token;
+  std::string key_label;  ///< That key's alias or `sk-...abcd` name, for the access log.
   std::optional<HeaderRefusal> refusal;  ///< Set by the header gate when it refused.
   /// Set by a route that answered `101` (ResponseSink::AcceptWebSocket): the session hands it the
   /// connection once the pipeline has returned (websocket.hpp).

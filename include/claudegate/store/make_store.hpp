@@ -19,6 +19,7 @@
 
 #include "claudegate/config/config.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
+#include "claudegate/store/key_store.hpp"
 #include "claudegate/store/response_store.hpp"
 
 namespace claudegate::store {
@@ -39,5 +40,14 @@ using UnixClock = std::function<std::int64_t()>;
 [[nodiscard]] std::shared_ptr<ResponseStore> MakeResponseStore(const config::Store& store,
                                                                metrics::GatewayMetrics& metrics,
                                                                UnixClock now);
+
+/// The key store in the same database (docs/keys.md) with every key it holds now, or null when
+/// the store is turned off or has no data directory (virtual keys then answer 503; the master
+/// key works) or cannot be opened (logged once).
+struct OpenedKeyStore {
+  std::shared_ptr<KeyStore> store;
+  std::vector<KeyRecord> keys;
+};
+[[nodiscard]] OpenedKeyStore MakeKeyStore(const config::Store& store);
 
 }  // namespace claudegate::store

@@ -32,6 +32,10 @@ void Statement::Bind(int index, std::int64_t value) {
   Check(db_, sqlite3_bind_int64(stmt_, index, value));
 }
 
+void Statement::BindDouble(int index, double value) {
+  Check(db_, sqlite3_bind_double(stmt_, index, value));
+}
+
 void Statement::BindNull(int index) { Check(db_, sqlite3_bind_null(stmt_, index)); }
 
 bool Statement::Step() {
@@ -41,6 +45,8 @@ bool Statement::Step() {
 }
 
 std::int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
 
 std::string_view Statement::Text(int column) const {
   const auto* text = sqlite3_column_text(stmt_, column);

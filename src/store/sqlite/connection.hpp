@@ -37,10 +37,12 @@ class Statement {
   /// the use ends (StatementUse clears the bindings), which every caller's locals do.
   void Bind(int index, std::string_view text);
   void Bind(int index, std::int64_t value);
+  void BindDouble(int index, double value);
   void BindNull(int index);
   /// True when a row is ready, false when the statement is done.
   bool Step();
   [[nodiscard]] std::int64_t Int(int column) const;
+  [[nodiscard]] double Double(int column) const;
   [[nodiscard]] std::string_view Text(int column) const;
   [[nodiscard]] bool IsNull(int column) const;
   /// Ends the current use: a statement left mid-way would hold its read transaction open and

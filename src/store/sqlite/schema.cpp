@@ -131,10 +131,42 @@ void MoveToTurnRows(Connection& connection) {
   connection.Exec("DROP TABLE items; DROP TABLE responses;");
 }
 
+// Migration 3: virtual keys (docs/keys.md). `token` is the SHA-256 of the key in hex; the key is
+// never stored. `key_version` counts every change to a key's definition (not its spend), so a
+// daemon notices what `claudegate key …` or another replica changed by polling one row
+// (KeyQueries::Version).
+constexpr const char* kKeys = R"sql(
+CREATE TABLE keys (
+  token                 TEXT PRIMARY KEY,
+  key_name              TEXT NOT NULL,
+  key_alias             TEXT UNIQUE,
+  models                TEXT NOT NULL,
+  rpm_limit             INTEGER,
+  tpm_limit             INTEGER,
+  max_parallel_requests INTEGER,
+  max_budget            REAL,
+  budget_duration       INTEGER,
+  budget_reset_at       INTEGER,
+  spend                 REAL NOT NULL DEFAULT 0,
+  expires_at            INTEGER,
+  blocked               INTEGER NOT NULL DEFAULT 0,
+  metadata              TEXT NOT NULL,
+  created_at            INTEGER NOT NULL,
+  updated_at            INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE key_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  n  INTEGER NOT NULL
+);
+INSERT INTO key_version (id, n) VALUES (1, 0);
+)sql";
+
+void CreateKeys(Connection& connection) { connection.Exec(kKeys); }
+
 // Migration N is kMigrations[N - 1], run in one transaction with the version it records. Never
 // edit one that has shipped: append a new one.
 using Migration = void (*)(Connection&);
-constexpr std::array<Migration, 2> kMigrations = {CreateItemRows, MoveToTurnRows};
+constexpr std::array<Migration, 3> kMigrations = {CreateItemRows, MoveToTurnRows, CreateKeys};
 
 }  // namespace
 

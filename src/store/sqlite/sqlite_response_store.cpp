@@ -1,20 +1,15 @@
 #include "claudegate/store/sqlite/sqlite_response_store.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <future>
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "claudegate/store/write_outcome.hpp"
 
 #include "../worker.hpp"
 #include "connection.hpp"
+#include "database_file.hpp"
 #include "pruning.hpp"
 #include "response_queries.hpp"
 #include "schema.hpp"
@@ -35,29 +30,6 @@ constexpr std::size_t kTurnCacheBytes = 64U * 1024U * 1024U;
 // (docs/performance.md, "Stored responses"). Reads drain the queue first, so a lookup never misses
 // a turn saved before it; a kill -9 loses at most this window of turns, never a half-written one.
 constexpr auto kWriteDelay = std::chrono::milliseconds(10);
-
-// mkdir -p with mode 0700 for every directory it creates; existing ones are left as they are.
-void CreateDirectories(const std::string& dir) {
-  std::filesystem::path prefix;
-  for (const auto& part : std::filesystem::path(dir)) {
-    prefix /= part;
-    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
-      throw DbError(SQLITE_CANTOPEN,
-                    "cannot create the directory " + prefix.string() + ": " + std::strerror(errno));
-    }
-  }
-}
-
-// SQLite creates a database 0644 (less the umask) and gives its -wal and -shm files the
-// database's mode (https://www.sqlite.org/tempfiles.html): creating it 0600 first keeps all
-// three private to the daemon's user.
-void CreatePrivateFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    throw DbError(SQLITE_CANTOPEN, "cannot open " + path + ": " + std::strerror(errno));
-  }
-  ::close(fd);
-}
 
 }  // namespace
 
@@ -118,13 +90,7 @@ SqliteResponseStore::~SqliteResponseStore() {
 }
 
 void SqliteResponseStore::OpenDatabase() {
-  if (settings_.data_dir.empty()) {
-    throw DbError(SQLITE_CANTOPEN, "no data directory is configured");
-  }
-  CreateDirectories(settings_.data_dir);
-  const std::string path = DatabasePath(settings_);
-  CreatePrivateFile(path);
-  db_ = std::make_unique<Database>(path, worker_->executor());
+  db_ = std::make_unique<Database>(CreateDatabaseFile(settings_), worker_->executor());
   PruneNow();
   SchedulePrune();
 }
