@@ -121,7 +121,7 @@ std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config
       middleware::TrustedProxies(config.trusted_proxies), &keys);
   gate = auth.get();
   steps.push_back(std::move(auth));
-  steps.push_back(std::make_unique<middleware::KeyLimitsMiddleware>(keys, config.models));
+  steps.push_back(std::make_unique<middleware::KeyLimitsMiddleware>(keys, config.models, metrics));
   steps.push_back(std::make_unique<middleware::PlanGuardMiddleware>(config.plan_guard, metrics));
   steps.push_back(BuildRouter(handlers, std::move(open_connections)));
   return std::make_unique<middleware::Pipeline>(std::move(steps));

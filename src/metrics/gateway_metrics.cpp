@@ -86,6 +86,14 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
       store_pruned(registry.Counter("claudegate_store_pruned_total",
                                     "Stored-response turns pruned, by reason (expired, size).",
                                     {"reason"})),
+      key_requests(registry.Counter("claudegate_key_requests_total",
+                                    "Requests with a virtual key, by the key's alias and outcome "
+                                    "(admitted, or the limit that refused it).",
+                                    {"key", "outcome"})),
+      key_tokens(registry.Counter("claudegate_key_tokens_total",
+                                  "Tokens charged to virtual keys, by the key's alias and type "
+                                  "(input, output, cache_read, cache_write).",
+                                  {"key", "type"})),
       models_(models),
       start_unix_(std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -42,6 +42,9 @@ Awaitable<server::Outcome> AccessLogMiddleware::Handle(server::RequestContext& c
     if (!ctx.model.empty()) {
       line["model"] = ctx.model;
     }
+    if (!ctx.key_label.empty()) {
+      line["key"] = ctx.key_label;  // a virtual key's alias or sk-...abcd name, never the key
+    }
     if (!ctx.details.empty()) {
       line["details"] = ctx.details;
     }
@@ -80,6 +83,9 @@ Awaitable<server::Outcome> AccessLogMiddleware::Handle(server::RequestContext& c
     }
     if (ctx.usage.ttft_seconds) {
       extra += " ttft=" + std::to_string(static_cast<int>(*ctx.usage.ttft_seconds * 1000)) + "ms";
+    }
+    if (!ctx.key_label.empty()) {
+      extra += " key=" + ctx.key_label;
     }
     if (!ctx.details.empty()) {
       extra += " details=" + ctx.details;

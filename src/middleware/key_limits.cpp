@@ -26,6 +26,12 @@ std::string RequestedModel(const server::RequestContext& ctx) {
   return model;
 }
 
+// The `key` label of the per-key series: the alias, or `none` (a key_name would make one series
+// per key, however many were made without an alias).
+std::string MetricsLabel(const server::RequestContext& ctx) {
+  return ctx.key_label.starts_with("sk-") ? "none" : ctx.key_label;
+}
+
 }  // namespace
 
 Awaitable<server::Outcome> KeyLimitsMiddleware::Handle(server::RequestContext& ctx,
@@ -36,7 +42,9 @@ Awaitable<server::Outcome> KeyLimitsMiddleware::Handle(server::RequestContext& c
   }
   const std::string requested = RequestedModel(ctx);
   const std::string resolved = models_.Resolve(requested).value_or(std::string());
+  const std::string label = MetricsLabel(ctx);
   if (auto refusal = keys_.Admit(ctx.key_token, requested, resolved)) {
+    metrics_.key_requests.Add({label, refusal->details});
     server::HeaderList headers;
     if (refusal->retry_after) {
       headers.emplace_back("retry-after", std::to_string(*refusal->retry_after));
@@ -58,6 +66,13 @@ Awaitable<server::Outcome> KeyLimitsMiddleware::Handle(server::RequestContext& c
                 .output = usage.output_tokens,
                 .cache_write = usage.cache_write_tokens,
                 .cache_read = usage.cache_read_tokens});
+  metrics_.key_requests.Add({label, "admitted"});
+  if (usage.reported) {
+    metrics_.key_tokens.Add({label, "input"}, static_cast<double>(usage.input_tokens));
+    metrics_.key_tokens.Add({label, "output"}, static_cast<double>(usage.output_tokens));
+    metrics_.key_tokens.Add({label, "cache_read"}, static_cast<double>(usage.cache_read_tokens));
+    metrics_.key_tokens.Add({label, "cache_write"}, static_cast<double>(usage.cache_write_tokens));
+  }
   co_return outcome;
 }
 

@@ -16,47 +16,47 @@ namespace {
 using nlohmann::json;
 using server::RequestContext;
 
-constexpr std::size_t kMaxDeletes = 1000;
-constexpr std::int64_t kMaxPageSize = 1000;
+constexpr std::size_t kMaxKeysPerDelete = 1000;
+constexpr std::int64_t kMaxKeyPageSize = 1000;
 
-Awaitable<server::Outcome> Reply(RequestContext& ctx, const json& body) {
+Awaitable<server::Outcome> KeyReply(RequestContext& ctx, const json& body) {
   co_return co_await server::JsonReply(ctx, 200,
                                        body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-Error StoreOff() {
+Error KeysNeedAStore() {
   return Error(ErrorKind::kServiceUnavailable,
                "Virtual keys need the store, which is turned off or failed to open "
                "(claudegate.store; docs/keys.md). The master key keeps working.",
                {}, "store_unavailable");
 }
 
-Error StoreFailed() {
+Error KeyStoreFailed() {
   return Error(ErrorKind::kServiceUnavailable,
                "The key store failed; nothing was changed. Try again; the log says why.", {},
                "store_unavailable");
 }
 
-Error MasterOnly() {
+Error MasterKeyOnly() {
   return Error(ErrorKind::kPermission,
                "Only the master key (LITELLM_MASTER_KEY) manages keys; a virtual key may only "
                "read its own GET /key/info.",
                {}, "master_key_required");
 }
 
-Error UnknownKey() {
+Error UnknownVirtualKey() {
   return Error(ErrorKind::kNotFound, "No such key (give the key itself or its token).", "key",
                "key_not_found");
 }
 
-Error AliasTaken(const store::KeyRecord& record) {
+Error KeyAliasTaken(const store::KeyRecord& record) {
   return Error(ErrorKind::kInvalidRequest,
                "key_alias '" + record.alias.value_or("") + "' is already used by another key.",
                "key_alias", "key_alias_taken");
 }
 
 // The token a client names a key by: the key itself (`sk-…`) or its token.
-std::optional<std::string> TokenFromText(std::string_view text) {
+std::optional<std::string> TokenNamedBy(std::string_view text) {
   if (keys::LooksLikeToken(text)) {
     return std::string(text);
   }
@@ -66,7 +66,7 @@ std::optional<std::string> TokenFromText(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<std::string> QueryParam(const RequestContext& ctx, std::string_view name) {
+std::optional<std::string> KeyQueryParam(const RequestContext& ctx, std::string_view name) {
   const auto url = boost::urls::parse_origin_form(ctx.request.target());
   if (!url) {
     return std::nullopt;
@@ -79,7 +79,7 @@ std::optional<std::string> QueryParam(const RequestContext& ctx, std::string_vie
   return std::string((*found).value);
 }
 
-std::optional<json> ParseBody(const RequestContext& ctx) {
+std::optional<json> KeyRequestBody(const RequestContext& ctx) {
   auto body = json::parse(ctx.request.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return std::nullopt;
@@ -87,7 +87,7 @@ std::optional<json> ParseBody(const RequestContext& ctx) {
   return body;
 }
 
-Error BadBody() {
+Error KeyBodyNotAnObject() {
   return Error(ErrorKind::kInvalidRequest, "The request body must be a JSON object.", {},
                "invalid_request_error");
 }
@@ -96,14 +96,14 @@ Error BadBody() {
 
 Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
   if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterOnly(), "key_admin_forbidden");
+    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
   }
   if (!store_) {
-    co_return co_await server::LocalReply(ctx, StoreOff(), "store_off");
+    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
   }
-  const auto body = ParseBody(ctx);
+  const auto body = KeyRequestBody(ctx);
   if (!body) {
-    co_return co_await server::LocalReply(ctx, BadBody(), "bad_body");
+    co_return co_await server::LocalReply(ctx, KeyBodyNotAnObject(), "bad_body");
   }
   if (body->contains("key")) {
     co_return co_await server::LocalReply(
@@ -124,36 +124,36 @@ Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
   }
   const store::KeyWrite written = co_await store_->Put(record, true);
   if (written == store::KeyWrite::kAliasTaken) {
-    co_return co_await server::LocalReply(ctx, AliasTaken(record), "key_alias_taken");
+    co_return co_await server::LocalReply(ctx, KeyAliasTaken(record), "key_alias_taken");
   }
   if (written != store::KeyWrite::kDone) {
-    co_return co_await server::LocalReply(ctx, StoreFailed(), "store_failed");
+    co_return co_await server::LocalReply(ctx, KeyStoreFailed(), "store_failed");
   }
   keys_.Put(record);
   spdlog::info("keys: generated {} ({})", record.key_name, record.alias.value_or("no alias"));
   json reply = keys::KeyInfoJson(record);
   reply["key"] = key;  // the only time the key is ever shown
-  co_return co_await Reply(ctx, reply);
+  co_return co_await KeyReply(ctx, reply);
 }
 
 Awaitable<server::Outcome> KeyHandler::Update(RequestContext& ctx) const {
   if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterOnly(), "key_admin_forbidden");
+    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
   }
   if (!store_) {
-    co_return co_await server::LocalReply(ctx, StoreOff(), "store_off");
+    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
   }
-  const auto body = ParseBody(ctx);
+  const auto body = KeyRequestBody(ctx);
   if (!body) {
-    co_return co_await server::LocalReply(ctx, BadBody(), "bad_body");
+    co_return co_await server::LocalReply(ctx, KeyBodyNotAnObject(), "bad_body");
   }
   const auto named = body->find("key");
   const auto token = named != body->end() && named->is_string()
-                         ? TokenFromText(named->get_ref<const std::string&>())
+                         ? TokenNamedBy(named->get_ref<const std::string&>())
                          : std::nullopt;
   auto record = token ? keys_.Get(*token) : std::nullopt;
   if (!record) {
-    co_return co_await server::LocalReply(ctx, UnknownKey(), "key_not_found");
+    co_return co_await server::LocalReply(ctx, UnknownVirtualKey(), "key_not_found");
   }
   json fields = *body;
   fields.erase("key");
@@ -162,30 +162,30 @@ Awaitable<server::Outcome> KeyHandler::Update(RequestContext& ctx) const {
   }
   const store::KeyWrite written = co_await store_->Put(*record, false);
   if (written == store::KeyWrite::kAliasTaken) {
-    co_return co_await server::LocalReply(ctx, AliasTaken(*record), "key_alias_taken");
+    co_return co_await server::LocalReply(ctx, KeyAliasTaken(*record), "key_alias_taken");
   }
   if (written == store::KeyWrite::kNotFound) {
-    co_return co_await server::LocalReply(ctx, UnknownKey(), "key_not_found");
+    co_return co_await server::LocalReply(ctx, UnknownVirtualKey(), "key_not_found");
   }
   if (written != store::KeyWrite::kDone) {
-    co_return co_await server::LocalReply(ctx, StoreFailed(), "store_failed");
+    co_return co_await server::LocalReply(ctx, KeyStoreFailed(), "store_failed");
   }
   keys_.Put(*record);
   spdlog::info("keys: updated {}", record->key_name);
   const json reply = keys::KeyInfoJson(keys_.Get(record->token).value_or(*record));
-  co_return co_await Reply(ctx, reply);
+  co_return co_await KeyReply(ctx, reply);
 }
 
 Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
   if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterOnly(), "key_admin_forbidden");
+    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
   }
   if (!store_) {
-    co_return co_await server::LocalReply(ctx, StoreOff(), "store_off");
+    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
   }
-  const auto body = ParseBody(ctx);
+  const auto body = KeyRequestBody(ctx);
   if (!body) {
-    co_return co_await server::LocalReply(ctx, BadBody(), "bad_body");
+    co_return co_await server::LocalReply(ctx, KeyBodyNotAnObject(), "bad_body");
   }
   // LiteLLM: {"keys": [...]} (keys or tokens) or {"key_aliases": [...]}.
   std::vector<std::string> tokens;
@@ -194,7 +194,7 @@ Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
   const auto aliases_field = body->find("key_aliases");
   const bool by_key = keys_field != body->end() && keys_field->is_array();
   const bool by_alias = aliases_field != body->end() && aliases_field->is_array();
-  if (by_key == by_alias || (by_key ? keys_field : aliases_field)->size() > kMaxDeletes) {
+  if (by_key == by_alias || (by_key ? keys_field : aliases_field)->size() > kMaxKeysPerDelete) {
     co_return co_await server::LocalReply(
         ctx,
         Error(ErrorKind::kInvalidRequest,
@@ -210,7 +210,7 @@ Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
     }
     const auto& text = item.get_ref<const std::string&>();
     if (by_key) {
-      if (auto token = TokenFromText(text)) {
+      if (auto token = TokenNamedBy(text)) {
         tokens.push_back(*token);
         named.push_back(text);
       }
@@ -225,11 +225,11 @@ Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
   }
   auto deleted = co_await store_->Delete(tokens);
   if (deleted.status != store::LookupStatus::kFound) {
-    co_return co_await server::LocalReply(ctx, StoreFailed(), "store_failed");
+    co_return co_await server::LocalReply(ctx, KeyStoreFailed(), "store_failed");
   }
   keys_.Remove(deleted.value);
   if (deleted.value.empty()) {
-    co_return co_await server::LocalReply(ctx, UnknownKey(), "key_not_found");
+    co_return co_await server::LocalReply(ctx, UnknownVirtualKey(), "key_not_found");
   }
   // Answer with the names the client used for the keys that were deleted.
   json answered = json::array();
@@ -241,43 +241,43 @@ Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
   spdlog::info("keys: deleted {} keys", deleted.value.size());
   json reply;
   reply["deleted_keys"] = std::move(answered);
-  co_return co_await Reply(ctx, reply);
+  co_return co_await KeyReply(ctx, reply);
 }
 
 Awaitable<server::Outcome> KeyHandler::Info(RequestContext& ctx) const {
-  const auto named = QueryParam(ctx, "key");
+  const auto named = KeyQueryParam(ctx, "key");
   std::optional<std::string> token;
   if (named) {
-    token = TokenFromText(*named);
+    token = TokenNamedBy(*named);
   } else if (!ctx.key_token.empty()) {
     token = ctx.key_token;  // a virtual key asking about itself
   }
   if (!ctx.key_token.empty() && token != ctx.key_token) {
-    co_return co_await server::LocalReply(ctx, MasterOnly(), "key_admin_forbidden");
+    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
   }
   if (!store_) {
-    co_return co_await server::LocalReply(ctx, StoreOff(), "store_off");
+    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
   }
   const auto record = token ? keys_.Get(*token) : std::nullopt;
   if (!record) {
-    co_return co_await server::LocalReply(ctx, UnknownKey(), "key_not_found");
+    co_return co_await server::LocalReply(ctx, UnknownVirtualKey(), "key_not_found");
   }
   json reply;
   reply["key"] = named ? *named : record->token;
   reply["info"] = keys::KeyInfoJson(*record);
-  co_return co_await Reply(ctx, reply);
+  co_return co_await KeyReply(ctx, reply);
 }
 
 Awaitable<server::Outcome> KeyHandler::List(RequestContext& ctx) const {
   if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterOnly(), "key_admin_forbidden");
+    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
   }
   if (!store_) {
-    co_return co_await server::LocalReply(ctx, StoreOff(), "store_off");
+    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
   }
   // A positive page number or size, -1 when it is not a number.
   auto number = [&](std::string_view name, std::int64_t fallback) -> std::int64_t {
-    const auto text = QueryParam(ctx, name);
+    const auto text = KeyQueryParam(ctx, name);
     if (!text) {
       return fallback;
     }
@@ -287,7 +287,7 @@ Awaitable<server::Outcome> KeyHandler::List(RequestContext& ctx) const {
   };
   const std::int64_t page = number("page", 1);
   const std::int64_t size = number("size", 100);
-  if (page < 1 || size < 1 || size > kMaxPageSize) {
+  if (page < 1 || size < 1 || size > kMaxKeyPageSize) {
     co_return co_await server::LocalReply(
         ctx,
         Error(ErrorKind::kInvalidRequest,
@@ -295,8 +295,8 @@ Awaitable<server::Outcome> KeyHandler::List(RequestContext& ctx) const {
               "invalid_request_error"),
         "bad_field");
   }
-  const auto alias = QueryParam(ctx, "key_alias");
-  const bool full = QueryParam(ctx, "return_full_object") == "true";
+  const auto alias = KeyQueryParam(ctx, "key_alias");
+  const bool full = KeyQueryParam(ctx, "return_full_object") == "true";
   std::vector<store::KeyRecord> records = keys_.List();
   if (alias) {
     std::erase_if(records, [&](const auto& record) { return record.alias != *alias; });
@@ -312,7 +312,7 @@ Awaitable<server::Outcome> KeyHandler::List(RequestContext& ctx) const {
   reply["total_count"] = total;
   reply["current_page"] = page;
   reply["total_pages"] = (total + size - 1) / size;
-  co_return co_await Reply(ctx, reply);
+  co_return co_await KeyReply(ctx, reply);
 }
 
 }  // namespace claudegate::routes

@@ -187,6 +187,10 @@ TEST(Keys, ARateLimitIsA429InTheRoutesOwnShapeWithRetryAfter) {
   EXPECT_EQ(anthropic_error["type"], "error") << anthropic->body();
   EXPECT_EQ(anthropic_error["error"]["type"], "rate_limit_error");
   EXPECT_EQ(upstream.requests().size(), 1U);
+  EXPECT_EQ(gw.metrics().key_requests.Value({"slow", "admitted"}), 1);
+  EXPECT_EQ(gw.metrics().key_requests.Value({"slow", "key_rpm_limit"}), 2);
+  EXPECT_EQ(gw.metrics().key_tokens.Value({"slow", "input"}), 10);
+  EXPECT_EQ(gw.metrics().key_tokens.Value({"slow", "output"}), 3);
   // The master key is not limited.
   EXPECT_EQ(Chat(gw.port(), kTestMasterKey)->status, 200);
 }

@@ -369,8 +369,9 @@ TEST(Retries, ARefusedConnectionAndABrokenHandshakeAreRetried) {
     config.retries.budget = 30s;
     TestGateway gw(config);
     auto answer = std::async(std::launch::async, [&gw] { return Send(gw, Route::kChat); });
+    const std::string reason = label;  // clang 14 cannot capture a structured binding
     ASSERT_TRUE(
-        PollUntil([&] { return gw.metrics().upstream_retries.Value({label}) >= 1.0; }, 20s));
+        PollUntil([&] { return gw.metrics().upstream_retries.Value({reason}) >= 1.0; }, 20s));
     upstream.SetConnectionFault(ConnectionFault::kNone);
     auto response = answer.get();
     ASSERT_TRUE(response);

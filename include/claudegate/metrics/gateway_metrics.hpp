@@ -55,6 +55,12 @@ class GatewayMetrics {
   CounterFamily& store_writes;
   /// claudegate_store_pruned_total{reason}: stored turns removed for age (expired) or size.
   CounterFamily& store_pruned;
+  /// claudegate_key_requests_total{key,outcome}: requests with a virtual key by its alias
+  /// (`none` for keys without one: the label stays bounded by the keys an administrator made),
+  /// admitted or refused by which limit (docs/keys.md).
+  CounterFamily& key_requests;
+  /// claudegate_key_tokens_total{key,type}: the tokens charged to virtual keys, by alias.
+  CounterFamily& key_tokens;
   PlanState plan;
 
  private:

@@ -8,20 +8,23 @@
 
 #include "claudegate/config/model_catalog.hpp"
 #include "claudegate/keys/key_registry.hpp"
+#include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/middleware.hpp"
 
 namespace claudegate::middleware {
 
 class KeyLimitsMiddleware final : public Middleware {
  public:
-  /// Both must outlive the middleware.
-  KeyLimitsMiddleware(keys::KeyRegistry& keys, const config::ModelCatalog& models)
-      : keys_(keys), models_(models) {}
+  /// All three must outlive the middleware.
+  KeyLimitsMiddleware(keys::KeyRegistry& keys, const config::ModelCatalog& models,
+                      metrics::GatewayMetrics& metrics)
+      : keys_(keys), models_(models), metrics_(metrics) {}
   Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 
  private:
   keys::KeyRegistry& keys_;
   const config::ModelCatalog& models_;
+  metrics::GatewayMetrics& metrics_;
 };
 
 }  // namespace claudegate::middleware

@@ -49,7 +49,7 @@ void AppendOpenAiUsage(std::string& out, const Usage& usage);
 [[nodiscard]] std::string_view FinishReason(std::string_view stop_reason, bool has_tool_calls);
 
 /// Moved to the leaf claudegate/json/writer.hpp; kept here for the translators that use it.
-using json::AppendJsonString;
+using ::claudegate::json::AppendJsonString;  // qualified: a unity batch may alias `json`
 
 /// Prefixes an Anthropic message id (`msg_…`) with `chatcmpl-`
 /// (docs/anthropic-notes.md#response-fields).
