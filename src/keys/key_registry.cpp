@@ -6,6 +6,17 @@
 
 namespace claudegate::keys {
 
+namespace {
+
+// A token the registry no longer holds: the key was deleted after the header was checked.
+KeyRefusal DeletedKey() {
+  return KeyRefusal{
+      Error(ErrorKind::kAuthentication, "Invalid API key: it was deleted.", {}, "invalid_api_key"),
+      "key_deleted", std::nullopt};
+}
+
+}  // namespace
+
 KeyRegistry::KeyRegistry(Clock now) : now_(std::move(now)) {}
 
 std::optional<std::string> KeyRegistry::Find(std::string_view presented) const {
@@ -34,9 +45,7 @@ std::optional<KeyRefusal> KeyRegistry::CheckStanding(const std::string& token) c
   const std::lock_guard lock(mutex_);
   const auto found = entries_.find(token);
   if (found == entries_.end()) {
-    return KeyRefusal{Error(ErrorKind::kAuthentication, "Invalid API key: it was deleted.", {},
-                            "invalid_api_key"),
-                      "key_deleted", std::nullopt};
+    return DeletedKey();
   }
   return keys::CheckStanding(found->second.record, now);
 }
@@ -48,9 +57,7 @@ std::optional<KeyRefusal> KeyRegistry::Admit(const std::string& token,
   const std::lock_guard lock(mutex_);
   const auto found = entries_.find(token);
   if (found == entries_.end()) {
-    return KeyRefusal{Error(ErrorKind::kAuthentication, "Invalid API key: it was deleted.", {},
-                            "invalid_api_key"),
-                      "key_deleted", std::nullopt};
+    return DeletedKey();
   }
   Entry& entry = found->second;
   if (auto refusal = keys::CheckStanding(entry.record, now)) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
@@ -87,6 +88,36 @@ std::optional<json> KeyRequestBody(const RequestContext& ctx) {
   return body;
 }
 
+// A refusal: the error and the access log's `details`.
+using KeyRefusalReply = std::pair<Error, std::string>;
+
+// An administrator's request refused before its body is read: a virtual key, or no store.
+std::optional<KeyRefusalReply> AdminRefusal(const RequestContext& ctx, bool has_store) {
+  if (!ctx.key_token.empty()) {
+    return KeyRefusalReply{MasterKeyOnly(), "key_admin_forbidden"};
+  }
+  if (!has_store) {
+    return KeyRefusalReply{KeysNeedAStore(), "store_off"};
+  }
+  return std::nullopt;
+}
+
+// A key write that did not happen, as the client hears of it; nullopt when it was done.
+std::optional<KeyRefusalReply> WriteRefusal(store::KeyWrite written,
+                                            const store::KeyRecord& record) {
+  switch (written) {
+    case store::KeyWrite::kDone:
+      return std::nullopt;
+    case store::KeyWrite::kAliasTaken:
+      return KeyRefusalReply{KeyAliasTaken(record), "key_alias_taken"};
+    case store::KeyWrite::kNotFound:
+      return KeyRefusalReply{UnknownVirtualKey(), "key_not_found"};
+    case store::KeyWrite::kUnavailable:
+      break;
+  }
+  return KeyRefusalReply{KeyStoreFailed(), "store_failed"};
+}
+
 Error KeyBodyNotAnObject() {
   return Error(ErrorKind::kInvalidRequest, "The request body must be a JSON object.", {},
                "invalid_request_error");
@@ -95,11 +126,8 @@ Error KeyBodyNotAnObject() {
 }  // namespace
 
 Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
-  if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
-  }
-  if (!store_) {
-    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
+  if (auto refusal = AdminRefusal(ctx, store_ != nullptr)) {
+    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
   }
   const auto body = KeyRequestBody(ctx);
   if (!body) {
@@ -123,11 +151,8 @@ Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
     co_return co_await server::LocalReply(ctx, *error, "bad_field");
   }
   const store::KeyWrite written = co_await store_->Put(record, true);
-  if (written == store::KeyWrite::kAliasTaken) {
-    co_return co_await server::LocalReply(ctx, KeyAliasTaken(record), "key_alias_taken");
-  }
-  if (written != store::KeyWrite::kDone) {
-    co_return co_await server::LocalReply(ctx, KeyStoreFailed(), "store_failed");
+  if (auto refusal = WriteRefusal(written, record)) {
+    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
   }
   keys_.Put(record);
   spdlog::info("keys: generated {} ({})", record.key_name, record.alias.value_or("no alias"));
@@ -137,11 +162,8 @@ Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
 }
 
 Awaitable<server::Outcome> KeyHandler::Update(RequestContext& ctx) const {
-  if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
-  }
-  if (!store_) {
-    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
+  if (auto refusal = AdminRefusal(ctx, store_ != nullptr)) {
+    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
   }
   const auto body = KeyRequestBody(ctx);
   if (!body) {
@@ -161,14 +183,8 @@ Awaitable<server::Outcome> KeyHandler::Update(RequestContext& ctx) const {
     co_return co_await server::LocalReply(ctx, *error, "bad_field");
   }
   const store::KeyWrite written = co_await store_->Put(*record, false);
-  if (written == store::KeyWrite::kAliasTaken) {
-    co_return co_await server::LocalReply(ctx, KeyAliasTaken(*record), "key_alias_taken");
-  }
-  if (written == store::KeyWrite::kNotFound) {
-    co_return co_await server::LocalReply(ctx, UnknownVirtualKey(), "key_not_found");
-  }
-  if (written != store::KeyWrite::kDone) {
-    co_return co_await server::LocalReply(ctx, KeyStoreFailed(), "store_failed");
+  if (auto refusal = WriteRefusal(written, *record)) {
+    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
   }
   keys_.Put(*record);
   spdlog::info("keys: updated {}", record->key_name);
@@ -177,11 +193,8 @@ Awaitable<server::Outcome> KeyHandler::Update(RequestContext& ctx) const {
 }
 
 Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
-  if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
-  }
-  if (!store_) {
-    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
+  if (auto refusal = AdminRefusal(ctx, store_ != nullptr)) {
+    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
   }
   const auto body = KeyRequestBody(ctx);
   if (!body) {
@@ -269,11 +282,8 @@ Awaitable<server::Outcome> KeyHandler::Info(RequestContext& ctx) const {
 }
 
 Awaitable<server::Outcome> KeyHandler::List(RequestContext& ctx) const {
-  if (!ctx.key_token.empty()) {
-    co_return co_await server::LocalReply(ctx, MasterKeyOnly(), "key_admin_forbidden");
-  }
-  if (!store_) {
-    co_return co_await server::LocalReply(ctx, KeysNeedAStore(), "store_off");
+  if (auto refusal = AdminRefusal(ctx, store_ != nullptr)) {
+    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
   }
   // A positive page number or size, -1 when it is not a number.
   auto number = [&](std::string_view name, std::int64_t fallback) -> std::int64_t {
