@@ -120,7 +120,10 @@ void ResponsesStreamTranslator::OnBlockStart(const anthropic::BlockStart& event)
       return;  // A server tool other than web search: nothing visible.
     }
   } else {
-    if (event.block->value("type", "") == "web_search_tool_result") {
+    // Upstream JSON: `value()` would throw for a `type` that is not a string (found by
+    // fuzz_event_reader).
+    const auto type = event.block->find("type");
+    if (type != event.block->end() && type->is_string() && *type == "web_search_tool_result") {
       OnServerToolResult(*event.block, out);
     }
     return;  // *_tool_result, unknown: no item of their own.
