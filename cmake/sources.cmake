@@ -48,6 +48,11 @@ set(CLAUDEGATE_CORE_SOURCES
   src/keys/key_sync.cpp
   src/keys/key_text.cpp
   src/keys/price_table.cpp
+  src/ledger/five_hour_blocks.cpp
+  src/ledger/litellm_spend.cpp
+  src/ledger/report_query.cpp
+  src/ledger/report_render.cpp
+  src/ledger/usage_ledger.cpp
   src/logging.cpp
   src/metrics/gateway_metrics.cpp
   src/metrics/plan_state.cpp
@@ -62,6 +67,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/middleware/plan_guard.cpp
   src/middleware/request_id.cpp
   src/middleware/router.cpp
+  src/middleware/usage_ledger.cpp
   src/routes/chat_completions_handler.cpp
   src/routes/health_handler.cpp
   src/routes/key_handler.cpp
@@ -75,6 +81,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/routes/responses_socket.cpp
   src/routes/socket_turn_sink.cpp
   src/routes/translated_relay.cpp
+  src/routes/usage_handler.cpp
   src/server/body_budget.cpp
   src/server/connection_tracker.cpp
   src/server/reply.cpp
@@ -95,7 +102,9 @@ set(CLAUDEGATE_CORE_SOURCES
   src/store/sqlite/schema.cpp
   src/store/sqlite/sqlite_key_store.cpp
   src/store/sqlite/sqlite_response_store.cpp
+  src/store/sqlite/sqlite_usage_store.cpp
   src/store/sqlite/turn_cache.cpp
+  src/store/sqlite/usage_queries.cpp
   src/store/stored_response.cpp
   src/store/unavailable_store.cpp
   src/store/worker.cpp

@@ -12,12 +12,14 @@
 #include "claudegate/middleware/plan_guard.hpp"
 #include "claudegate/middleware/request_id.hpp"
 #include "claudegate/middleware/router.hpp"
+#include "claudegate/middleware/usage_ledger.hpp"
 #include "claudegate/routes/chat_completions_handler.hpp"
 #include "claudegate/routes/health_handler.hpp"
 #include "claudegate/routes/key_handler.hpp"
 #include "claudegate/routes/messages_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
 #include "claudegate/routes/responses_handler.hpp"
+#include "claudegate/routes/usage_handler.hpp"
 #include "claudegate/store/make_store.hpp"
 
 namespace claudegate {
@@ -29,11 +31,18 @@ struct Gateway::Handlers {
   routes::MessagesHandler messages;
   routes::ResponsesHandler responses;
   routes::KeyHandler keys;
+  routes::UsageHandler usage;
 };
 
 namespace {
 
 using server::RequestContext;
+
+// Usage rows waiting for the store: about 300 bytes each, so at most ~30 MB while the store is
+// failing; beyond that rows are dropped and counted (docs/ledger.md).
+constexpr std::size_t kMaxQueuedUsageRows = 100'000;
+// How often queued rows are written: a kill -9 loses at most this much of the ledger.
+constexpr std::chrono::milliseconds kLedgerWriteInterval{250};
 
 // The route table: every path the gateway answers, in one place. OpenAI clients use both the
 // /v1-prefixed and the bare paths (base URL with or without /v1), so both are served.
@@ -79,6 +88,13 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
   router->Add(get, "/key/info", [&h](RequestContext& ctx) { return h.keys.Info(ctx); });
   router->Add(get, "/key/list", [&h](RequestContext& ctx) { return h.keys.List(ctx); });
 
+  // The usage ledger's reports (docs/ledger.md), with LiteLLM's two spend routes.
+  router->Add(get, "/usage/report", [&h](RequestContext& ctx) { return h.usage.Report(ctx); });
+  router->Add(get, "/usage/logs", [&h](RequestContext& ctx) { return h.usage.Logs(ctx); });
+  router->Add(get, "/spend/logs", [&h](RequestContext& ctx) { return h.usage.SpendLogs(ctx); });
+  router->Add(get, "/global/spend/report",
+              [&h](RequestContext& ctx) { return h.usage.GlobalSpendReport(ctx); });
+
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
   router->Add(get, "/health/liveness", liveness);
@@ -98,17 +114,18 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
 //   4. Auth refuses before any route work (health probes are exempt inside it). It is also the
 //      header gate (`gate`): the session asks it before reading a body, and the refusal decided
 //      there is answered here, so it is logged and counted like any other.
-//   5. KeyLimits applies a virtual key's model list and limits (Auth identified the key), and
+//   5. UsageLedger writes a row for each model request once its reply has finished; after Auth
+//      (requests without a valid key cost nothing), before KeyLimits and PlanGuard (their
+//      refusals are rows too).
+//   6. KeyLimits applies a virtual key's model list and limits (Auth identified the key), and
 //      charges its tokens after the reply; the master key passes.
-//   6. PlanGuard (opt-in) refuses usage-spending calls while the plan limit is reached; after
+//   7. PlanGuard (opt-in) refuses usage-spending calls while the plan limit is reached; after
 //      Auth, so strangers learn nothing about the plan.
-//   7. Router is terminal: 404/405 or the route handler.
-std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config,
-                                                    const Gateway::Handlers& handlers,
-                                                    keys::KeyRegistry& keys,
-                                                    metrics::GatewayMetrics& metrics,
-                                                    std::function<std::size_t()> open_connections,
-                                                    const middleware::HeaderGate*& gate) {
+//   8. Router is terminal: 404/405 or the route handler.
+std::unique_ptr<middleware::Pipeline> BuildPipeline(
+    const config::Config& config, const Gateway::Handlers& handlers, keys::KeyRegistry& keys,
+    ledger::UsageLedger* ledger, metrics::GatewayMetrics& metrics,
+    std::function<std::size_t()> open_connections, const middleware::HeaderGate*& gate) {
   std::vector<std::unique_ptr<middleware::Middleware>> steps;
   steps.push_back(std::make_unique<middleware::AccessLogMiddleware>(config.logging.json));
   steps.push_back(std::make_unique<middleware::MetricsMiddleware>(metrics));
@@ -121,6 +138,10 @@ std::unique_ptr<middleware::Pipeline> BuildPipeline(const config::Config& config
       middleware::TrustedProxies(config.trusted_proxies), &keys);
   gate = auth.get();
   steps.push_back(std::move(auth));
+  if (ledger != nullptr) {
+    steps.push_back(std::make_unique<middleware::UsageLedgerMiddleware>(
+        *ledger, config.models, ledger::SystemMillisClock()));
+  }
   steps.push_back(std::make_unique<middleware::KeyLimitsMiddleware>(keys, config.models, metrics));
   steps.push_back(std::make_unique<middleware::PlanGuardMiddleware>(config.plan_guard, metrics));
   steps.push_back(BuildRouter(handlers, std::move(open_connections)));
@@ -136,6 +157,7 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
       upstream_(upstream),
       pool_sweep_(io),
       key_sync_(io),
+      ledger_write_(io),
       credentials_(std::move(credentials)),
       metrics_(std::make_unique<metrics::GatewayMetrics>(config.models)),
       // Turned off: null, and the Responses routes say so; failing to open: a store that answers
@@ -143,6 +165,10 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
       responses_store_(config.store.enabled ? store::MakeResponseStore(config, *metrics_)
                                             : nullptr),
       keys_(std::make_unique<keys::KeyRegistry>(store::SystemUnixClock())),
+      usage_store_(store::MakeUsageStore(config.store)),
+      ledger_(usage_store_
+                  ? std::make_unique<ledger::UsageLedger>(metrics_.get(), kMaxQueuedUsageRows)
+                  : nullptr),
       handlers_(std::make_unique<Handlers>(Handlers{
           routes::ModelsHandler(config.models),
           routes::HealthHandler(config, *credentials_, *metrics_),
@@ -155,14 +181,19 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
               config,
               upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()},
               responses_store_),
-          routes::KeyHandler(OpenKeyStore(config), *keys_, store::SystemUnixClock())})),
+          routes::KeyHandler(OpenKeyStore(config), *keys_, store::SystemUnixClock()),
+          routes::UsageHandler(usage_store_, ledger_.get(), ledger::SystemMillisClock())})),
       pipeline_(BuildPipeline(
-          config, *handlers_, *keys_, *metrics_,
+          config, *handlers_, *keys_, ledger_.get(), *metrics_,
           [this] { return server_ ? server_->active_connections() : 0; }, gate_)),
       server_(std::make_unique<server::Server>(io, config, *pipeline_, gate_)) {}
 
 Gateway::~Gateway() {
-  // The io threads have stopped: the spends counted since the last sync go out now, blocking.
+  // The io threads have stopped: the usage rows and spends counted since the last pass go out
+  // now, blocking.
+  if (ledger_) {
+    ledger_->WriteNow(*usage_store_);
+  }
   if (key_store_) {
     if (auto spends = keys_->TakeChangedSpends(); !spends.empty()) {
       key_store_->SaveSpendsNow(std::move(spends));
@@ -190,6 +221,17 @@ Result<tcp::endpoint> Gateway::Start() {
                       spdlog::error("virtual key sync ended by an exception (a bug)");
                     }
                   });
+  }
+  if (endpoint && ledger_) {
+    net::co_spawn(
+        ledger_write_.get_executor(),
+        ledger::KeepLedgerWritten(*ledger_, *usage_store_, ledger_write_, kLedgerWriteInterval,
+                                  config_.store.usage_ttl, ledger::SystemMillisClock()),
+        [](const std::exception_ptr& error) {
+          if (error) {
+            spdlog::error("usage ledger writer ended by an exception (a bug)");
+          }
+        });
   }
   if (endpoint) {
     net::co_spawn(pool_sweep_.get_executor(), SweepIdleUpstreamConnections(),
@@ -221,7 +263,8 @@ void Gateway::Shutdown(std::function<void()> on_done) {
   // The timer belongs to the listener's io_context; Shutdown may be called from any thread.
   net::post(pool_sweep_.get_executor(), [this] {
     pool_sweep_.cancel();
-    key_sync_.cancel();  // ~Gateway writes the last spends
+    key_sync_.cancel();      // ~Gateway writes the last spends
+    ledger_write_.cancel();  // and the last usage rows
   });
   server_->Shutdown(std::move(on_done));
 }

@@ -11,6 +11,7 @@
 #include "claudegate/credentials/credential_source.hpp"
 #include "claudegate/error.hpp"
 #include "claudegate/keys/key_registry.hpp"
+#include "claudegate/ledger/usage_ledger.hpp"
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/middleware/header_gate.hpp"
 #include "claudegate/middleware/middleware.hpp"
@@ -18,6 +19,7 @@
 #include "claudegate/server/server.hpp"
 #include "claudegate/store/key_store.hpp"
 #include "claudegate/store/response_store.hpp"
+#include "claudegate/store/usage_store.hpp"
 #include "claudegate/upstream/upstream_client.hpp"
 
 namespace claudegate {
@@ -60,7 +62,8 @@ class Gateway {
   const config::Config& config_;
   upstream::UpstreamClient& upstream_;
   Timer pool_sweep_;
-  Timer key_sync_;  ///< Paces keys::KeepKeysInSync.
+  Timer key_sync_;      ///< Paces keys::KeepKeysInSync.
+  Timer ledger_write_;  ///< Paces ledger::KeepLedgerWritten.
   std::shared_ptr<credentials::CredentialSource> credentials_;
   std::unique_ptr<metrics::GatewayMetrics> metrics_;
   /// Stored responses (null when turned off). Destroyed before the metrics it counts in, and with
@@ -69,6 +72,9 @@ class Gateway {
   /// Virtual keys in memory (docs/keys.md), fed by key_store_ (null when the store is off).
   std::unique_ptr<keys::KeyRegistry> keys_;
   std::shared_ptr<store::KeyStore> key_store_;
+  /// The usage ledger (docs/ledger.md): null when the store is off or failed to open.
+  std::shared_ptr<store::UsageStore> usage_store_;
+  std::unique_ptr<ledger::UsageLedger> ledger_;
   std::unique_ptr<Handlers> handlers_;
   const middleware::HeaderGate* gate_ = nullptr;  ///< The auth step of `pipeline_`.
   std::unique_ptr<middleware::Pipeline> pipeline_;

@@ -60,13 +60,13 @@ Result<void> ReadOwnStore(const YAML::Node& node, const std::string& file, Store
   if (!node.IsMap()) {
     return Fail(file,
                 "claudegate.store must be a mapping (enabled, data_dir, responses_ttl, "
-                "max_size_mb, max_queued_writes)");
+                "usage_ttl, max_size_mb, max_queued_writes)");
   }
   for (const auto& entry : node) {
     const auto key = entry.first.as<std::string>();
     const std::string where = "claudegate.store." + key;
-    if (key != "enabled" && key != "data_dir" && key != "responses_ttl" && key != "max_size_mb" &&
-        key != "max_queued_writes") {
+    if (key != "enabled" && key != "data_dir" && key != "responses_ttl" && key != "usage_ttl" &&
+        key != "max_size_mb" && key != "max_queued_writes") {
       warnings.push_back(file + ": unknown key " + where + " ignored");
       continue;
     }
@@ -86,12 +86,12 @@ Result<void> ReadOwnStore(const YAML::Node& node, const std::string& file, Store
         return Fail(file, where + " must not be empty");
       }
       store.data_dir = *text;
-    } else if (key == "responses_ttl") {
+    } else if (key == "responses_ttl" || key == "usage_ttl") {
       auto ttl = ParseDuration(*text, setting);
       if (!ttl) {
         return ttl.error();
       }
-      store.responses_ttl = *ttl;
+      (key == "responses_ttl" ? store.responses_ttl : store.usage_ttl) = *ttl;
     } else {
       auto n = ParseInteger<std::uint64_t>(*text, setting);
       if (!n) {

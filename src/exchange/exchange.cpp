@@ -106,7 +106,7 @@ Awaitable<Opened> Exchange::Open(upstream::UpstreamRequest request, std::string_
     const bool client_gone = co_await ClientGone();
     if (!attempt.failure || client_gone) {
       if (attempt.answer) {
-        ctx_.usage.upstream_seconds = attempt.answer->upstream_seconds;
+        NoteAnswer(*attempt.answer);
       }
       if (attempt.answer && attempt.answer->response.status() == 200) {
         opened.answer.emplace(std::move(*attempt.answer));
@@ -128,6 +128,7 @@ Awaitable<Opened> Exchange::Open(upstream::UpstreamRequest request, std::string_
       }
       ++retries;
       sent_again = true;
+      ++ctx_.usage.retries;
       continue;
     }
     const auto* list = fallback != nullptr ? FallbackListFor(fallback->models, kind) : nullptr;
@@ -140,12 +141,14 @@ Awaitable<Opened> Exchange::Open(upstream::UpstreamRequest request, std::string_
       LogFallback(ctx_, call_.metrics, kind, decision.give_up, model.name);
       request.body = fallback->render(model.upstream_id);
       opened.fallback_model = model.name;
+      ctx_.usage.fallback_model = model.upstream_id;
       retries = 0;
       sent_again = true;
+      ++ctx_.usage.retries;
       continue;
     }
     if (attempt.answer) {
-      ctx_.usage.upstream_seconds = attempt.answer->upstream_seconds;
+      NoteAnswer(*attempt.answer);
     }
     if (sent_again) {
       // The SDKs honour it (openai-node, anthropic-sdk-typescript: `shouldRetry`), so that their
@@ -162,6 +165,15 @@ Awaitable<Opened> Exchange::Open(upstream::UpstreamRequest request, std::string_
     opened.replied = co_await ReplyFailure(attempt);
     co_return opened;
   }
+}
+
+void Exchange::NoteAnswer(const upstream::AuthorizedResponse& answer) {
+  ctx_.usage.upstream_seconds = answer.upstream_seconds;
+  // Anthropic's id for the call (https://docs.anthropic.com/en/api/errors#request-id), for the
+  // usage ledger; bounded, as it is stored.
+  constexpr std::size_t kMaxRequestId = 128;
+  ctx_.usage.upstream_request_id =
+      std::string(answer.response.header("request-id").substr(0, kMaxRequestId));
 }
 
 Awaitable<server::Outcome> Exchange::ReplyFailure(Attempt& attempt) {

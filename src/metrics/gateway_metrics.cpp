@@ -94,6 +94,10 @@ GatewayMetrics::GatewayMetrics(const config::ModelCatalog& models)
                                   "Tokens charged to virtual keys, by the key's alias and type "
                                   "(input, output, cache_read, cache_write).",
                                   {"key", "type"})),
+      usage_rows(registry.Counter("claudegate_usage_rows_total",
+                                  "Usage ledger rows by outcome: written, dropped (queue full), "
+                                  "failed (a batch the database refused; retried).",
+                                  {"outcome"})),
       models_(models),
       start_unix_(std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())

@@ -6,6 +6,7 @@
 
 #include "claudegate/store/sqlite/sqlite_key_store.hpp"
 #include "claudegate/store/sqlite/sqlite_response_store.hpp"
+#include "claudegate/store/sqlite/sqlite_usage_store.hpp"
 #include "claudegate/store/unavailable_store.hpp"
 
 namespace claudegate::store {
@@ -64,6 +65,22 @@ OpenedKeyStore MakeKeyStore(const config::Store& store) {
     spdlog::error("virtual keys are unavailable: reading them failed: {}", e.what());
     return {};
   }
+}
+
+std::shared_ptr<UsageStore> MakeUsageStore(const config::Store& store) {
+  if (!store.enabled || store.data_dir.empty()) {
+    return nullptr;
+  }
+  std::string error;
+  auto sqlite = sqlite::SqliteUsageStore::Open(store, error);
+  if (!sqlite) {
+    spdlog::error(
+        "the usage ledger is unavailable: {}. Requests are served and counted in /metrics; the "
+        "usage reports answer 503 until the cause is fixed and claudegate restarted "
+        "(docs/ledger.md)",
+        error);
+  }
+  return sqlite;
 }
 
 }  // namespace claudegate::store

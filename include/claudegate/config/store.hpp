@@ -22,6 +22,8 @@ struct Store {
   /// `claudegate.store.responses_ttl`: stored responses older than this are invisible and pruned.
   /// 30 days, as OpenAI keeps them (https://platform.openai.com/docs/api-reference/responses).
   std::chrono::seconds responses_ttl{std::chrono::hours(24 * 30)};
+  /// `claudegate.store.usage_ttl`: usage ledger rows older than this are pruned (docs/ledger.md).
+  std::chrono::seconds usage_ttl{std::chrono::hours(24 * 90)};
   /// `claudegate.store.max_size_mb`: the oldest turns are pruned when the data takes more.
   std::uint64_t max_size_mb = 1024;
   /// `claudegate.store.max_queued_writes`: turns waiting to be written; more are dropped and

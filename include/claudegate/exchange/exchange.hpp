@@ -70,6 +70,8 @@ class Exchange {
  private:
   // The reply for the last failed attempt: what the client got before retries existed.
   Awaitable<server::Outcome> ReplyFailure(Attempt& attempt);
+  // Records what the request's usage notes of the answer being relayed (timing, request-id).
+  void NoteAnswer(const upstream::AuthorizedResponse& answer);
   // Waits `delay` before a retry; false when the client left meanwhile.
   Awaitable<bool> Wait(std::chrono::milliseconds delay);
 

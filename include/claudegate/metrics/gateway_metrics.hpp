@@ -61,6 +61,9 @@ class GatewayMetrics {
   CounterFamily& key_requests;
   /// claudegate_key_tokens_total{key,type}: the tokens charged to virtual keys, by alias.
   CounterFamily& key_tokens;
+  /// claudegate_usage_rows_total{outcome}: usage ledger rows written, dropped (queue full) or
+  /// failed (the database refused a batch; kept and tried again) (docs/ledger.md).
+  CounterFamily& usage_rows;
   PlanState plan;
 
  private:

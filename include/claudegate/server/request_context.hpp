@@ -34,6 +34,9 @@ struct RequestUsage {
   std::string upstream_error;              ///< Anthropic error type when the call failed.
   /// The kind of Anthropic's refusal (anthropic::Label, e.g. `five_hour_limit`) when it named one.
   std::string refusal;
+  std::string upstream_request_id;  ///< Anthropic's `request-id` of the answer relayed.
+  std::string fallback_model;       ///< The fallback's Anthropic id, when one answered.
+  std::int64_t retries = 0;         ///< Upstream attempts sent again (retries and fallbacks).
 };
 
 /// A refusal decided from the request header alone, before the body was read (see

@@ -21,6 +21,7 @@
 #include "claudegate/metrics/gateway_metrics.hpp"
 #include "claudegate/store/key_store.hpp"
 #include "claudegate/store/response_store.hpp"
+#include "claudegate/store/usage_store.hpp"
 
 namespace claudegate::store {
 
@@ -49,5 +50,10 @@ struct OpenedKeyStore {
   std::vector<KeyRecord> keys;
 };
 [[nodiscard]] OpenedKeyStore MakeKeyStore(const config::Store& store);
+
+/// The usage ledger's store in the same database (docs/ledger.md), or null when the store is
+/// turned off, has no data directory, or cannot be opened (logged once): requests are then
+/// served and counted in /metrics, and the reports answer 503.
+[[nodiscard]] std::shared_ptr<UsageStore> MakeUsageStore(const config::Store& store);
 
 }  // namespace claudegate::store

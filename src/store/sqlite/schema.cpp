@@ -163,10 +163,42 @@ INSERT INTO key_version (id, n) VALUES (1, 0);
 
 void CreateKeys(Connection& connection) { connection.Exec(kKeys); }
 
+// Migration 4: the usage ledger (docs/ledger.md), one row per model request, never content. Rows
+// are appended in time order (the rowid grows with `time_ms`), read by time range, and pruned
+// from the oldest end; the one index serves all three.
+constexpr const char* kUsage = R"sql(
+CREATE TABLE usage (
+  seq                 INTEGER PRIMARY KEY,
+  time_ms             INTEGER NOT NULL,
+  request_id          TEXT NOT NULL,
+  key_token           TEXT NOT NULL,
+  key_alias           TEXT NOT NULL,
+  route               TEXT NOT NULL,
+  model               TEXT NOT NULL,
+  model_used          TEXT NOT NULL,
+  stream              INTEGER NOT NULL,
+  input_tokens        INTEGER NOT NULL,
+  output_tokens       INTEGER NOT NULL,
+  cache_read_tokens   INTEGER NOT NULL,
+  cache_write_tokens  INTEGER NOT NULL,
+  cost_usd            REAL NOT NULL,
+  status              INTEGER NOT NULL,
+  error               TEXT NOT NULL,
+  latency_ms          INTEGER NOT NULL,
+  ttft_ms             INTEGER,
+  upstream_request_id TEXT NOT NULL,
+  retries             INTEGER NOT NULL
+);
+CREATE INDEX usage_by_time ON usage (time_ms);
+)sql";
+
+void CreateUsage(Connection& connection) { connection.Exec(kUsage); }
+
 // Migration N is kMigrations[N - 1], run in one transaction with the version it records. Never
 // edit one that has shipped: append a new one.
 using Migration = void (*)(Connection&);
-constexpr std::array<Migration, 3> kMigrations = {CreateItemRows, MoveToTurnRows, CreateKeys};
+constexpr std::array<Migration, 4> kMigrations = {CreateItemRows, MoveToTurnRows, CreateKeys,
+                                                  CreateUsage};
 
 }  // namespace
 

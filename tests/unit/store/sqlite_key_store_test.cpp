@@ -44,7 +44,7 @@ TEST_F(SqliteKeyStoreTest, KeysRoundTripAndSurviveAReopen) {
   ASSERT_EQ(opened.keys.size(), 2U);
   EXPECT_EQ(opened.keys[0], Key('a', "first"));
   EXPECT_EQ(opened.keys[1], Key('b', std::nullopt));
-  EXPECT_EQ(Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(Query("PRAGMA user_version"), "4");
   EXPECT_EQ(Query("SELECT count(*) FROM keys WHERE token LIKE 'sk-%'"), "0");
 }
 

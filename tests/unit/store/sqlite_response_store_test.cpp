@@ -237,7 +237,7 @@ TEST_F(SqliteResponseStoreTest, DataSurvivesAReopenAndTheSchemaIsMigratedOnce) {
     store->Save(Turn("resp_1", std::nullopt, {"i1"}, {"o1"}));
     store->Save(Turn("resp_2", "resp_1", {"i2"}, {"o2"}));
   }  // no Flush: the destructor writes what is queued
-  EXPECT_EQ(Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(Query("PRAGMA user_version"), "4");
   EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(Query("PRAGMA auto_vacuum"), "2");  // incremental
   struct stat info {};
@@ -255,7 +255,7 @@ TEST_F(SqliteResponseStoreTest, DataSurvivesAReopenAndTheSchemaIsMigratedOnce) {
       EXPECT_EQ(Ids(conversation.value), (std::vector<std::string>{"i1", "o1", "i2", "o2"}));
     }
   }
-  EXPECT_EQ(Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(Query("PRAGMA user_version"), "4");
   EXPECT_EQ(Query("PRAGMA integrity_check"), "ok");
 }
 

@@ -71,7 +71,7 @@ TEST_F(StoreMigrationTest, Version1TurnsReadBackAfterTheUpgrade) {
   ASSERT_EQ(Query("PRAGMA user_version"), "1");
   auto store = Open();
   ASSERT_EQ(dynamic_cast<UnavailableResponseStore*>(store.get()), nullptr);
-  EXPECT_EQ(Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(Query("PRAGMA user_version"), "4");
   EXPECT_EQ(Query("SELECT count(*) FROM sqlite_master WHERE name IN ('responses', 'items')"), "0");
   EXPECT_EQ(Query("SELECT group_concat(id) FROM (SELECT id FROM turns ORDER BY seq)"),
             "resp_1,resp_2,resp_3");
@@ -121,7 +121,7 @@ TEST_F(StoreMigrationTest, AnEmptyVersion1DatabaseUpgradesToo) {
   (void)Query("DELETE FROM responses");
   auto store = Open();
   ASSERT_EQ(dynamic_cast<UnavailableResponseStore*>(store.get()), nullptr);
-  EXPECT_EQ(Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(Query("PRAGMA user_version"), "4");
   store->Save(Turn("resp_1", std::nullopt, {"i1"}, {"o1"}));
   EXPECT_EQ(RunSync(store->Items({"o1"})).status, LookupStatus::kFound);
 }
