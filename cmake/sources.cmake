@@ -81,6 +81,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/routes/responses_socket.cpp
   src/routes/socket_turn_sink.cpp
   src/routes/translated_relay.cpp
+  src/routes/ui_handler.cpp
   src/routes/usage_handler.cpp
   src/server/body_budget.cpp
   src/server/connection_tracker.cpp
@@ -133,6 +134,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/translate/stream/responses_stream_tools.cpp
   src/translate/stream/stream_translator.cpp
   src/translate/tool_name_map.cpp
+  src/ui/ui_assets.cpp
   src/upstream/anthropic_headers.cpp
   src/upstream/authorized_call.cpp
   src/upstream/https_token_endpoint.cpp

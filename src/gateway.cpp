@@ -19,6 +19,7 @@
 #include "claudegate/routes/messages_handler.hpp"
 #include "claudegate/routes/models_handler.hpp"
 #include "claudegate/routes/responses_handler.hpp"
+#include "claudegate/routes/ui_handler.hpp"
 #include "claudegate/routes/usage_handler.hpp"
 #include "claudegate/store/make_store.hpp"
 
@@ -32,6 +33,7 @@ struct Gateway::Handlers {
   routes::ResponsesHandler responses;
   routes::KeyHandler keys;
   routes::UsageHandler usage;
+  routes::UiHandler ui;
 };
 
 namespace {
@@ -94,6 +96,12 @@ std::unique_ptr<middleware::Router> BuildRouter(const Gateway::Handlers& h,
   router->Add(get, "/spend/logs", [&h](RequestContext& ctx) { return h.usage.SpendLogs(ctx); });
   router->Add(get, "/global/spend/report",
               [&h](RequestContext& ctx) { return h.usage.GlobalSpendReport(ctx); });
+
+  // The dashboard (docs/ui.md): public files; the data behind the master key.
+  auto ui = [&h](RequestContext& ctx) { return h.ui.Serve(ctx); };
+  router->Add(get, "/ui", ui);
+  router->Add(get, "/ui/", ui);
+  router->AddPrefix(get, "/ui/", "/ui/{file}", ui);
 
   auto liveness = [&h](RequestContext& ctx) { return h.health.Liveness(ctx); };
   router->Add(get, "/health/liveliness", liveness);
@@ -182,7 +190,8 @@ Gateway::Gateway(net::io_context& io, const config::Config& config,
               upstream::CallContext{config.upstream, *credentials_, upstream, metrics_.get()},
               responses_store_),
           routes::KeyHandler(OpenKeyStore(config), *keys_, store::SystemUnixClock()),
-          routes::UsageHandler(usage_store_, ledger_.get(), ledger::SystemMillisClock())})),
+          routes::UsageHandler(usage_store_, ledger_.get(), ledger::SystemMillisClock()),
+          routes::UiHandler()})),
       pipeline_(BuildPipeline(
           config, *handlers_, *keys_, ledger_.get(), *metrics_,
           [this] { return server_ ? server_->active_connections() : 0; }, gate_)),

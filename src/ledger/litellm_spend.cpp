@@ -126,9 +126,9 @@ std::string GlobalSpendByTeamJson(const std::vector<store::UsageSum>& sums) {
     team["metadata"].push_back(
         {{"model", sum.model},
          {"spend", sum.cost_usd},
-         {"total_tokens", PromptTokens(sum.input_tokens, sum.cache_read_tokens,
-                                       sum.cache_write_tokens) +
-                              sum.output_tokens},
+         {"total_tokens",
+          PromptTokens(sum.input_tokens, sum.cache_read_tokens, sum.cache_write_tokens) +
+              sum.output_tokens},
          {"api_key", sum.key_token}});
   }
   ordered_json list = ordered_json::array();

@@ -49,8 +49,8 @@ json Counters(const store::UsageSum& sum) {
           {"output_tokens", sum.output_tokens},
           {"cache_read_tokens", sum.cache_read_tokens},
           {"cache_write_tokens", sum.cache_write_tokens},
-          {"total_tokens", sum.input_tokens + sum.output_tokens + sum.cache_read_tokens +
-                               sum.cache_write_tokens},
+          {"total_tokens",
+           sum.input_tokens + sum.output_tokens + sum.cache_read_tokens + sum.cache_write_tokens},
           {"cost_usd", sum.cost_usd}};
 }
 
@@ -86,7 +86,8 @@ std::string KeyLabel(const std::string& key_alias, const std::string& key_token)
 
 std::string CsvField(std::string_view text) {
   std::string field(text);
-  if (!field.empty() && (field[0] == '=' || field[0] == '+' || field[0] == '-' || field[0] == '@')) {
+  if (!field.empty() &&
+      (field[0] == '=' || field[0] == '+' || field[0] == '-' || field[0] == '@')) {
     field.insert(field.begin(), '\'');
   }
   if (field.find_first_of(",\"\r\n") == std::string::npos) {

@@ -34,6 +34,13 @@ bool IsPublicPath(std::string_view path) {
   return path == "/health/liveliness" || path == "/health/liveness" || path == "/health/readiness";
 }
 
+bool IsPublicUiFile(const server::RequestContext& ctx) {
+  // The dashboard's files hold no data (routes/ui_handler.hpp) and must load before the user has
+  // entered the key the page then sends. GET only: a body to them is never read unauthenticated.
+  const std::string_view path = ctx.Path();
+  return ctx.request.method() == http::verb::get && (path == "/ui" || path.starts_with("/ui/"));
+}
+
 bool AuthMiddleware::Accepts(std::string_view presented) const {
   if (presented.empty()) {
     return false;
@@ -123,7 +130,8 @@ std::optional<server::HeaderRefusal> AuthMiddleware::Decide(server::RequestConte
 
 HeaderVerdict AuthMiddleware::Check(server::RequestContext& ctx) const {
   ctx.header_checked = true;
-  if (IsPublicPath(ctx.Path()) || (metrics_public_ && ctx.Path() == "/metrics")) {
+  if (IsPublicPath(ctx.Path()) || IsPublicUiFile(ctx) ||
+      (metrics_public_ && ctx.Path() == "/metrics")) {
     return HeaderVerdict::kHeaderOnly;
   }
   ctx.refusal = Decide(ctx);

@@ -43,8 +43,8 @@ namespace {
 // The routes that call a model. Matched on the path, not ctx.route: a request that KeyLimits or
 // the plan guard refused never reached the router that names its route.
 constexpr std::array<std::string_view, 8> kModelRoutes = {
-    "/v1/chat/completions",       "/chat/completions", "/v1/messages",
-    "/v1/messages/count_tokens",  "/v1/responses",     "/responses",
+    "/v1/chat/completions",       "/chat/completions",      "/v1/messages",
+    "/v1/messages/count_tokens",  "/v1/responses",          "/responses",
     "/v1/responses/input_tokens", "/responses/input_tokens"};
 
 std::string_view ModelRouteOf(const server::RequestContext& ctx) {

@@ -156,8 +156,8 @@ Awaitable<Outcome> UsageHandler::SpendLogs(RequestContext& ctx) const {
     if (sums.status != store::LookupStatus::kFound) {
       co_return co_await server::LocalReply(ctx, UsageStoreFailed(), "store_failed");
     }
-    co_return co_await server::JsonReply(
-        ctx, 200, ledger::SpendLogDaysJson(sums.value, query->filter.to_ms));
+    co_return co_await server::JsonReply(ctx, 200,
+                                         ledger::SpendLogDaysJson(sums.value, query->filter.to_ms));
   }
   auto rows = co_await store_->Rows(query->filter, query->limit, 0);
   if (rows.status != store::LookupStatus::kFound) {
@@ -171,7 +171,8 @@ Awaitable<Outcome> UsageHandler::GlobalSpendReport(RequestContext& ctx) const {
     co_return *refused;
   }
   const std::string_view target = ctx.request.target();
-  if (!ledger::QueryParameter(target, "start_date") || !ledger::QueryParameter(target, "end_date")) {
+  if (!ledger::QueryParameter(target, "start_date") ||
+      !ledger::QueryParameter(target, "end_date")) {
     const Error missing(ErrorKind::kInvalidRequest,
                         "start_date and end_date are required (YYYY-MM-DD).", "start_date",
                         "invalid_request_error");

@@ -172,8 +172,7 @@ TEST(Usage, LiteLlmSpendRoutesAnswerInTheirShapes) {
   EXPECT_EQ(rows[0]["model_group"], "sonnet");
   EXPECT_GT(rows[0]["spend"].get<double>(), 0.0);
 
-  const json days =
-      GetJson(gw.port(), "/spend/logs?start_date=" + today + "&end_date=" + today);
+  const json days = GetJson(gw.port(), "/spend/logs?start_date=" + today + "&end_date=" + today);
   ASSERT_EQ(days.size(), 1U) << days.dump();
   EXPECT_EQ(days[0]["startTime"], today);
   EXPECT_EQ(days[0]["models"].size(), 1U);
@@ -253,9 +252,8 @@ double Scraped(std::uint16_t port, const std::string& series) {
 TEST(Usage, RowsTheWriterWroteSurviveKillNine) {
   TempDir dir;
   const std::string master = "sk-usage-test-master-key-0123456789";
-  const std::map<std::string, std::string> env = {{"LITELLM_MASTER_KEY", master},
-                                                  {"CLAUDEGATE_DATA_DIR", dir.path()},
-                                                  {"HOME", dir.path()}};
+  const std::map<std::string, std::string> env = {
+      {"LITELLM_MASTER_KEY", master}, {"CLAUDEGATE_DATA_DIR", dir.path()}, {"HOME", dir.path()}};
   std::uint16_t port = 0;
   {
     ClaudegateProcess daemon({.args = {"--host", "127.0.0.1", "--port", "0"}, .env = env});

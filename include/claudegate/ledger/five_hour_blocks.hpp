@@ -22,6 +22,7 @@ constexpr std::int64_t kBlockMs = 5 * 3'600'000;
 /// Hourly sums (grouped by hour and any of model/key) folded into 5-hour blocks: each sum's
 /// `period_start_ms` becomes its block's start, sums of the same block, model and key added up.
 /// Ordered by block, then model and key.
-[[nodiscard]] std::vector<store::UsageSum> FoldIntoBlocks(const std::vector<store::UsageSum>& hourly);
+[[nodiscard]] std::vector<store::UsageSum> FoldIntoBlocks(
+    const std::vector<store::UsageSum>& hourly);
 
 }  // namespace claudegate::ledger

@@ -40,6 +40,9 @@ using KeyDigest = std::array<unsigned char, 32>;
 /// True for routes that need no key (liveness/readiness probes).
 [[nodiscard]] bool IsPublicPath(std::string_view path);
 
+/// True for a GET of the dashboard's files (`/ui`, `/ui/…`): public, they hold no data.
+[[nodiscard]] bool IsPublicUiFile(const server::RequestContext& ctx);
+
 /// The `details` an auth refusal leaves in the request context (access log, metrics).
 inline constexpr std::string_view kAuthMissing = "auth_missing";
 inline constexpr std::string_view kAuthInvalid = "auth_invalid";

@@ -10,17 +10,17 @@
 namespace claudegate::store {
 
 struct UsageRecord {
-  std::int64_t time_ms = 0;        ///< When the request arrived, Unix milliseconds.
-  std::string request_id;          ///< claudegate's `x-request-id`.
-  std::string key_token;           ///< A virtual key's token (SHA-256 hex); empty: master key.
-  std::string key_alias;           ///< Its alias or `sk-...abcd` name; empty: master key.
-  std::string route;               ///< Route pattern, e.g. `/v1/chat/completions`.
-  std::string model;               ///< The model the client asked for (alias or id).
-  std::string model_used;          ///< The Anthropic model id that was called (after fallback).
-  bool stream = false;             ///< The client got a streamed answer.
-  std::int64_t input_tokens = 0;   ///< Anthropic's `input_tokens` (without the cached parts).
-  std::int64_t output_tokens = 0;  ///< Anthropic's `output_tokens`.
-  std::int64_t cache_read_tokens = 0;   ///< `cache_read_input_tokens`.
+  std::int64_t time_ms = 0;            ///< When the request arrived, Unix milliseconds.
+  std::string request_id;              ///< claudegate's `x-request-id`.
+  std::string key_token;               ///< A virtual key's token (SHA-256 hex); empty: master key.
+  std::string key_alias;               ///< Its alias or `sk-...abcd` name; empty: master key.
+  std::string route;                   ///< Route pattern, e.g. `/v1/chat/completions`.
+  std::string model;                   ///< The model the client asked for (alias or id).
+  std::string model_used;              ///< The Anthropic model id that was called (after fallback).
+  bool stream = false;                 ///< The client got a streamed answer.
+  std::int64_t input_tokens = 0;       ///< Anthropic's `input_tokens` (without the cached parts).
+  std::int64_t output_tokens = 0;      ///< Anthropic's `output_tokens`.
+  std::int64_t cache_read_tokens = 0;  ///< `cache_read_input_tokens`.
   std::int64_t cache_write_tokens = 0;  ///< `cache_creation_input_tokens`.
   double cost_usd = 0;                  ///< At API list prices (keys/price_table.hpp).
   int status = 0;                       ///< HTTP status the client got.

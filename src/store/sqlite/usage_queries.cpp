@@ -24,8 +24,9 @@ std::string WhereClause(const UsageFilter& filter) {
   if (filter.key_alias) {
     // `master` is the master key's rows (no token); the parameter is bound either way, so the
     // numbering stays that of BindFilter.
-    add(*filter.key_alias == "master" ? "(key_token = '' AND ?" + std::to_string(next) + " = 'master')"
-                                      : "key_alias = ?" + std::to_string(next));
+    add(*filter.key_alias == "master"
+            ? "(key_token = '' AND ?" + std::to_string(next) + " = 'master')"
+            : "key_alias = ?" + std::to_string(next));
   }
   if (filter.key_token) {
     add("key_token = ?" + std::to_string(next));
@@ -44,8 +45,8 @@ void BindFilter(Statement& statement, const UsageFilter& filter) {
   statement.Bind(1, filter.from_ms);
   statement.Bind(2, filter.to_ms);
   int next = 3;
-  for (const auto* value : {&filter.key_alias, &filter.key_token, &filter.model,
-                            &filter.request_id}) {
+  for (const auto* value :
+       {&filter.key_alias, &filter.key_token, &filter.model, &filter.request_id}) {
     if (*value) {
       statement.Bind(next++, **value);
     }
@@ -134,8 +135,7 @@ std::vector<UsageRecord> UsageQueries::Rows(const UsageFilter& filter, std::int6
   return rows;
 }
 
-std::vector<UsageSum> UsageQueries::Sum(const UsageFilter& filter,
-                                        const UsageGrouping& grouping) {
+std::vector<UsageSum> UsageQueries::Sum(const UsageFilter& filter, const UsageGrouping& grouping) {
   std::string period = "0";
   if (grouping.period == UsageGrouping::Period::kHour) {
     period = "(time_ms / 3600000) * 3600000";

@@ -21,8 +21,7 @@ class UsageQueries {
   [[nodiscard]] std::vector<UsageRecord> Rows(const UsageFilter& filter, std::int64_t limit,
                                               std::int64_t offset);
   /// The sums of the rows `filter` selects, by `grouping`.
-  [[nodiscard]] std::vector<UsageSum> Sum(const UsageFilter& filter,
-                                          const UsageGrouping& grouping);
+  [[nodiscard]] std::vector<UsageSum> Sum(const UsageFilter& filter, const UsageGrouping& grouping);
   /// Deletes rows older than `cutoff_ms`, in chunks; returns how many.
   std::int64_t PruneOlderThan(std::int64_t cutoff_ms);
 

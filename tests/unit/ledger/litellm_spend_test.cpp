@@ -64,10 +64,9 @@ TEST(LiteLlmSpend, SpendLogRowsLookLikeLiteLlmSpendLogs) {
 }
 
 TEST(LiteLlmSpend, SpendLogDaysSumByDayAndFillTheDaysAfter) {
-  const auto days = json::parse(
-      SpendLogDaysJson({DaySum(kDec8, "claude-haiku-4-5", "", 1.0),
-                        DaySum(kDec8, "claude-sonnet-5-5", "ab", 2.0)},
-                       kDec8 + 3 * kDay));
+  const auto days = json::parse(SpendLogDaysJson(
+      {DaySum(kDec8, "claude-haiku-4-5", "", 1.0), DaySum(kDec8, "claude-sonnet-5-5", "ab", 2.0)},
+      kDec8 + 3 * kDay));
   ASSERT_EQ(days.size(), 3U);
   EXPECT_EQ(days[0]["startTime"], "2026-12-08");
   EXPECT_EQ(days[0]["spend"], 3.0);
@@ -89,11 +88,10 @@ TEST(LiteLlmSpend, GlobalSpendReportByTeamAndByKey) {
   EXPECT_EQ(teams[0]["group_by_day"], "2026-12-08T00:00:00+00:00");
   EXPECT_EQ(teams[0]["teams"][0]["team_name"], "Unassigned Team");
   EXPECT_EQ(teams[0]["teams"][0]["total_spend"], 2.0);
-  EXPECT_EQ(teams[0]["teams"][0]["metadata"][0],
-            json({{"model", "claude-sonnet-5-5"},
-                  {"spend", 2.0},
-                  {"total_tokens", 17},
-                  {"api_key", "ab"}}));
+  EXPECT_EQ(teams[0]["teams"][0]["metadata"][0], json({{"model", "claude-sonnet-5-5"},
+                                                       {"spend", 2.0},
+                                                       {"total_tokens", 17},
+                                                       {"api_key", "ab"}}));
 
   const auto keys = json::parse(GlobalSpendByKeyJson(sums));
   ASSERT_EQ(keys.size(), 2U);

@@ -15,8 +15,8 @@ TEST(ReportQuery, DaysAreUtcAndTheEndDayIsIncluded) {
   EXPECT_EQ(DayStartMs("2026-12-08"), 1'796'688'000'000);
   EXPECT_EQ(DayOf(1'796'688'000'000 + kDay - 1), "2026-12-08");
   EXPECT_EQ(IsoTime(1'796'688'000'000 + 3'723'000), "2026-12-08T01:02:03Z");
-  for (const char* bad : {"2026-13-01", "2026-02-30", "26-12-08", "2026/12/08", "", "1969-12-31",
-                          "2026-12-8x"}) {
+  for (const char* bad :
+       {"2026-13-01", "2026-02-30", "26-12-08", "2026/12/08", "", "1969-12-31", "2026-12-8x"}) {
     EXPECT_FALSE(DayStartMs(bad)) << bad;
   }
   auto query = ParseReportQuery("/usage/report?start_date=2026-12-01&end_date=2026-12-07", kNow);

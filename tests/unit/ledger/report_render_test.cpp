@@ -62,8 +62,8 @@ TEST(ReportRender, KeysAreNamedByAliasAndTheMasterKeyAsMaster) {
 }
 
 TEST(ReportRender, ReportJsonGolden) {
-  const auto body = json::parse(ReportJson(DayModelKey(), {Sum("claude-sonnet-5-5", "", ""),
-                                                           Sum("claude-haiku-4-5", "bot", "ab")}));
+  const auto body = json::parse(ReportJson(
+      DayModelKey(), {Sum("claude-sonnet-5-5", "", ""), Sum("claude-haiku-4-5", "bot", "ab")}));
   const json row = {{"period_start", "2026-12-08T00:00:00Z"},
                     {"period_end", "2026-12-09T00:00:00Z"},
                     {"model", "claude-sonnet-5-5"},

@@ -1,11 +1,10 @@
 // The usage ledger row of a finished request (middleware/usage_ledger.hpp): which requests get
 // one, and what each field says, for a success, a fallback, an upstream failure and a local
 // refusal — never content, client text bounded.
-#include "claudegate/middleware/usage_ledger.hpp"
-
 #include <gtest/gtest.h>
 
 #include "claudegate/keys/price_table.hpp"
+#include "claudegate/middleware/usage_ledger.hpp"
 
 #include "support/recording_response_sink.hpp"
 
@@ -75,11 +74,10 @@ TEST(UsageLedgerRow, ASuccessfulStreamedCall) {
   EXPECT_TRUE(row.stream);
   EXPECT_EQ(row.input_tokens, 10);
   EXPECT_EQ(row.cache_read_tokens, 1000);
-  EXPECT_DOUBLE_EQ(row.cost_usd,
-                   keys::CostUsd(row.model_used, {.input = 10,
-                                                  .output = 3,
-                                                  .cache_write = 50,
-                                                  .cache_read = 1000}));
+  EXPECT_DOUBLE_EQ(
+      row.cost_usd,
+      keys::CostUsd(row.model_used,
+                    {.input = 10, .output = 3, .cache_write = 50, .cache_read = 1000}));
   EXPECT_GT(row.cost_usd, 0.0);
   EXPECT_EQ(row.status, 200);
   EXPECT_EQ(row.error, "");

@@ -181,7 +181,8 @@ TEST_F(SqliteUsageStoreTest, TheLedgerWritesItsQueueAndKeepsWhatFailed) {
   EXPECT_EQ(Query("SELECT count(*) FROM usage"), "3");
 
   // A store that refuses the write: the rows stay queued, ahead of newer ones.
-  (void)Query("CREATE TRIGGER refuse BEFORE INSERT ON usage BEGIN SELECT RAISE(ABORT, 'full'); END");
+  (void)Query(
+      "CREATE TRIGGER refuse BEFORE INSERT ON usage BEGIN SELECT RAISE(ABORT, 'full'); END");
   ledger.Record(Row(kDay0 + 10, "a", "m", 1, 1));
   EXPECT_FALSE(RunSync(ledger.Write(*usage)));
   EXPECT_EQ(metrics.usage_rows.Value({"failed"}), 1.0);
@@ -190,7 +191,8 @@ TEST_F(SqliteUsageStoreTest, TheLedgerWritesItsQueueAndKeepsWhatFailed) {
   (void)Query("DROP TRIGGER refuse");
   EXPECT_TRUE(ledger.WriteNow(*usage));
   EXPECT_EQ(Query("SELECT group_concat(key_alias) FROM (SELECT key_alias FROM usage "
-                  "WHERE time_ms < " + std::to_string(kDay0 + 100) + " ORDER BY seq)"),
+                  "WHERE time_ms < " +
+                  std::to_string(kDay0 + 100) + " ORDER BY seq)"),
             "a,b");
 }
 

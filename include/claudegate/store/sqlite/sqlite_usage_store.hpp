@@ -29,8 +29,7 @@ class SqliteUsageStore final : public UsageStore {
   bool AppendNow(std::vector<UsageRecord> rows) override;
   Awaitable<Lookup<std::vector<UsageRecord>>> Rows(UsageFilter filter, std::int64_t limit,
                                                    std::int64_t offset) override;
-  Awaitable<Lookup<std::vector<UsageSum>>> Sum(UsageFilter filter,
-                                               UsageGrouping grouping) override;
+  Awaitable<Lookup<std::vector<UsageSum>>> Sum(UsageFilter filter, UsageGrouping grouping) override;
   Awaitable<std::int64_t> PruneOlderThan(std::int64_t cutoff_ms) override;
 
  private:
