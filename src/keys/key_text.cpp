@@ -32,10 +32,15 @@ std::string GenerateKey() {
   return "sk-" + Hex(bytes.data(), bytes.size());
 }
 
-std::string TokenOf(std::string_view key) {
-  std::array<unsigned char, 32> digest{};
+KeyDigest Sha256(std::string_view key) {
+  KeyDigest digest{};
   unsigned int length = 0;
   EVP_Digest(key.data(), key.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return digest;
+}
+
+std::string TokenOf(std::string_view key) {
+  const KeyDigest digest = Sha256(key);
   return Hex(digest.data(), digest.size());
 }
 

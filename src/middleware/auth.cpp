@@ -1,17 +1,9 @@
 #include "claudegate/middleware/auth.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 namespace claudegate::middleware {
-
-KeyDigest DigestKey(std::string_view key) {
-  KeyDigest digest{};
-  unsigned int length = 0;
-  EVP_Digest(key.data(), key.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return digest;
-}
 
 std::string_view PresentedKey(const server::Request& request) {
   constexpr std::string_view kBearer = "Bearer ";

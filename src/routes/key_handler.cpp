@@ -123,17 +123,33 @@ Error KeyBodyNotAnObject() {
                "invalid_request_error");
 }
 
+// An administrator's write request: its JSON object body, or why it is refused before any of it
+// is used (a virtual key, no store, not an object).
+struct AdminWrite {
+  std::optional<json> body;
+  std::optional<KeyRefusalReply> refusal;
+};
+
+AdminWrite ReadAdminWrite(const RequestContext& ctx, bool has_store) {
+  if (auto refusal = AdminRefusal(ctx, has_store)) {
+    return {std::nullopt, std::move(refusal)};
+  }
+  auto body = KeyRequestBody(ctx);
+  if (!body) {
+    return {std::nullopt, KeyRefusalReply{KeyBodyNotAnObject(), "bad_body"}};
+  }
+  return {std::move(body), std::nullopt};
+}
+
 }  // namespace
 
 Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
-  if (auto refusal = AdminRefusal(ctx, store_ != nullptr)) {
-    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
+  const auto write = ReadAdminWrite(ctx, store_ != nullptr);
+  if (write.refusal) {
+    co_return co_await server::LocalReply(ctx, write.refusal->first, write.refusal->second);
   }
-  const auto body = KeyRequestBody(ctx);
-  if (!body) {
-    co_return co_await server::LocalReply(ctx, KeyBodyNotAnObject(), "bad_body");
-  }
-  if (body->contains("key")) {
+  const json& body = *write.body;
+  if (body.contains("key")) {
     co_return co_await server::LocalReply(
         ctx,
         Error(ErrorKind::kInvalidRequest,
@@ -147,7 +163,7 @@ Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
   record.token = keys::TokenOf(key);
   record.key_name = keys::KeyName(key);
   record.created_at = now;
-  if (auto error = keys::ApplyKeyFields(*body, record, now)) {
+  if (auto error = keys::ApplyKeyFields(body, record, now)) {
     co_return co_await server::LocalReply(ctx, *error, "bad_field");
   }
   const store::KeyWrite written = co_await store_->Put(record, true);
@@ -162,22 +178,20 @@ Awaitable<server::Outcome> KeyHandler::Generate(RequestContext& ctx) const {
 }
 
 Awaitable<server::Outcome> KeyHandler::Update(RequestContext& ctx) const {
-  if (auto refusal = AdminRefusal(ctx, store_ != nullptr)) {
-    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
+  const auto write = ReadAdminWrite(ctx, store_ != nullptr);
+  if (write.refusal) {
+    co_return co_await server::LocalReply(ctx, write.refusal->first, write.refusal->second);
   }
-  const auto body = KeyRequestBody(ctx);
-  if (!body) {
-    co_return co_await server::LocalReply(ctx, KeyBodyNotAnObject(), "bad_body");
-  }
-  const auto named = body->find("key");
-  const auto token = named != body->end() && named->is_string()
+  const json& body = *write.body;
+  const auto named = body.find("key");
+  const auto token = named != body.end() && named->is_string()
                          ? TokenNamedBy(named->get_ref<const std::string&>())
                          : std::nullopt;
   auto record = token ? keys_.Get(*token) : std::nullopt;
   if (!record) {
     co_return co_await server::LocalReply(ctx, UnknownVirtualKey(), "key_not_found");
   }
-  json fields = *body;
+  json fields = body;
   fields.erase("key");
   if (auto error = keys::ApplyKeyFields(fields, *record, now_())) {
     co_return co_await server::LocalReply(ctx, *error, "bad_field");
@@ -193,20 +207,18 @@ Awaitable<server::Outcome> KeyHandler::Update(RequestContext& ctx) const {
 }
 
 Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
-  if (auto refusal = AdminRefusal(ctx, store_ != nullptr)) {
-    co_return co_await server::LocalReply(ctx, refusal->first, refusal->second);
+  const auto write = ReadAdminWrite(ctx, store_ != nullptr);
+  if (write.refusal) {
+    co_return co_await server::LocalReply(ctx, write.refusal->first, write.refusal->second);
   }
-  const auto body = KeyRequestBody(ctx);
-  if (!body) {
-    co_return co_await server::LocalReply(ctx, KeyBodyNotAnObject(), "bad_body");
-  }
+  const json& body = *write.body;
   // LiteLLM: {"keys": [...]} (keys or tokens) or {"key_aliases": [...]}.
   std::vector<std::string> tokens;
   std::vector<std::string> named;
-  const auto keys_field = body->find("keys");
-  const auto aliases_field = body->find("key_aliases");
-  const bool by_key = keys_field != body->end() && keys_field->is_array();
-  const bool by_alias = aliases_field != body->end() && aliases_field->is_array();
+  const auto keys_field = body.find("keys");
+  const auto aliases_field = body.find("key_aliases");
+  const bool by_key = keys_field != body.end() && keys_field->is_array();
+  const bool by_alias = aliases_field != body.end() && aliases_field->is_array();
   if (by_key == by_alias || (by_key ? keys_field : aliases_field)->size() > kMaxKeysPerDelete) {
     co_return co_await server::LocalReply(
         ctx,

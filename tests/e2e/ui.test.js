@@ -90,6 +90,14 @@ describe('the /ui dashboard in headless Chromium', () => {
       assert.equal(res.status, 200, await res.text());
     }
 
+    // A row is recorded once its reply has gone out, which this client may see first.
+    for (let i = 0; i < 500; i += 1) {
+      const report = await (await fetch(`${daemon.baseUrl}/usage/report?since=1h`,
+                                        { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json();
+      if (report.totals.requests >= 5) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+
     const page = await browser.newPage();
     const problems = [];
     page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });

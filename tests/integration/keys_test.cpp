@@ -87,6 +87,19 @@ bool WaitForKeyInfoStatus(std::uint16_t port, const std::string& key, unsigned s
   return false;
 }
 
+// Polls /key/info every 10 ms until the key's spend is above zero, for at most 5 s.
+bool WaitForSpend(std::uint16_t port, const std::string& key) {
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    auto reply = Admin(port, http::verb::get, "/key/info?key=" + key);
+    if (reply && reply->status == 200 &&
+        json::parse(reply->body(), nullptr, false)["info"].value("spend", 0.0) > 0.0) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 json Info(std::uint16_t port, const std::string& key) {
   auto reply = Admin(port, http::verb::get, "/key/info?key=" + key);
   EXPECT_TRUE(reply && reply->status == 200);
@@ -263,6 +276,8 @@ TEST(Keys, ABudgetStopsTheKeyOnceSpent) {
   // One call costs $0.00005; the budget is spent by the first.
   const std::string key = Generate(gw.port(), {{"key_alias", "tight"}, {"max_budget", 0.00001}});
   ASSERT_EQ(Chat(gw.port(), key)->status, 200);
+  // The spend is charged once the reply has gone out, which the client may see first.
+  ASSERT_TRUE(WaitForSpend(gw.port(), key));
   auto refused = Messages(gw.port(), key);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 429);

@@ -3,6 +3,7 @@
 // routes, who may read them, and the rows across a restart and a kill -9 — SQLite real in a
 // per-test directory, the TLS fake upstream, the daemon as a child process for the kill.
 #include <csignal>
+#include <thread>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -75,6 +76,20 @@ std::string NewKey(std::uint16_t port, const std::string& alias) {
   return reply ? json::parse(reply->body()).value("key", "") : "";
 }
 
+// A row is recorded once the reply has gone out, which the client may see first: waits (10 ms
+// polls, at most 5 s) until the ledger holds `rows` rows.
+bool WaitForRows(std::uint16_t port, int rows) {
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    auto reply = Fetch(port, http::verb::get, "/usage/report?since=1h", kTestMasterKey);
+    if (reply && reply->status == 200 &&
+        json::parse(reply->body(), nullptr, false)["totals"].value("requests", -1) >= rows) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 const json* GroupWithKey(const json& report, const std::string& key) {
   for (const auto& row : report["data"]) {
     if (row.value("key", "") == key) {
@@ -105,6 +120,7 @@ TEST(Usage, EveryModelRequestIsARowInTheReports) {
   ASSERT_TRUE(Fetch(gw.port(), http::verb::get, "/v1/models", key));
   auto stranger = Chat(gw.port(), "sk-wrong-key-wrong-key-wrong-key");
   ASSERT_TRUE(stranger && stranger->status == 401);
+  ASSERT_TRUE(WaitForRows(gw.port(), 6));
 
   const json by_key = GetJson(gw.port(), "/usage/report?group_by=key");
   EXPECT_EQ(by_key["totals"]["requests"], 6) << by_key.dump();
@@ -163,6 +179,7 @@ TEST(Usage, LiteLlmSpendRoutesAnswerInTheirShapes) {
   const std::string key = NewKey(gw.port(), "bot");
   ASSERT_TRUE(Chat(gw.port(), key));
   ASSERT_TRUE(Chat(gw.port(), kTestMasterKey));
+  ASSERT_TRUE(WaitForRows(gw.port(), 2));
   const std::string today = ledger::DayOf(ledger::SystemMillisClock()());
 
   const json rows = GetJson(gw.port(), "/spend/logs?api_key=" + key);

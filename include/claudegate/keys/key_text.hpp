@@ -4,6 +4,7 @@
 /// recognise it by, plus LiteLLM's duration strings (`30s`, `15m`, `2h`, `30d`, `1w`, `1mo`).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,11 @@ namespace claudegate::keys {
 
 /// A new key: `sk-` followed by 32 bytes from OpenSSL's CSPRNG in hex (67 characters).
 [[nodiscard]] std::string GenerateKey();
+
+/// SHA-256: the one digest of keys, for the master key's constant-time comparison
+/// (middleware/auth.hpp) and for the tokens below.
+using KeyDigest = std::array<unsigned char, 32>;
+[[nodiscard]] KeyDigest Sha256(std::string_view key);
 
 /// The SHA-256 of `key` in lower-case hex: what the store keeps instead of the key.
 [[nodiscard]] std::string TokenOf(std::string_view key);

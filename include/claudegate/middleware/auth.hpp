@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "claudegate/keys/key_registry.hpp"
+#include "claudegate/keys/key_text.hpp"
 #include "claudegate/middleware/auth_throttle.hpp"
 #include "claudegate/middleware/client_address.hpp"
 #include "claudegate/middleware/header_gate.hpp"
@@ -28,11 +29,11 @@
 
 namespace claudegate::middleware {
 
-/// SHA-256 digest.
-using KeyDigest = std::array<unsigned char, 32>;
+/// SHA-256 digest (keys/key_text.hpp).
+using KeyDigest = keys::KeyDigest;
 
 /// Digest of `key`.
-[[nodiscard]] KeyDigest DigestKey(std::string_view key);
+[[nodiscard]] inline KeyDigest DigestKey(std::string_view key) { return keys::Sha256(key); }
 
 /// The key a request presents, or empty. Bearer wins over x-api-key when both are present.
 [[nodiscard]] std::string_view PresentedKey(const server::Request& request);
