@@ -16,7 +16,8 @@ namespace claudegate::testing {
 namespace {
 
 TEST(Ui, ThePageAndItsFilesArePublicWithAStrictPolicy) {
-  FakeUpstream upstream([](const RecordedRequest&) { return JsonResponse(nlohmann::json::object()); });
+  FakeUpstream upstream(
+      [](const RecordedRequest&) { return JsonResponse(nlohmann::json::object()); });
   TestGateway gw(ConfigFor(upstream));
   const std::vector<std::pair<std::string, std::string>> files = {
       {"/ui", "text/html; charset=utf-8"},
@@ -46,7 +47,8 @@ TEST(Ui, ThePageAndItsFilesArePublicWithAStrictPolicy) {
 }
 
 TEST(Ui, OtherPathsAndMethodsAreNotPublic) {
-  FakeUpstream upstream([](const RecordedRequest&) { return JsonResponse(nlohmann::json::object()); });
+  FakeUpstream upstream(
+      [](const RecordedRequest&) { return JsonResponse(nlohmann::json::object()); });
   TestGateway gw(ConfigFor(upstream));
   auto missing = Fetch(gw.port(), http::verb::get, "/ui/secrets.json");
   ASSERT_TRUE(missing);

@@ -3,8 +3,8 @@
 // routes, who may read them, and the rows across a restart and a kill -9 — SQLite real in a
 // per-test directory, the TLS fake upstream, the daemon as a child process for the kill.
 #include <csignal>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

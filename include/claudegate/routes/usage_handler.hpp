@@ -4,8 +4,8 @@
 ///   - `GET /usage/logs`: the rows themselves, newest first, paged (JSON or CSV);
 ///   - `GET /spend/logs` and `GET /global/spend/report`: LiteLLM's shapes for the seed's scripts.
 /// Each first writes the rows still queued, so a report includes every request whose row was
-/// recorded (as its reply finished) before it was asked for. Errors in OpenAI's (LiteLLM's) shape: 400 naming the bad parameter, 403 for a
-/// virtual key, 503 without a store.
+/// recorded (as its reply finished) before it was asked for. Errors in OpenAI's (LiteLLM's) shape:
+/// 400 naming the bad parameter, 403 for a virtual key, 503 without a store.
 #pragma once
 
 #include <memory>
