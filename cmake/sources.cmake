@@ -85,6 +85,7 @@ set(CLAUDEGATE_CORE_SOURCES
   src/routes/usage_handler.cpp
   src/server/body_budget.cpp
   src/server/connection_tracker.cpp
+  src/server/query_string.cpp
   src/server/reply.cpp
   src/server/request_framing.cpp
   src/server/request_parsing.cpp

@@ -36,14 +36,7 @@ std::vector<store::UsageSum> FoldIntoBlocks(const std::vector<store::UsageSum>& 
       into.period_start_ms = block;
       continue;
     }
-    into.requests += sum.requests;
-    into.errors += sum.errors;
-    into.retries += sum.retries;
-    into.input_tokens += sum.input_tokens;
-    into.output_tokens += sum.output_tokens;
-    into.cache_read_tokens += sum.cache_read_tokens;
-    into.cache_write_tokens += sum.cache_write_tokens;
-    into.cost_usd += sum.cost_usd;
+    into.Add(sum);
     if (into.key_alias.empty()) {
       into.key_alias = sum.key_alias;
     }

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdio>
 
-#include <boost/url/parse.hpp>
+#include "claudegate/server/query_string.hpp"
 
 namespace claudegate::ledger {
 namespace {
+
+using server::QueryParameter;
 
 constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::int64_t kMaxRows = 10'000;
@@ -89,19 +91,6 @@ Result<void> ReadGrouping(std::string_view text, ReportQuery& query) {
 }
 
 }  // namespace
-
-std::optional<std::string> QueryParameter(std::string_view target, std::string_view name) {
-  const auto url = boost::urls::parse_origin_form(target);
-  if (!url) {
-    return std::nullopt;
-  }
-  const auto params = url->params();
-  const auto found = params.find(name);
-  if (found == params.end()) {
-    return std::nullopt;
-  }
-  return std::string((*found).value);
-}
 
 std::optional<std::int64_t> DayStartMs(std::string_view date) {
   if (date.size() != 10 || date[4] != '-' || date[7] != '-') {

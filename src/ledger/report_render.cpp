@@ -57,14 +57,7 @@ json Counters(const store::UsageSum& sum) {
 store::UsageSum Total(const std::vector<store::UsageSum>& sums) {
   store::UsageSum total;
   for (const auto& sum : sums) {
-    total.requests += sum.requests;
-    total.errors += sum.errors;
-    total.retries += sum.retries;
-    total.input_tokens += sum.input_tokens;
-    total.output_tokens += sum.output_tokens;
-    total.cache_read_tokens += sum.cache_read_tokens;
-    total.cache_write_tokens += sum.cache_write_tokens;
-    total.cost_usd += sum.cost_usd;
+    total.Add(sum);
   }
   return total;
 }

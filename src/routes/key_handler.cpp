@@ -4,12 +4,12 @@
 #include <charconv>
 #include <utility>
 
-#include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "claudegate/keys/key_json.hpp"
 #include "claudegate/keys/key_text.hpp"
+#include "claudegate/server/query_string.hpp"
 
 namespace claudegate::routes {
 namespace {
@@ -65,19 +65,6 @@ std::optional<std::string> TokenNamedBy(std::string_view text) {
     return keys::TokenOf(text);
   }
   return std::nullopt;
-}
-
-std::optional<std::string> KeyQueryParam(const RequestContext& ctx, std::string_view name) {
-  const auto url = boost::urls::parse_origin_form(ctx.request.target());
-  if (!url) {
-    return std::nullopt;
-  }
-  const auto params = url->params();
-  const auto found = params.find(name);
-  if (found == params.end()) {
-    return std::nullopt;
-  }
-  return std::string((*found).value);
 }
 
 std::optional<json> KeyRequestBody(const RequestContext& ctx) {
@@ -270,7 +257,7 @@ Awaitable<server::Outcome> KeyHandler::Delete(RequestContext& ctx) const {
 }
 
 Awaitable<server::Outcome> KeyHandler::Info(RequestContext& ctx) const {
-  const auto named = KeyQueryParam(ctx, "key");
+  const auto named = server::QueryParameter(ctx.request.target(), "key");
   std::optional<std::string> token;
   if (named) {
     token = TokenNamedBy(*named);
@@ -299,7 +286,7 @@ Awaitable<server::Outcome> KeyHandler::List(RequestContext& ctx) const {
   }
   // A positive page number or size, -1 when it is not a number.
   auto number = [&](std::string_view name, std::int64_t fallback) -> std::int64_t {
-    const auto text = KeyQueryParam(ctx, name);
+    const auto text = server::QueryParameter(ctx.request.target(), name);
     if (!text) {
       return fallback;
     }
@@ -317,8 +304,8 @@ Awaitable<server::Outcome> KeyHandler::List(RequestContext& ctx) const {
               "invalid_request_error"),
         "bad_field");
   }
-  const auto alias = KeyQueryParam(ctx, "key_alias");
-  const bool full = KeyQueryParam(ctx, "return_full_object") == "true";
+  const auto alias = server::QueryParameter(ctx.request.target(), "key_alias");
+  const bool full = server::QueryParameter(ctx.request.target(), "return_full_object") == "true";
   std::vector<store::KeyRecord> records = keys_.List();
   if (alias) {
     std::erase_if(records, [&](const auto& record) { return record.alias != *alias; });

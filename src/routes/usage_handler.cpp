@@ -5,6 +5,7 @@
 #include "claudegate/ledger/litellm_spend.hpp"
 #include "claudegate/ledger/report_query.hpp"
 #include "claudegate/ledger/report_render.hpp"
+#include "claudegate/server/query_string.hpp"
 #include "claudegate/server/reply.hpp"
 
 namespace claudegate::routes {
@@ -126,8 +127,8 @@ Awaitable<Outcome> UsageHandler::SpendLogs(RequestContext& ctx) const {
     co_return *refused;
   }
   const std::string_view target = ctx.request.target();
-  const auto start = ledger::QueryParameter(target, "start_date");
-  const auto end = ledger::QueryParameter(target, "end_date");
+  const auto start = server::QueryParameter(target, "start_date");
+  const auto end = server::QueryParameter(target, "end_date");
   // LiteLLM reads the dates only together; without both it lists every row (here the newest
   // `limit`, 1000 unless asked: a production ledger is too big for one answer).
   const bool by_dates = start && end;
@@ -139,16 +140,16 @@ Awaitable<Outcome> UsageHandler::SpendLogs(RequestContext& ctx) const {
     query->filter.from_ms = 0;
     query->filter.to_ms = now_() + 1;
   }
-  if (const auto api_key = ledger::QueryParameter(target, "api_key")) {
+  if (const auto api_key = server::QueryParameter(target, "api_key")) {
     const auto token = NamedKeyToken(*api_key);
     if (!token) {
       co_return co_await server::LocalReply(ctx, BadApiKey(), "invalid_request");
     }
     query->filter.key_token = *token;
-  } else if (const auto request_id = ledger::QueryParameter(target, "request_id")) {
+  } else if (const auto request_id = server::QueryParameter(target, "request_id")) {
     query->filter.request_id = request_id->substr(0, 256);
   }
-  if (by_dates && ledger::QueryParameter(target, "summarize") != "false") {
+  if (by_dates && server::QueryParameter(target, "summarize") != "false") {
     query->grouping.period = store::UsageGrouping::Period::kDay;
     query->grouping.by_model = true;
     query->grouping.by_key = true;
@@ -171,8 +172,8 @@ Awaitable<Outcome> UsageHandler::GlobalSpendReport(RequestContext& ctx) const {
     co_return *refused;
   }
   const std::string_view target = ctx.request.target();
-  if (!ledger::QueryParameter(target, "start_date") ||
-      !ledger::QueryParameter(target, "end_date")) {
+  if (!server::QueryParameter(target, "start_date") ||
+      !server::QueryParameter(target, "end_date")) {
     const Error missing(ErrorKind::kInvalidRequest,
                         "start_date and end_date are required (YYYY-MM-DD).", "start_date",
                         "invalid_request_error");
@@ -182,8 +183,8 @@ Awaitable<Outcome> UsageHandler::GlobalSpendReport(RequestContext& ctx) const {
   if (!query) {
     co_return co_await server::LocalReply(ctx, query.error(), "invalid_request");
   }
-  const auto api_key = ledger::QueryParameter(target, "api_key");
-  const std::string group_by = ledger::QueryParameter(target, "group_by").value_or("team");
+  const auto api_key = server::QueryParameter(target, "api_key");
+  const std::string group_by = server::QueryParameter(target, "group_by").value_or("team");
   if (api_key) {
     const auto token = NamedKeyToken(*api_key);
     if (!token) {

@@ -13,6 +13,7 @@
 
 #include "support/claudegate_process.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/poll.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
@@ -75,29 +76,21 @@ std::optional<TestResponse> Messages(std::uint16_t port, std::string_view key) {
                {{"anthropic-version", "2023-06-01"}});
 }
 
-// Polls /key/info (master key) every 50 ms until it answers `status`, for at most 5 s.
+// Polls /key/info (master key) until it answers `status`, for at most 5 s.
 bool WaitForKeyInfoStatus(std::uint16_t port, const std::string& key, unsigned status) {
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  return PollUntil([&] {
     auto reply = Admin(port, http::verb::get, "/key/info?key=" + key);
-    if (reply && reply->status == status) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+    return reply && reply->status == status;
+  });
 }
 
-// Polls /key/info every 10 ms until the key's spend is above zero, for at most 5 s.
+// Polls /key/info until the key's spend is above zero, for at most 5 s.
 bool WaitForSpend(std::uint16_t port, const std::string& key) {
-  for (int attempt = 0; attempt < 500; ++attempt) {
+  return PollUntil([&] {
     auto reply = Admin(port, http::verb::get, "/key/info?key=" + key);
-    if (reply && reply->status == 200 &&
-        json::parse(reply->body(), nullptr, false)["info"].value("spend", 0.0) > 0.0) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+    return reply && reply->status == 200 &&
+           json::parse(reply->body(), nullptr, false)["info"].value("spend", 0.0) > 0.0;
+  });
 }
 
 json Info(std::uint16_t port, const std::string& key) {

@@ -13,6 +13,7 @@
 
 #include "support/claudegate_process.hpp"
 #include "support/fake_upstream.hpp"
+#include "support/poll.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
@@ -76,18 +77,14 @@ std::string NewKey(std::uint16_t port, const std::string& alias) {
   return reply ? json::parse(reply->body()).value("key", "") : "";
 }
 
-// A row is recorded once the reply has gone out, which the client may see first: waits (10 ms
-// polls, at most 5 s) until the ledger holds `rows` rows.
+// A row is recorded once the reply has gone out, which the client may see first: waits (at most
+// 5 s) until the ledger holds `rows` rows.
 bool WaitForRows(std::uint16_t port, int rows) {
-  for (int attempt = 0; attempt < 500; ++attempt) {
+  return PollUntil([&] {
     auto reply = Fetch(port, http::verb::get, "/usage/report?since=1h", kTestMasterKey);
-    if (reply && reply->status == 200 &&
-        json::parse(reply->body(), nullptr, false)["totals"].value("requests", -1) >= rows) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+    return reply && reply->status == 200 &&
+           json::parse(reply->body(), nullptr, false)["totals"].value("requests", -1) >= rows;
+  });
 }
 
 const json* GroupWithKey(const json& report, const std::string& key) {
@@ -284,13 +281,7 @@ TEST(Usage, RowsTheWriterWroteSurviveKillNine) {
     }
     // The background writer (every 250 ms) says it wrote them; bounded wait on its counter.
     const std::string written = "claudegate_usage_rows_total{outcome=\"written\"}";
-    bool done = false;
-    for (int i = 0; i < 200 && !done; ++i) {
-      done = Scraped(port, written) >= 4;
-      if (!done) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      }
-    }
+    const bool done = PollUntil([&] { return Scraped(port, written) >= 4; });
     ASSERT_TRUE(done) << "the ledger writer did not write 4 rows within 5 s";
     daemon.Signal(SIGKILL);
     EXPECT_EQ(daemon.Wait(), -SIGKILL);

@@ -33,10 +33,6 @@ struct ReportQuery {
 /// `offset`. Unknown parameters are ignored, as LiteLLM's are.
 [[nodiscard]] Result<ReportQuery> ParseReportQuery(std::string_view target, std::int64_t now_ms);
 
-/// One query parameter's value (percent-decoded), or nullopt when absent.
-[[nodiscard]] std::optional<std::string> QueryParameter(std::string_view target,
-                                                        std::string_view name);
-
 /// Unix milliseconds of 00:00 UTC of a `YYYY-MM-DD` day, or nullopt when it is not one.
 [[nodiscard]] std::optional<std::int64_t> DayStartMs(std::string_view date);
 

@@ -63,6 +63,18 @@ struct UsageSum {
   std::int64_t cache_read_tokens = 0;
   std::int64_t cache_write_tokens = 0;
   double cost_usd = 0;
+
+  /// Adds `other`'s counts (not its grouping fields) to these.
+  void Add(const UsageSum& other) {
+    requests += other.requests;
+    errors += other.errors;
+    retries += other.retries;
+    input_tokens += other.input_tokens;
+    output_tokens += other.output_tokens;
+    cache_read_tokens += other.cache_read_tokens;
+    cache_write_tokens += other.cache_write_tokens;
+    cost_usd += other.cost_usd;
+  }
 };
 
 }  // namespace claudegate::store

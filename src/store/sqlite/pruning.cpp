@@ -16,21 +16,19 @@ std::int64_t UsedBytes(Connection& connection) {
   return pages * connection.QueryInt("PRAGMA page_size");
 }
 
-std::int64_t PruneExpired(Connection& connection, std::int64_t cutoff) {
-  Statement remove(connection.get(),
-                   "DELETE FROM turns WHERE rowid IN (SELECT rowid FROM turns "
-                   "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)");
+std::int64_t DeleteInChunks(Connection& connection, Statement& remove, std::int64_t cutoff,
+                            std::int64_t chunk) {
   std::int64_t removed = 0;
   for (;;) {
     Transaction transaction(connection);
     StatementUse use(remove);
     use->Bind(1, cutoff);
-    use->Bind(2, kChunk);
+    use->Bind(2, chunk);
     use->Step();
     const std::int64_t changed = connection.Changes();
     transaction.Commit();
     removed += changed;
-    if (changed < kChunk) {
+    if (changed < chunk) {
       break;
     }
   }
@@ -38,6 +36,13 @@ std::int64_t PruneExpired(Connection& connection, std::int64_t cutoff) {
     connection.Exec("PRAGMA incremental_vacuum");
   }
   return removed;
+}
+
+std::int64_t PruneExpired(Connection& connection, std::int64_t cutoff) {
+  Statement remove(connection.get(),
+                   "DELETE FROM turns WHERE rowid IN (SELECT rowid FROM turns "
+                   "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)");
+  return DeleteInChunks(connection, remove, cutoff, kChunk);
 }
 
 std::int64_t PruneToSize(Connection& connection, std::int64_t max_bytes) {

@@ -18,6 +18,12 @@ struct PruneCounts {
 /// Bytes of the database's pages in use (the file less its free pages).
 [[nodiscard]] std::int64_t UsedBytes(Connection& connection);
 
+/// Runs `remove` (a DELETE whose ?1 is `cutoff` and ?2 a row count) in transactions of `chunk`
+/// rows until it deletes fewer, then gives the freed pages back; the rows deleted. A lookup
+/// queued behind it on the worker waits for one chunk at most. Throws DbError.
+std::int64_t DeleteInChunks(Connection& connection, Statement& remove, std::int64_t cutoff,
+                            std::int64_t chunk);
+
 /// Deletes turns created before `cutoff` (unix seconds). Throws DbError.
 std::int64_t PruneExpired(Connection& connection, std::int64_t cutoff);
 

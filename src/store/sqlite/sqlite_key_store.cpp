@@ -1,130 +1,69 @@
 #include "claudegate/store/sqlite/sqlite_key_store.hpp"
 
-#include <future>
-
-#include <spdlog/spdlog.h>
-
-#include "../worker.hpp"
-#include "connection.hpp"
-#include "database_file.hpp"
 #include "key_queries.hpp"
-#include "schema.hpp"
+#include "own_connection.hpp"
 
 namespace claudegate::store::sqlite {
 
 struct SqliteKeyStore::Database {
-  explicit Database(const std::string& path) : connection(path) {
-    PrepareDatabase(connection);
-    queries = std::make_unique<KeyQueries>(connection);
-  }
-  Connection connection;
-  std::unique_ptr<KeyQueries> queries;
+  std::unique_ptr<OwnConnection<KeyQueries>> own;
 };
 
-namespace {
+SqliteKeyStore::SqliteKeyStore() : db_(std::make_unique<Database>()) {}
 
-// Every job ends here on a database failure: logged (code and SQLite's message, never a key),
-// and reported as "unavailable" to the caller.
-void LogFailure(const char* operation, const std::exception& e) {
-  spdlog::error("key store: {} failed: {}", operation, e.what());
-}
-
-}  // namespace
-
-SqliteKeyStore::SqliteKeyStore() : worker_(std::make_unique<Worker>()) {}
-
-SqliteKeyStore::~SqliteKeyStore() {
-  worker_->Stop();  // lets queued jobs finish; the connection closes after
-}
+SqliteKeyStore::~SqliteKeyStore() = default;
 
 std::shared_ptr<SqliteKeyStore> SqliteKeyStore::Open(const config::Store& settings,
                                                      std::string& error) {
   std::shared_ptr<SqliteKeyStore> store(new SqliteKeyStore());
-  try {
-    // At start-up, on the caller's thread; from then on only the worker uses the connection
-    // (SQLite allows a connection to move between threads used one at a time:
-    // https://www.sqlite.org/threadsafe.html).
-    store->db_ = std::make_unique<Database>(CreateDatabaseFile(settings));
-  } catch (const std::exception& e) {
-    error = e.what();
-    return nullptr;
-  }
-  return store;
+  store->db_->own = OwnConnection<KeyQueries>::Open(settings, "key store", error);
+  return store->db_->own ? store : nullptr;
 }
 
-std::vector<KeyRecord> SqliteKeyStore::AllNow() { return db_->queries->All(); }
+std::vector<KeyRecord> SqliteKeyStore::AllNow() { return db_->own->queries_at_start().All(); }
 
 Awaitable<Lookup<std::vector<KeyRecord>>> SqliteKeyStore::All() {
-  return worker_->Run<Lookup<std::vector<KeyRecord>>>([this]() -> Lookup<std::vector<KeyRecord>> {
-    try {
-      return {LookupStatus::kFound, db_->queries->All()};
-    } catch (const std::exception& e) {
-      LogFailure("reading keys", e);
-      return {LookupStatus::kUnavailable, {}};
-    }
-  });
+  using Answer = Lookup<std::vector<KeyRecord>>;
+  return db_->own->Run("reading keys", Answer{LookupStatus::kUnavailable, {}},
+                       [](KeyQueries& queries) {
+                         return Answer{LookupStatus::kFound, queries.All()};
+                       });
 }
 
 Awaitable<KeyWrite> SqliteKeyStore::Put(KeyRecord record, bool create) {
-  return worker_->Run<KeyWrite>([this, record = std::move(record), create]() -> KeyWrite {
-    try {
-      return db_->queries->Put(record, create);
-    } catch (const std::exception& e) {
-      LogFailure("writing a key", e);
-      return KeyWrite::kUnavailable;
-    }
-  });
+  return db_->own->Run("writing a key", KeyWrite::kUnavailable,
+                       [record = std::move(record), create](KeyQueries& queries) {
+                         return queries.Put(record, create);
+                       });
 }
 
 Awaitable<Lookup<std::vector<std::string>>> SqliteKeyStore::Delete(
     std::vector<std::string> tokens) {
-  return worker_->Run<Lookup<std::vector<std::string>>>(
-      [this, tokens = std::move(tokens)]() -> Lookup<std::vector<std::string>> {
-        try {
-          return {LookupStatus::kFound, db_->queries->Delete(tokens)};
-        } catch (const std::exception& e) {
-          LogFailure("deleting keys", e);
-          return {LookupStatus::kUnavailable, {}};
-        }
-      });
+  using Answer = Lookup<std::vector<std::string>>;
+  return db_->own->Run("deleting keys", Answer{LookupStatus::kUnavailable, {}},
+                       [tokens = std::move(tokens)](KeyQueries& queries) {
+                         return Answer{LookupStatus::kFound, queries.Delete(tokens)};
+                       });
 }
 
 Awaitable<bool> SqliteKeyStore::SaveSpends(std::vector<KeySpend> spends) {
-  return worker_->Run<bool>([this, spends = std::move(spends)]() -> bool {
-    try {
-      db_->queries->SaveSpends(spends);
-      return true;
-    } catch (const std::exception& e) {
-      LogFailure("writing spend", e);
-      return false;
-    }
+  return db_->own->Run("writing spend", false, [spends = std::move(spends)](KeyQueries& queries) {
+    queries.SaveSpends(spends);
+    return true;
   });
 }
 
 bool SqliteKeyStore::SaveSpendsNow(std::vector<KeySpend> spends) {
-  std::promise<bool> written;
-  auto result = written.get_future();
-  net::post(worker_->executor(), [this, &spends, &written] {
-    try {
-      db_->queries->SaveSpends(spends);
-      written.set_value(true);
-    } catch (const std::exception& e) {
-      LogFailure("writing spend", e);
-      written.set_value(false);
-    }
+  return db_->own->RunNow("writing spend", false, [&spends](KeyQueries& queries) {
+    queries.SaveSpends(spends);
+    return true;
   });
-  return result.get();
 }
 
 Awaitable<std::optional<std::int64_t>> SqliteKeyStore::Version() {
-  return worker_->Run<std::optional<std::int64_t>>([this]() -> std::optional<std::int64_t> {
-    try {
-      return db_->queries->Version();
-    } catch (const std::exception& e) {
-      LogFailure("reading the key version", e);
-      return std::nullopt;
-    }
-  });
+  return db_->own->Run(
+      "reading the key version", std::optional<std::int64_t>(),
+      [](KeyQueries& queries) { return std::optional<std::int64_t>(queries.Version()); });
 }
 
 }  // namespace claudegate::store::sqlite

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "pruning.hpp"
+
 namespace claudegate::store::sqlite {
 namespace {
 
@@ -10,7 +12,7 @@ constexpr const char* kUsageColumns =
     "output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, status, error, latency_ms, "
     "ttft_ms, upstream_request_id, retries";
 
-// Rows deleted per transaction when pruning: an append queued behind waits for one chunk at most.
+// Rows deleted per transaction when pruning (DeleteInChunks).
 constexpr std::int64_t kPruneChunk = 2000;
 
 // The WHERE clause of `filter` with numbered parameters from ?1; Bind() binds the same ones.
@@ -179,24 +181,7 @@ std::int64_t UsageQueries::PruneOlderThan(std::int64_t cutoff_ms) {
   Statement remove(connection_.get(),
                    "DELETE FROM usage WHERE seq IN (SELECT seq FROM usage WHERE time_ms < ?1 "
                    "ORDER BY time_ms LIMIT ?2)");
-  std::int64_t removed = 0;
-  for (;;) {
-    Transaction transaction(connection_);
-    StatementUse use(remove);
-    use->Bind(1, cutoff_ms);
-    use->Bind(2, kPruneChunk);
-    use->Step();
-    const std::int64_t changed = connection_.Changes();
-    transaction.Commit();
-    removed += changed;
-    if (changed < kPruneChunk) {
-      break;
-    }
-  }
-  if (removed > 0) {
-    connection_.Exec("PRAGMA incremental_vacuum");
-  }
-  return removed;
+  return DeleteInChunks(connection_, remove, cutoff_ms, kPruneChunk);
 }
 
 }  // namespace claudegate::store::sqlite

@@ -11,10 +11,6 @@
 #include "claudegate/config/store.hpp"
 #include "claudegate/store/key_store.hpp"
 
-namespace claudegate::store {
-class Worker;
-}
-
 namespace claudegate::store::sqlite {
 
 class SqliteKeyStore final : public KeyStore {
@@ -41,8 +37,7 @@ class SqliteKeyStore final : public KeyStore {
   struct Database;
   SqliteKeyStore();
 
-  std::unique_ptr<Worker> worker_;
-  std::unique_ptr<Database> db_;  // used on the worker thread only, after Open
+  std::unique_ptr<Database> db_;  // its connection and worker
 };
 
 }  // namespace claudegate::store::sqlite

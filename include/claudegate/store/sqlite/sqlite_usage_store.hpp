@@ -10,10 +10,6 @@
 #include "claudegate/config/store.hpp"
 #include "claudegate/store/usage_store.hpp"
 
-namespace claudegate::store {
-class Worker;
-}
-
 namespace claudegate::store::sqlite {
 
 class SqliteUsageStore final : public UsageStore {
@@ -36,8 +32,7 @@ class SqliteUsageStore final : public UsageStore {
   struct Database;
   SqliteUsageStore();
 
-  std::unique_ptr<Worker> worker_;
-  std::unique_ptr<Database> db_;  // used on the worker thread only, after Open
+  std::unique_ptr<Database> db_;  // its connection and worker
 };
 
 }  // namespace claudegate::store::sqlite
