@@ -50,6 +50,12 @@ std::optional<KeyRefusal> KeyRegistry::CheckStanding(const std::string& token) c
   return keys::CheckStanding(found->second.record, now);
 }
 
+bool KeyRegistry::RestrictsModels(const std::string& token) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = entries_.find(token);
+  return found != entries_.end() && !AllowsModel(found->second.record, "", "");
+}
+
 std::optional<KeyRefusal> KeyRegistry::Admit(const std::string& token,
                                              std::string_view requested_model,
                                              std::string_view resolved_model) {

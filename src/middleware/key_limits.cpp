@@ -34,14 +34,29 @@ std::string MetricsLabel(const server::RequestContext& ctx) {
 
 }  // namespace
 
+std::string KeyLimitsMiddleware::ModelUsed(const server::RequestContext& ctx) const {
+  // What the spend is priced at: the fallback that answered, else the model the route read.
+  if (!ctx.usage.fallback_model.empty()) {
+    return ctx.usage.fallback_model;
+  }
+  return models_.Resolve(ctx.model).value_or(ctx.model);
+}
+
 Awaitable<server::Outcome> KeyLimitsMiddleware::Handle(server::RequestContext& ctx,
                                                        Next next) const {
   if (ctx.key_token.empty() || ctx.Path().starts_with("/key/")) {
     // The master key has no limits; a key reading its own /key/info spends nothing.
     co_return co_await next(ctx);
   }
-  const std::string requested = RequestedModel(ctx);
-  const std::string resolved = models_.Resolve(requested).value_or(std::string());
+  // The body is scanned for its model only when the key's model list needs it: for a key that
+  // may call every model the scan was most of this step's cost (docs/performance.md, "Virtual
+  // keys and the usage ledger"); the route reads the model anyway.
+  std::string requested;
+  std::string resolved;
+  if (keys_.RestrictsModels(ctx.key_token)) {
+    requested = RequestedModel(ctx);
+    resolved = models_.Resolve(requested).value_or(std::string());
+  }
   const std::string label = MetricsLabel(ctx);
   if (auto refusal = keys_.Admit(ctx.key_token, requested, resolved)) {
     metrics_.key_requests.Add({label, refusal->details});
@@ -61,7 +76,7 @@ Awaitable<server::Outcome> KeyLimitsMiddleware::Handle(server::RequestContext& c
     throw;
   }
   const auto& usage = ctx.usage;
-  keys_.Finish(ctx.key_token, resolved,
+  keys_.Finish(ctx.key_token, ModelUsed(ctx),
                {.input = usage.input_tokens,
                 .output = usage.output_tokens,
                 .cache_write = usage.cache_write_tokens,

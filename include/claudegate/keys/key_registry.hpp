@@ -39,7 +39,11 @@ class KeyRegistry {
   /// is refused as invalid.
   [[nodiscard]] std::optional<KeyRefusal> CheckStanding(const std::string& token) const;
 
-  /// Model and limits; when nullopt the request is counted as in flight until Finish().
+  /// True when the key may call only some models: then Admit() needs the model asked for.
+  [[nodiscard]] bool RestrictsModels(const std::string& token) const;
+
+  /// Model (unless `requested_model` is empty) and limits; when nullopt the request is counted
+  /// as in flight until Finish().
   [[nodiscard]] std::optional<KeyRefusal> Admit(const std::string& token,
                                                 std::string_view requested_model,
                                                 std::string_view resolved_model);
