@@ -24,7 +24,7 @@ namespace {
 
 using nlohmann::json;
 
-// Messages calls answer "ok" with 10 input and 3 output tokens and Anthropic's request-id.
+// MessagesAs calls answer "ok" with 10 input and 3 output tokens and Anthropic's request-id.
 Handler AnsweringWithRequestIds() {
   return [](const RecordedRequest& request) {
     ScriptedResponse response;
@@ -46,7 +46,7 @@ config::Config UsageConfig(const FakeUpstream& upstream, const TempDir& dir) {
   return config;
 }
 
-json GetJson(std::uint16_t port, const std::string& target, std::string_view key = kTestMasterKey) {
+json GetOk(std::uint16_t port, const std::string& target, std::string_view key = kTestMasterKey) {
   auto reply = Fetch(port, http::verb::get, target, key);
   EXPECT_TRUE(reply);
   if (!reply) {
@@ -56,12 +56,12 @@ json GetJson(std::uint16_t port, const std::string& target, std::string_view key
   return json::parse(reply->body(), nullptr, false);
 }
 
-std::optional<TestResponse> Chat(std::uint16_t port, std::string_view key) {
+std::optional<TestResponse> ChatAs(std::uint16_t port, std::string_view key) {
   const json body = {{"model", "sonnet"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
   return Fetch(port, http::verb::post, "/v1/chat/completions", key, body.dump());
 }
 
-std::optional<TestResponse> Messages(std::uint16_t port, std::string_view key, bool stream) {
+std::optional<TestResponse> MessagesAs(std::uint16_t port, std::string_view key, bool stream) {
   const json body = {{"model", "haiku"},
                      {"max_tokens", 16},
                      {"stream", stream},
@@ -70,7 +70,7 @@ std::optional<TestResponse> Messages(std::uint16_t port, std::string_view key, b
                {{"anthropic-version", "2023-06-01"}});
 }
 
-std::string NewKey(std::uint16_t port, const std::string& alias) {
+std::string NewAliasedKey(std::uint16_t port, const std::string& alias) {
   auto reply = Fetch(port, http::verb::post, "/key/generate", kTestMasterKey,
                      json{{"key_alias", alias}}.dump());
   EXPECT_TRUE(reply && reply->status == 200);
@@ -100,14 +100,14 @@ TEST(Usage, EveryModelRequestIsARowInTheReports) {
   TempDir dir;
   FakeUpstream upstream(AnsweringWithRequestIds());
   TestGateway gw(UsageConfig(upstream, dir));
-  const std::string key = NewKey(gw.port(), "ci-bot");
+  const std::string key = NewAliasedKey(gw.port(), "ci-bot");
 
   for (int i = 0; i < 2; ++i) {
-    auto chat = Chat(gw.port(), kTestMasterKey);
+    auto chat = ChatAs(gw.port(), kTestMasterKey);
     ASSERT_TRUE(chat && chat->status == 200);
   }
   for (const bool stream : {false, true, true}) {
-    auto messages = Messages(gw.port(), key, stream);
+    auto messages = MessagesAs(gw.port(), key, stream);
     ASSERT_TRUE(messages && messages->status == 200) << (messages ? messages->body() : "");
   }
   auto bad = Fetch(gw.port(), http::verb::post, "/v1/messages", key, "{not json",
@@ -115,11 +115,11 @@ TEST(Usage, EveryModelRequestIsARowInTheReports) {
   ASSERT_TRUE(bad && bad->status == 400);
   // Not model requests, or not authenticated: no rows.
   ASSERT_TRUE(Fetch(gw.port(), http::verb::get, "/v1/models", key));
-  auto stranger = Chat(gw.port(), "sk-wrong-key-wrong-key-wrong-key");
+  auto stranger = ChatAs(gw.port(), "sk-wrong-key-wrong-key-wrong-key");
   ASSERT_TRUE(stranger && stranger->status == 401);
   ASSERT_TRUE(WaitForRows(gw.port(), 6));
 
-  const json by_key = GetJson(gw.port(), "/usage/report?group_by=key");
+  const json by_key = GetOk(gw.port(), "/usage/report?group_by=key");
   EXPECT_EQ(by_key["totals"]["requests"], 6) << by_key.dump();
   EXPECT_EQ(by_key["totals"]["errors"], 1);
   EXPECT_EQ(by_key["totals"]["input_tokens"], 50);
@@ -133,7 +133,7 @@ TEST(Usage, EveryModelRequestIsARowInTheReports) {
   EXPECT_EQ((*bot)["errors"], 1);
   EXPECT_GT((*bot)["cost_usd"].get<double>(), 0.0);
 
-  const json by_model = GetJson(gw.port(), "/usage/report?group_by=day,model&since=1h");
+  const json by_model = GetOk(gw.port(), "/usage/report?group_by=day,model&since=1h");
   ASSERT_EQ(by_model["group_by"], json({"day", "model"}));
   ASSERT_EQ(by_model["data"].size(), 3U) << by_model.dump();  // haiku, sonnet, and the 400
   bool saw_haiku = false;
@@ -145,11 +145,11 @@ TEST(Usage, EveryModelRequestIsARowInTheReports) {
   }
   EXPECT_TRUE(saw_haiku) << by_model.dump();
 
-  const json blocks = GetJson(gw.port(), "/usage/report?group_by=block");
+  const json blocks = GetOk(gw.port(), "/usage/report?group_by=block");
   ASSERT_EQ(blocks["data"].size(), 1U);
   EXPECT_EQ(blocks["data"][0]["requests"], 6);
 
-  const json logs = GetJson(gw.port(), "/usage/logs?key_alias=ci-bot&limit=2");
+  const json logs = GetOk(gw.port(), "/usage/logs?key_alias=ci-bot&limit=2");
   ASSERT_EQ(logs["data"].size(), 2U);
   EXPECT_EQ(logs["has_more"], true);
   const json newest = logs["data"][0];
@@ -173,32 +173,32 @@ TEST(Usage, LiteLlmSpendRoutesAnswerInTheirShapes) {
   TempDir dir;
   FakeUpstream upstream(AnsweringWithRequestIds());
   TestGateway gw(UsageConfig(upstream, dir));
-  const std::string key = NewKey(gw.port(), "bot");
-  ASSERT_TRUE(Chat(gw.port(), key));
-  ASSERT_TRUE(Chat(gw.port(), kTestMasterKey));
+  const std::string key = NewAliasedKey(gw.port(), "bot");
+  ASSERT_TRUE(ChatAs(gw.port(), key));
+  ASSERT_TRUE(ChatAs(gw.port(), kTestMasterKey));
   ASSERT_TRUE(WaitForRows(gw.port(), 2));
   const std::string today = ledger::DayOf(ledger::SystemMillisClock()());
 
-  const json rows = GetJson(gw.port(), "/spend/logs?api_key=" + key);
+  const json rows = GetOk(gw.port(), "/spend/logs?api_key=" + key);
   ASSERT_EQ(rows.size(), 1U) << rows.dump();
   EXPECT_EQ(rows[0]["api_key"].get<std::string>().size(), 64U);  // the hash, never the key
   EXPECT_EQ(rows[0]["prompt_tokens"], 10);
   EXPECT_EQ(rows[0]["model_group"], "sonnet");
   EXPECT_GT(rows[0]["spend"].get<double>(), 0.0);
 
-  const json days = GetJson(gw.port(), "/spend/logs?start_date=" + today + "&end_date=" + today);
+  const json days = GetOk(gw.port(), "/spend/logs?start_date=" + today + "&end_date=" + today);
   ASSERT_EQ(days.size(), 1U) << days.dump();
   EXPECT_EQ(days[0]["startTime"], today);
   EXPECT_EQ(days[0]["models"].size(), 1U);
 
   const json teams =
-      GetJson(gw.port(), "/global/spend/report?start_date=" + today + "&end_date=" + today);
+      GetOk(gw.port(), "/global/spend/report?start_date=" + today + "&end_date=" + today);
   ASSERT_EQ(teams.size(), 1U);
   EXPECT_EQ(teams[0]["teams"][0]["team_name"], "Unassigned Team");
   EXPECT_EQ(teams[0]["teams"][0]["metadata"].size(), 2U);
 
-  const json one_key = GetJson(gw.port(), "/global/spend/report?start_date=" + today +
-                                              "&end_date=" + today + "&api_key=" + key);
+  const json one_key = GetOk(gw.port(), "/global/spend/report?start_date=" + today +
+                                            "&end_date=" + today + "&api_key=" + key);
   ASSERT_EQ(one_key.size(), 1U);
   EXPECT_EQ(one_key[0]["total_input_tokens"], 10);
   EXPECT_EQ(one_key[0]["model_details"][0]["total_output_tokens"], 3);
@@ -213,7 +213,7 @@ TEST(Usage, OnlyTheMasterKeyReadsReportsAndBadParametersAreNamed) {
   TempDir dir;
   FakeUpstream upstream(AnsweringWithRequestIds());
   TestGateway gw(UsageConfig(upstream, dir));
-  const std::string key = NewKey(gw.port(), "reader");
+  const std::string key = NewAliasedKey(gw.port(), "reader");
   for (const char* target : {"/usage/report", "/usage/logs", "/spend/logs"}) {
     auto refused = Fetch(gw.port(), http::verb::get, target, key);
     ASSERT_TRUE(refused);
@@ -244,17 +244,17 @@ TEST(Usage, RowsSurviveARestart) {
   {
     TestGateway gw(UsageConfig(upstream, dir));
     for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(Chat(gw.port(), kTestMasterKey));
+      ASSERT_TRUE(ChatAs(gw.port(), kTestMasterKey));
     }
   }  // shutdown writes the queued rows
   TestGateway again(UsageConfig(upstream, dir));
-  const json report = GetJson(again.port(), "/usage/report");
+  const json report = GetOk(again.port(), "/usage/report");
   EXPECT_EQ(report["totals"]["requests"], 3) << report.dump();
   EXPECT_EQ(report["totals"]["output_tokens"], 9);
 }
 
 // The metric's value in a /metrics scrape, 0 when absent.
-double Scraped(std::uint16_t port, const std::string& series) {
+double ScrapedValue(std::uint16_t port, const std::string& series) {
   auto scrape = Fetch(port, http::verb::get, "/metrics", "sk-usage-test-master-key-0123456789");
   if (!scrape || scrape->status != 200) {
     return -1;
@@ -276,12 +276,12 @@ TEST(Usage, RowsTheWriterWroteSurviveKillNine) {
     ASSERT_NE(port, 0) << daemon.output();
     // No credentials: each call is answered 503 at once, and is still a row.
     for (int i = 0; i < 4; ++i) {
-      auto chat = Chat(port, master);
+      auto chat = ChatAs(port, master);
       ASSERT_TRUE(chat && chat->status == 503);
     }
     // The background writer (every 250 ms) says it wrote them; bounded wait on its counter.
     const std::string written = "claudegate_usage_rows_total{outcome=\"written\"}";
-    const bool done = PollUntil([&] { return Scraped(port, written) >= 4; });
+    const bool done = PollUntil([&] { return ScrapedValue(port, written) >= 4; });
     ASSERT_TRUE(done) << "the ledger writer did not write 4 rows within 5 s";
     daemon.Signal(SIGKILL);
     EXPECT_EQ(daemon.Wait(), -SIGKILL);
@@ -289,7 +289,7 @@ TEST(Usage, RowsTheWriterWroteSurviveKillNine) {
   ClaudegateProcess again({.args = {"--host", "127.0.0.1", "--port", "0"}, .env = env});
   port = again.WaitForPort(std::chrono::seconds(15));
   ASSERT_NE(port, 0) << again.output();
-  const json logs = GetJson(port, "/usage/logs", master);
+  const json logs = GetOk(port, "/usage/logs", master);
   ASSERT_EQ(logs["data"].size(), 4U) << logs.dump();
   EXPECT_EQ(logs["data"][0]["status"], 503);
   EXPECT_EQ(logs["data"][0]["route"], "/v1/chat/completions");

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/poll.hpp"
 #include "support/test_client.hpp"
 #include "support/test_gateway.hpp"
 
@@ -27,19 +28,6 @@ inline void ExpectOwnerServed(std::uint16_t port, std::string_view when) {
                                 {{"authorization", "Bearer " + kTestMasterKey}});
   ASSERT_TRUE(response) << "owner got no answer " << when;
   EXPECT_EQ(response->status, 200) << "owner refused " << when << ": " << response->body();
-}
-
-/// Polls `done` every 10 ms until it holds or `timeout` passes. Only for state that offers no event
-/// to wait on (gauges, the listener's connection count); true when it held.
-inline bool PollUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
 }
 
 /// Raises the soft open-file limit to the hard one; false when even that is below `needed`.

@@ -1,7 +1,7 @@
 /// @file poll.hpp
 /// Waiting for a state another process or thread reaches without telling anyone: a key's spend
 /// charged after its reply went out, a ledger row recorded, a reload in a running daemon. Checks
-/// `done` every `interval` until it holds, for at most `timeout` (always bounded). Use an event
+/// `done` every 10 ms until it holds, for at most `timeout` (always bounded). Use an event
 /// instead wherever the code under test offers one.
 #pragma once
 
@@ -12,8 +12,8 @@
 namespace claudegate::testing {
 
 inline bool PollUntil(const std::function<bool()>& done,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(5),
-                      std::chrono::milliseconds interval = std::chrono::milliseconds(10)) {
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  constexpr std::chrono::milliseconds kInterval{10};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (done()) {
@@ -22,7 +22,7 @@ inline bool PollUntil(const std::function<bool()>& done,
     if (std::chrono::steady_clock::now() >= deadline) {
       return false;
     }
-    std::this_thread::sleep_for(interval);
+    std::this_thread::sleep_for(kInterval);
   }
 }
 

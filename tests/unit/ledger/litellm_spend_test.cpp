@@ -12,10 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-const std::int64_t kDec8 = *DayStartMs("2026-12-08");
-constexpr std::int64_t kDay = 86'400'000;
+const std::int64_t kSpendDec8 = *DayStartMs("2026-12-08");
+constexpr std::int64_t kSpendDayLength = 86'400'000;
 
-store::UsageSum DaySum(std::int64_t day, std::string model, std::string token, double cost) {
+store::UsageSum SpendDaySum(std::int64_t day, std::string model, std::string token, double cost) {
   store::UsageSum sum;
   sum.period_start_ms = day;
   sum.model = std::move(model);
@@ -30,7 +30,7 @@ store::UsageSum DaySum(std::int64_t day, std::string model, std::string token, d
 
 TEST(LiteLlmSpend, SpendLogRowsLookLikeLiteLlmSpendLogs) {
   store::UsageRecord row;
-  row.time_ms = kDec8 + 1234;
+  row.time_ms = kSpendDec8 + 1234;
   row.request_id = "r1";
   row.key_token = std::string(64, 'a');
   row.key_alias = "bot";
@@ -64,9 +64,10 @@ TEST(LiteLlmSpend, SpendLogRowsLookLikeLiteLlmSpendLogs) {
 }
 
 TEST(LiteLlmSpend, SpendLogDaysSumByDayAndFillTheDaysAfter) {
-  const auto days = json::parse(SpendLogDaysJson(
-      {DaySum(kDec8, "claude-haiku-4-5", "", 1.0), DaySum(kDec8, "claude-sonnet-5-5", "ab", 2.0)},
-      kDec8 + 3 * kDay));
+  const auto days =
+      json::parse(SpendLogDaysJson({SpendDaySum(kSpendDec8, "claude-haiku-4-5", "", 1.0),
+                                    SpendDaySum(kSpendDec8, "claude-sonnet-5-5", "ab", 2.0)},
+                                   kSpendDec8 + 3 * kSpendDayLength));
   ASSERT_EQ(days.size(), 3U);
   EXPECT_EQ(days[0]["startTime"], "2026-12-08");
   EXPECT_EQ(days[0]["spend"], 3.0);
@@ -77,12 +78,13 @@ TEST(LiteLlmSpend, SpendLogDaysSumByDayAndFillTheDaysAfter) {
                            {"spend", 0},
                            {"users", json::object()},
                            {"models", json::object()}}));
-  EXPECT_EQ(SpendLogDaysJson({}, kDec8), "[]");
+  EXPECT_EQ(SpendLogDaysJson({}, kSpendDec8), "[]");
 }
 
 TEST(LiteLlmSpend, GlobalSpendReportByTeamAndByKey) {
-  const std::vector<store::UsageSum> sums = {DaySum(kDec8, "claude-sonnet-5-5", "ab", 2.0),
-                                             DaySum(kDec8 + kDay, "claude-haiku-4-5", "", 1.0)};
+  const std::vector<store::UsageSum> sums = {
+      SpendDaySum(kSpendDec8, "claude-sonnet-5-5", "ab", 2.0),
+      SpendDaySum(kSpendDec8 + kSpendDayLength, "claude-haiku-4-5", "", 1.0)};
   const auto teams = json::parse(GlobalSpendByTeamJson(sums));
   ASSERT_EQ(teams.size(), 2U);
   EXPECT_EQ(teams[0]["group_by_day"], "2026-12-08T00:00:00+00:00");

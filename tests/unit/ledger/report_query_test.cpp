@@ -6,27 +6,28 @@
 namespace claudegate::ledger {
 namespace {
 
-constexpr std::int64_t kDay = 86'400'000;
+constexpr std::int64_t kQueryDayLength = 86'400'000;
 // 2026-12-08T13:30:00Z.
-const std::int64_t kNow = *DayStartMs("2026-12-08") + 13 * 3'600'000 + 30 * 60'000;
+const std::int64_t kQueryNow = *DayStartMs("2026-12-08") + 13 * 3'600'000 + 30 * 60'000;
 
 TEST(ReportQuery, DaysAreUtcAndTheEndDayIsIncluded) {
   EXPECT_EQ(DayStartMs("1970-01-01"), 0);
   EXPECT_EQ(DayStartMs("2026-12-08"), 1'796'688'000'000);
-  EXPECT_EQ(DayOf(1'796'688'000'000 + kDay - 1), "2026-12-08");
+  EXPECT_EQ(DayOf(1'796'688'000'000 + kQueryDayLength - 1), "2026-12-08");
   EXPECT_EQ(IsoTime(1'796'688'000'000 + 3'723'000), "2026-12-08T01:02:03Z");
   for (const char* bad :
        {"2026-13-01", "2026-02-30", "26-12-08", "2026/12/08", "", "1969-12-31", "2026-12-8x"}) {
     EXPECT_FALSE(DayStartMs(bad)) << bad;
   }
-  auto query = ParseReportQuery("/usage/report?start_date=2026-12-01&end_date=2026-12-07", kNow);
+  auto query =
+      ParseReportQuery("/usage/report?start_date=2026-12-01&end_date=2026-12-07", kQueryNow);
   ASSERT_TRUE(query);
   EXPECT_EQ(query->filter.from_ms, *DayStartMs("2026-12-01"));
   EXPECT_EQ(query->filter.to_ms, *DayStartMs("2026-12-08"));
 }
 
 TEST(ReportQuery, DefaultsToTheLastSevenDaysAsJson) {
-  auto query = ParseReportQuery("/usage/report", kNow);
+  auto query = ParseReportQuery("/usage/report", kQueryNow);
   ASSERT_TRUE(query);
   EXPECT_EQ(query->filter.from_ms, *DayStartMs("2026-12-02"));
   EXPECT_EQ(query->filter.to_ms, *DayStartMs("2026-12-09"));
@@ -36,17 +37,17 @@ TEST(ReportQuery, DefaultsToTheLastSevenDaysAsJson) {
 }
 
 TEST(ReportQuery, SinceCountsBackFromNow) {
-  auto query = ParseReportQuery("/usage/report?since=24h", kNow);
+  auto query = ParseReportQuery("/usage/report?since=24h", kQueryNow);
   ASSERT_TRUE(query);
-  EXPECT_EQ(query->filter.from_ms, kNow - kDay);
-  EXPECT_EQ(query->filter.to_ms, kNow + 1);
+  EXPECT_EQ(query->filter.from_ms, kQueryNow - kQueryDayLength);
+  EXPECT_EQ(query->filter.to_ms, kQueryNow + 1);
 }
 
 TEST(ReportQuery, GroupingsFiltersAndFormat) {
   auto query = ParseReportQuery(
       "/usage/report?group_by=block,model,key&key_alias=ci-bot&model=claude-haiku-4-5&format=csv"
       "&limit=50&offset=100",
-      kNow);
+      kQueryNow);
   ASSERT_TRUE(query);
   EXPECT_TRUE(query->by_block);
   EXPECT_EQ(query->grouping.period, store::UsageGrouping::Period::kHour);
@@ -57,7 +58,7 @@ TEST(ReportQuery, GroupingsFiltersAndFormat) {
   EXPECT_EQ(query->format, ReportFormat::kCsv);
   EXPECT_EQ(query->limit, 50);
   EXPECT_EQ(query->offset, 100);
-  auto day = ParseReportQuery("/usage/report?group_by=day&key_alias=a%20b", kNow);
+  auto day = ParseReportQuery("/usage/report?group_by=day&key_alias=a%20b", kQueryNow);
   ASSERT_TRUE(day);
   EXPECT_EQ(day->grouping.period, store::UsageGrouping::Period::kDay);
   EXPECT_EQ(day->filter.key_alias, "a b");
@@ -80,7 +81,7 @@ TEST(ReportQuery, EveryBadParameterIsNamed) {
       {"/usage/report?offset=-1", "offset"},
   };
   for (const auto& [target, param] : cases) {
-    auto query = ParseReportQuery(target, kNow);
+    auto query = ParseReportQuery(target, kQueryNow);
     ASSERT_FALSE(query) << target;
     EXPECT_EQ(query.error().param, param) << target;
     EXPECT_EQ(query.error().kind, ErrorKind::kInvalidRequest) << target;

@@ -9,11 +9,11 @@ namespace {
 
 using nlohmann::json;
 
-const std::int64_t kDec8 = *DayStartMs("2026-12-08");
+const std::int64_t kRenderDec8 = *DayStartMs("2026-12-08");
 
-store::UsageSum Sum(std::string model, std::string alias, std::string token) {
+store::UsageSum RenderSum(std::string model, std::string alias, std::string token) {
   store::UsageSum sum;
-  sum.period_start_ms = kDec8;
+  sum.period_start_ms = kRenderDec8;
   sum.model = std::move(model);
   sum.key_alias = std::move(alias);
   sum.key_token = std::move(token);
@@ -28,10 +28,10 @@ store::UsageSum Sum(std::string model, std::string alias, std::string token) {
   return sum;
 }
 
-ReportQuery DayModelKey() {
+ReportQuery RenderDayModelKey() {
   ReportQuery query;
-  query.filter.from_ms = kDec8;
-  query.filter.to_ms = kDec8 + 86'400'000;
+  query.filter.from_ms = kRenderDec8;
+  query.filter.to_ms = kRenderDec8 + 86'400'000;
   query.grouping.period = store::UsageGrouping::Period::kDay;
   query.grouping.by_model = true;
   query.grouping.by_key = true;
@@ -62,8 +62,9 @@ TEST(ReportRender, KeysAreNamedByAliasAndTheMasterKeyAsMaster) {
 }
 
 TEST(ReportRender, ReportJsonGolden) {
-  const auto body = json::parse(ReportJson(
-      DayModelKey(), {Sum("claude-sonnet-5-5", "", ""), Sum("claude-haiku-4-5", "bot", "ab")}));
+  const auto body =
+      json::parse(ReportJson(RenderDayModelKey(), {RenderSum("claude-sonnet-5-5", "", ""),
+                                                   RenderSum("claude-haiku-4-5", "bot", "ab")}));
   const json row = {{"period_start", "2026-12-08T00:00:00Z"},
                     {"period_end", "2026-12-09T00:00:00Z"},
                     {"model", "claude-sonnet-5-5"},
@@ -89,7 +90,7 @@ TEST(ReportRender, ReportJsonGolden) {
 }
 
 TEST(ReportRender, ReportCsvGolden) {
-  EXPECT_EQ(ReportCsv(DayModelKey(), {Sum("claude-sonnet-5-5", "", "")}),
+  EXPECT_EQ(ReportCsv(RenderDayModelKey(), {RenderSum("claude-sonnet-5-5", "", "")}),
             "period_start,period_end,model,key,requests,errors,retries,input_tokens,"
             "output_tokens,cache_read_tokens,cache_write_tokens,total_tokens,cost_usd\r\n"
             "2026-12-08T00:00:00Z,2026-12-09T00:00:00Z,claude-sonnet-5-5,master,3,1,2,100,20,300,"
@@ -102,7 +103,7 @@ TEST(ReportRender, ReportCsvGolden) {
 
 TEST(ReportRender, RowsAsJsonAndCsv) {
   store::UsageRecord row;
-  row.time_ms = kDec8 + 1500;
+  row.time_ms = kRenderDec8 + 1500;
   row.request_id = "r1";
   row.key_alias = "bot";
   row.key_token = "ab";

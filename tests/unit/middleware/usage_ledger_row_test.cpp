@@ -13,10 +13,10 @@ namespace {
 
 using testing::RecordingResponseSink;
 
-constexpr std::int64_t kNowMs = 1'800'000'000'000;
+constexpr std::int64_t kRowNowMs = 1'800'000'000'000;
 
-struct Finished {
-  Finished(http::verb method, std::string_view target) {
+struct FinishedRequest {
+  FinishedRequest(http::verb method, std::string_view target) {
     request.method(method);
     request.target(target);
     request.version(11);
@@ -43,13 +43,13 @@ TEST(UsageLedgerRow, OnlyPostsToModelRoutesGetARow) {
       {http::verb::post, "/v1/chat/completions/extra", false},
   };
   for (const auto& [method, target, expected] : cases) {
-    Finished call(method, target);
+    FinishedRequest call(method, target);
     EXPECT_EQ(IsModelRequest(call.ctx), expected) << target;
   }
 }
 
 TEST(UsageLedgerRow, ASuccessfulStreamedCall) {
-  Finished call(http::verb::post, "/v1/chat/completions");
+  FinishedRequest call(http::verb::post, "/v1/chat/completions");
   auto& ctx = call.ctx;
   ctx.request_id = "req-1";
   ctx.key_token = std::string(64, 'a');
@@ -64,7 +64,7 @@ TEST(UsageLedgerRow, ASuccessfulStreamedCall) {
   ctx.usage.ttft_seconds = 0.25;
   ctx.usage.upstream_seconds = 0.1;
   ctx.usage.upstream_request_id = "req_011CUp";
-  const auto row = UsageRowFor(ctx, {200, 512}, call.models, kNowMs);
+  const auto row = UsageRowFor(ctx, {200, 512}, call.models, kRowNowMs);
   EXPECT_EQ(row.request_id, "req-1");
   EXPECT_EQ(row.key_token, std::string(64, 'a'));
   EXPECT_EQ(row.key_alias, "ci-bot");
@@ -82,19 +82,19 @@ TEST(UsageLedgerRow, ASuccessfulStreamedCall) {
   EXPECT_EQ(row.status, 200);
   EXPECT_EQ(row.error, "");
   EXPECT_EQ(row.ttft_ms, 250);
-  EXPECT_LE(row.time_ms, kNowMs);
-  EXPECT_EQ(row.time_ms + row.latency_ms, kNowMs);
+  EXPECT_LE(row.time_ms, kRowNowMs);
+  EXPECT_EQ(row.time_ms + row.latency_ms, kRowNowMs);
   EXPECT_EQ(row.upstream_request_id, "req_011CUp");
   EXPECT_EQ(row.retries, 0);
 }
 
 TEST(UsageLedgerRow, AFallbackIsTheModelUsed) {
-  Finished call(http::verb::post, "/v1/messages");
+  FinishedRequest call(http::verb::post, "/v1/messages");
   call.ctx.model = "opus";
   call.ctx.usage.reported = true;
   call.ctx.usage.fallback_model = "claude-sonnet-5-5";
   call.ctx.usage.retries = 3;
-  const auto row = UsageRowFor(call.ctx, {200, 10}, call.models, kNowMs);
+  const auto row = UsageRowFor(call.ctx, {200, 10}, call.models, kRowNowMs);
   EXPECT_EQ(row.model, "opus");
   EXPECT_EQ(row.model_used, "claude-sonnet-5-5");
   EXPECT_EQ(row.retries, 3);
@@ -102,35 +102,35 @@ TEST(UsageLedgerRow, AFallbackIsTheModelUsed) {
 }
 
 TEST(UsageLedgerRow, FailuresNameTheirKindAndCostNothing) {
-  Finished overloaded(http::verb::post, "/v1/messages");
+  FinishedRequest overloaded(http::verb::post, "/v1/messages");
   overloaded.ctx.model = "sonnet";
   overloaded.ctx.usage.upstream_seconds = 0.5;
   overloaded.ctx.usage.upstream_error = "overloaded_error";
-  auto row = UsageRowFor(overloaded.ctx, {529, 100}, overloaded.models, kNowMs);
+  auto row = UsageRowFor(overloaded.ctx, {529, 100}, overloaded.models, kRowNowMs);
   EXPECT_EQ(row.error, "overloaded_error");
   EXPECT_EQ(row.model_used, overloaded.models.Resolve("sonnet").value());
   EXPECT_EQ(row.cost_usd, 0.0);
 
-  Finished refused(http::verb::post, "/v1/chat/completions");
+  FinishedRequest refused(http::verb::post, "/v1/chat/completions");
   refused.ctx.details = "key_rpm_limit";
-  row = UsageRowFor(refused.ctx, {429, 100}, refused.models, kNowMs);
+  row = UsageRowFor(refused.ctx, {429, 100}, refused.models, kRowNowMs);
   EXPECT_EQ(row.error, "key_rpm_limit");
   EXPECT_EQ(row.model_used, "");  // Anthropic was never called
 
-  Finished plan(http::verb::post, "/v1/messages");
+  FinishedRequest plan(http::verb::post, "/v1/messages");
   plan.ctx.usage.refusal = "five_hour_limit";
   plan.ctx.usage.upstream_error = "rate_limit_error";
-  EXPECT_EQ(UsageRowFor(plan.ctx, {429, 1}, plan.models, kNowMs).error, "five_hour_limit");
+  EXPECT_EQ(UsageRowFor(plan.ctx, {429, 1}, plan.models, kRowNowMs).error, "five_hour_limit");
 
-  Finished bare(http::verb::post, "/v1/messages");
-  EXPECT_EQ(UsageRowFor(bare.ctx, {500, 1}, bare.models, kNowMs).error, "http_500");
+  FinishedRequest bare(http::verb::post, "/v1/messages");
+  EXPECT_EQ(UsageRowFor(bare.ctx, {500, 1}, bare.models, kRowNowMs).error, "http_500");
 }
 
 TEST(UsageLedgerRow, ClientTextIsBoundedAndPrintable) {
-  Finished call(http::verb::post, "/v1/chat/completions");
+  FinishedRequest call(http::verb::post, "/v1/chat/completions");
   call.ctx.model = std::string(1000, 'm') + "\n";
   call.ctx.model[3] = '\x01';
-  const auto row = UsageRowFor(call.ctx, {400, 1}, call.models, kNowMs);
+  const auto row = UsageRowFor(call.ctx, {400, 1}, call.models, kRowNowMs);
   EXPECT_EQ(row.model.size(), 128U);
   EXPECT_EQ(row.model[3], '?');
 }

@@ -12,13 +12,13 @@
 namespace claudegate::store::testing {
 namespace {
 
-constexpr std::int64_t kHourMs = 3'600'000;
-constexpr std::int64_t kDayMs = 24 * kHourMs;
+constexpr std::int64_t kUsageHourMs = 3'600'000;
+constexpr std::int64_t kUsageDayMs = 24 * kUsageHourMs;
 // 2027-01-15T00:00:00Z: a day boundary, so day sums are easy to read.
-constexpr std::int64_t kDay0 = 1'800'000'000'000 / kDayMs * kDayMs;
+constexpr std::int64_t kUsageDay0 = 1'800'000'000'000 / kUsageDayMs * kUsageDayMs;
 
-UsageRecord Row(std::int64_t time_ms, std::string key_alias, std::string model_used,
-                std::int64_t input, std::int64_t output, int status = 200) {
+UsageRecord UsageRow(std::int64_t time_ms, std::string key_alias, std::string model_used,
+                     std::int64_t input, std::int64_t output, int status = 200) {
   UsageRecord row;
   row.time_ms = time_ms;
   row.request_id = "req-" + std::to_string(time_ms);
@@ -41,17 +41,17 @@ UsageRecord Row(std::int64_t time_ms, std::string key_alias, std::string model_u
   return row;
 }
 
-std::vector<UsageRecord> SomeTraffic() {
-  return {Row(kDay0 + 1 * kHourMs, "", "claude-sonnet-5-5", 100, 10),
-          Row(kDay0 + 2 * kHourMs, "ci-bot", "claude-sonnet-5-5", 200, 20),
-          Row(kDay0 + 2 * kHourMs + 5, "ci-bot", "claude-haiku-4-5", 300, 30),
-          Row(kDay0 + kDayMs + 3, "ci-bot", "claude-sonnet-5-5", 400, 40, 529)};
+std::vector<UsageRecord> SomeUsageTraffic() {
+  return {UsageRow(kUsageDay0 + 1 * kUsageHourMs, "", "claude-sonnet-5-5", 100, 10),
+          UsageRow(kUsageDay0 + 2 * kUsageHourMs, "ci-bot", "claude-sonnet-5-5", 200, 20),
+          UsageRow(kUsageDay0 + 2 * kUsageHourMs + 5, "ci-bot", "claude-haiku-4-5", 300, 30),
+          UsageRow(kUsageDay0 + kUsageDayMs + 3, "ci-bot", "claude-sonnet-5-5", 400, 40, 529)};
 }
 
-UsageFilter Everything() {
+UsageFilter AllUsage() {
   UsageFilter filter;
-  filter.from_ms = kDay0;
-  filter.to_ms = kDay0 + 2 * kDayMs;
+  filter.from_ms = kUsageDay0;
+  filter.to_ms = kUsageDay0 + 2 * kUsageDayMs;
   return filter;
 }
 
@@ -64,18 +64,18 @@ TEST_F(SqliteUsageStoreTest, RowsRoundTripNewestFirstAndSurviveAReopen) {
   {
     auto usage = OpenUsage();
     ASSERT_TRUE(usage);
-    ASSERT_TRUE(RunSync(usage->Append(SomeTraffic())));
+    ASSERT_TRUE(RunSync(usage->Append(SomeUsageTraffic())));
   }
   auto usage = OpenUsage();
-  auto rows = RunSync(usage->Rows(Everything(), 10, 0));
+  auto rows = RunSync(usage->Rows(AllUsage(), 10, 0));
   ASSERT_EQ(rows.status, LookupStatus::kFound);
   ASSERT_EQ(rows.value.size(), 4U);
-  EXPECT_EQ(rows.value[0].time_ms, kDay0 + kDayMs + 3);
+  EXPECT_EQ(rows.value[0].time_ms, kUsageDay0 + kUsageDayMs + 3);
   EXPECT_EQ(rows.value[0].status, 529);
   EXPECT_EQ(rows.value[0].error, "overloaded_error");
   EXPECT_EQ(rows.value[0].retries, 2);
   EXPECT_FALSE(rows.value[0].ttft_ms);
-  const UsageRecord expected = SomeTraffic()[0];
+  const UsageRecord expected = SomeUsageTraffic()[0];
   const UsageRecord& oldest = rows.value[3];
   EXPECT_EQ(oldest.request_id, expected.request_id);
   EXPECT_EQ(oldest.key_token, "");
@@ -85,17 +85,17 @@ TEST_F(SqliteUsageStoreTest, RowsRoundTripNewestFirstAndSurviveAReopen) {
   EXPECT_EQ(oldest.upstream_request_id, expected.upstream_request_id);
   EXPECT_DOUBLE_EQ(oldest.cost_usd, expected.cost_usd);
   // Paging.
-  auto page = RunSync(usage->Rows(Everything(), 2, 1));
+  auto page = RunSync(usage->Rows(AllUsage(), 2, 1));
   ASSERT_EQ(page.value.size(), 2U);
-  EXPECT_EQ(page.value[0].time_ms, kDay0 + 2 * kHourMs + 5);
+  EXPECT_EQ(page.value[0].time_ms, kUsageDay0 + 2 * kUsageHourMs + 5);
   EXPECT_EQ(Query("PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteUsageStoreTest, SumsGroupByDayModelAndKey) {
   auto usage = OpenUsage();
-  ASSERT_TRUE(RunSync(usage->Append(SomeTraffic())));
+  ASSERT_TRUE(RunSync(usage->Append(SomeUsageTraffic())));
 
-  auto total = RunSync(usage->Sum(Everything(), {}));
+  auto total = RunSync(usage->Sum(AllUsage(), {}));
   ASSERT_EQ(total.value.size(), 1U);
   EXPECT_EQ(total.value[0].requests, 4);
   EXPECT_EQ(total.value[0].errors, 1);
@@ -109,51 +109,51 @@ TEST_F(SqliteUsageStoreTest, SumsGroupByDayModelAndKey) {
   UsageGrouping by_day_and_key;
   by_day_and_key.period = UsageGrouping::Period::kDay;
   by_day_and_key.by_key = true;
-  auto days = RunSync(usage->Sum(Everything(), by_day_and_key));
+  auto days = RunSync(usage->Sum(AllUsage(), by_day_and_key));
   ASSERT_EQ(days.value.size(), 3U);
-  EXPECT_EQ(days.value[0].period_start_ms, kDay0);
+  EXPECT_EQ(days.value[0].period_start_ms, kUsageDay0);
   EXPECT_EQ(days.value[0].key_token, "");  // the master key sorts first
   EXPECT_EQ(days.value[0].requests, 1);
   EXPECT_EQ(days.value[1].key_alias, "ci-bot");
   EXPECT_EQ(days.value[1].requests, 2);
   EXPECT_EQ(days.value[1].input_tokens, 500);
-  EXPECT_EQ(days.value[2].period_start_ms, kDay0 + kDayMs);
+  EXPECT_EQ(days.value[2].period_start_ms, kUsageDay0 + kUsageDayMs);
 
   UsageGrouping by_hour_and_model;
   by_hour_and_model.period = UsageGrouping::Period::kHour;
   by_hour_and_model.by_model = true;
-  auto hours = RunSync(usage->Sum(Everything(), by_hour_and_model));
+  auto hours = RunSync(usage->Sum(AllUsage(), by_hour_and_model));
   ASSERT_EQ(hours.value.size(), 4U);
-  EXPECT_EQ(hours.value[1].period_start_ms, kDay0 + 2 * kHourMs);
+  EXPECT_EQ(hours.value[1].period_start_ms, kUsageDay0 + 2 * kUsageHourMs);
   EXPECT_EQ(hours.value[1].model, "claude-haiku-4-5");
   EXPECT_EQ(hours.value[2].model, "claude-sonnet-5-5");
 }
 
 TEST_F(SqliteUsageStoreTest, FiltersSelectKeysModelsRequestsAndTime) {
   auto usage = OpenUsage();
-  ASSERT_TRUE(RunSync(usage->Append(SomeTraffic())));
+  ASSERT_TRUE(RunSync(usage->Append(SomeUsageTraffic())));
   const auto count = [&](UsageFilter filter) {
     auto sums = RunSync(usage->Sum(std::move(filter), {}));
     return sums.value.empty() ? 0 : sums.value[0].requests;
   };
-  auto filter = Everything();
+  auto filter = AllUsage();
   filter.key_alias = "ci-bot";
   EXPECT_EQ(count(filter), 3);
   filter.key_alias = "master";
   EXPECT_EQ(count(filter), 1);
-  filter = Everything();
+  filter = AllUsage();
   filter.model = "claude-haiku-4-5";  // the model used
   EXPECT_EQ(count(filter), 1);
   filter.model = "sonnet";  // the model asked for
   EXPECT_EQ(count(filter), 4);
-  filter = Everything();
+  filter = AllUsage();
   filter.key_token = std::string(64, 'c');
   EXPECT_EQ(count(filter), 3);
-  filter = Everything();
-  filter.request_id = "req-" + std::to_string(kDay0 + kHourMs);
+  filter = AllUsage();
+  filter.request_id = "req-" + std::to_string(kUsageDay0 + kUsageHourMs);
   EXPECT_EQ(count(filter), 1);
-  filter = Everything();
-  filter.to_ms = kDay0 + kDayMs;  // the first day only, end exclusive
+  filter = AllUsage();
+  filter.to_ms = kUsageDay0 + kUsageDayMs;  // the first day only, end exclusive
   EXPECT_EQ(count(filter), 3);
   filter.key_alias = "nobody";
   EXPECT_EQ(count(filter), 0);
@@ -161,16 +161,16 @@ TEST_F(SqliteUsageStoreTest, FiltersSelectKeysModelsRequestsAndTime) {
 
 TEST_F(SqliteUsageStoreTest, PruningRemovesOnlyOlderRows) {
   auto usage = OpenUsage();
-  ASSERT_TRUE(RunSync(usage->Append(SomeTraffic())));
-  EXPECT_EQ(RunSync(usage->PruneOlderThan(kDay0 + 2 * kHourMs)), 1);
-  EXPECT_EQ(RunSync(usage->PruneOlderThan(kDay0 + 2 * kHourMs)), 0);
+  ASSERT_TRUE(RunSync(usage->Append(SomeUsageTraffic())));
+  EXPECT_EQ(RunSync(usage->PruneOlderThan(kUsageDay0 + 2 * kUsageHourMs)), 1);
+  EXPECT_EQ(RunSync(usage->PruneOlderThan(kUsageDay0 + 2 * kUsageHourMs)), 0);
   EXPECT_EQ(Query("SELECT count(*) FROM usage"), "3");
 }
 
 TEST_F(SqliteUsageStoreTest, TheLedgerWritesItsQueueAndKeepsWhatFailed) {
   auto usage = OpenUsage();
   ledger::UsageLedger ledger(&metrics, 3);
-  for (auto& row : SomeTraffic()) {
+  for (auto& row : SomeUsageTraffic()) {
     ledger.Record(std::move(row));  // the fourth is one too many
   }
   EXPECT_EQ(ledger.queued(), 3U);
@@ -183,16 +183,16 @@ TEST_F(SqliteUsageStoreTest, TheLedgerWritesItsQueueAndKeepsWhatFailed) {
   // A store that refuses the write: the rows stay queued, ahead of newer ones.
   (void)Query(
       "CREATE TRIGGER refuse BEFORE INSERT ON usage BEGIN SELECT RAISE(ABORT, 'full'); END");
-  ledger.Record(Row(kDay0 + 10, "a", "m", 1, 1));
+  ledger.Record(UsageRow(kUsageDay0 + 10, "a", "m", 1, 1));
   EXPECT_FALSE(RunSync(ledger.Write(*usage)));
   EXPECT_EQ(metrics.usage_rows.Value({"failed"}), 1.0);
-  ledger.Record(Row(kDay0 + 20, "b", "m", 1, 1));
+  ledger.Record(UsageRow(kUsageDay0 + 20, "b", "m", 1, 1));
   ASSERT_EQ(ledger.queued(), 2U);
   (void)Query("DROP TRIGGER refuse");
   EXPECT_TRUE(ledger.WriteNow(*usage));
   EXPECT_EQ(Query("SELECT group_concat(key_alias) FROM (SELECT key_alias FROM usage "
                   "WHERE time_ms < " +
-                  std::to_string(kDay0 + 100) + " ORDER BY seq)"),
+                  std::to_string(kUsageDay0 + 100) + " ORDER BY seq)"),
             "a,b");
 }
 
