@@ -113,10 +113,13 @@ function gauge(id, window) {
 
 function updateCountdowns() {
   const now = Date.now() / 1000;
-  for (const node of document.querySelectorAll('[data-reset]')) {
-    const at = Number(node.dataset.reset);
-    const when = new Date(at * 1000);
-    node.textContent = `resets in ${formatDuration(at - now)} (${when.toLocaleString()})`;
+  // A plan window resets; an access token expires (and is refreshed before it does).
+  for (const [attribute, verb] of [['reset', 'resets'], ['expires', 'expires']]) {
+    for (const node of document.querySelectorAll(`[data-${attribute}]`)) {
+      const at = Number(node.dataset[attribute]);
+      const when = new Date(at * 1000);
+      node.textContent = `${verb} in ${formatDuration(at - now)} (${when.toLocaleString()})`;
+    }
   }
 }
 
@@ -153,7 +156,7 @@ function renderCredentials(credentials) {
   }
   if (credentials.subscription_type) list.append(fact('Plan', credentials.subscription_type));
   if (credentials.expires_at_ms) {
-    const expiry = fact('Access token', '', { 'data-reset': String(credentials.expires_at_ms / 1000) });
+    const expiry = fact('Access token', '', { 'data-expires': String(credentials.expires_at_ms / 1000) });
     list.append(expiry);
   }
   if (credentials.kind) list.append(fact('Kind', credentials.kind));
