@@ -3,6 +3,7 @@
 #include <string>
 
 #include "claudegate/anthropic/body_fields.hpp"
+#include "claudegate/middleware/model_called.hpp"
 
 namespace claudegate::middleware {
 namespace {
@@ -33,14 +34,6 @@ std::string MetricsLabel(const server::RequestContext& ctx) {
 }
 
 }  // namespace
-
-std::string KeyLimitsMiddleware::ModelUsed(const server::RequestContext& ctx) const {
-  // What the spend is priced at: the fallback that answered, else the model the route read.
-  if (!ctx.usage.fallback_model.empty()) {
-    return ctx.usage.fallback_model;
-  }
-  return models_.Resolve(ctx.model).value_or(ctx.model);
-}
 
 Awaitable<server::Outcome> KeyLimitsMiddleware::Handle(server::RequestContext& ctx,
                                                        Next next) const {
@@ -76,7 +69,7 @@ Awaitable<server::Outcome> KeyLimitsMiddleware::Handle(server::RequestContext& c
     throw;
   }
   const auto& usage = ctx.usage;
-  keys_.Finish(ctx.key_token, ModelUsed(ctx),
+  keys_.Finish(ctx.key_token, ModelCalledFor(ctx, models_),
                {.input = usage.input_tokens,
                 .output = usage.output_tokens,
                 .cache_write = usage.cache_write_tokens,

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "claudegate/keys/price_table.hpp"
+#include "claudegate/middleware/model_called.hpp"
 
 namespace claudegate::middleware {
 namespace {
@@ -74,13 +75,10 @@ store::UsageRecord UsageRowFor(const server::RequestContext& ctx, const server::
   row.key_alias = ctx.key_label;
   row.route = std::string(ModelRouteOf(ctx));
   row.model = Bounded(ctx.model);
-  // The model called: the fallback that answered, else what the name asked for resolves to —
-  // when Anthropic was reached at all.
+  // The model called (model_called.hpp), when Anthropic was reached at all.
   const bool called = usage.reported || usage.upstream_seconds.has_value();
-  if (!usage.fallback_model.empty()) {
-    row.model_used = Bounded(usage.fallback_model);
-  } else if (called && !ctx.model.empty()) {
-    row.model_used = Bounded(models.Resolve(ctx.model).value_or(ctx.model));
+  if (!usage.fallback_model.empty() || (called && !ctx.model.empty())) {
+    row.model_used = Bounded(ModelCalledFor(ctx, models));
   }
   row.stream = usage.stream;
   if (usage.reported) {

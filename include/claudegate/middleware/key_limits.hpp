@@ -22,9 +22,6 @@ class KeyLimitsMiddleware final : public Middleware {
   Awaitable<server::Outcome> Handle(server::RequestContext& ctx, Next next) const override;
 
  private:
-  // The Anthropic model a finished request is charged at.
-  [[nodiscard]] std::string ModelUsed(const server::RequestContext& ctx) const;
-
   keys::KeyRegistry& keys_;
   const config::ModelCatalog& models_;
   metrics::GatewayMetrics& metrics_;
